@@ -1,0 +1,929 @@
+/* conn.c - one client connection: framing, HELLO, dispatch of requests to
+ * streams, flow control.
+ *
+ * Memory per connection is fixed at accept time: an input buffer that holds
+ * one maximal frame, an output buffer, and a pool of max_streams streams.
+ * Two invariants keep it bounded whatever the client does:
+ *  - requests are parsed only while the output buffer is below OUT_SOFT, so
+ *    a client that never reads stops being read (its kernel socket buffer
+ *    fills, then its writes block) instead of making us queue replies;
+ *  - DATA is sent only against the stream's credit and below OUT_SOFT.
+ * Above OUT_SOFT there is always room for one maximal RESULT plus the
+ * small frames (ERROR, WINDOW) of every open stream.
+ */
+#include "runner.h"
+#include "conn_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define OUT_SOFT (1u << 20)
+#define OUT_SLACK (256u << 10)
+#define PARTIAL_FRAME_TIMEOUT_MS 15000
+#define ERR_MSG_MAX 400
+
+static const request_fn handlers[256] = {
+	[WT_PING] = sys_ping,
+	[WT_INFO] = sys_info,
+	[WT_STATS] = sys_stats,
+	[WT_SHUTDOWN] = sys_shutdown,
+	[WT_SHELL_OPEN] = shell_req_open,
+	[WT_SHELL_CLOSE] = shell_req_close,
+	[WT_EXEC] = shell_req_exec,
+	[WT_SHELL_STDIN] = shell_req_stdin,
+	[WT_SHELL_RESIZE] = shell_req_resize,
+	[WT_SHELL_SIGNAL] = shell_req_signal,
+	[WT_SHELL_LIST] = shell_req_list,
+	[WT_SPAWN] = proc_req_spawn,
+	[WT_PROC_STDIN] = proc_req_stdin,
+	[WT_PROC_CLOSE_STDIN] = proc_req_close_stdin,
+	[WT_PROC_SIGNAL] = proc_req_signal,
+	[WT_PROC_WAIT] = proc_req_wait,
+	[WT_PROC_ATTACH] = proc_req_attach,
+	[WT_PROC_LIST] = proc_req_list,
+	[WT_READ] = fs_req_read,
+	[WT_WRITE] = fs_req_write,
+	[WT_EDIT] = fs_req_edit,
+	[WT_LS] = fs_req_ls,
+	[WT_STAT] = fs_req_stat,
+	[WT_MKDIR] = fs_req_mkdir,
+	[WT_REMOVE] = fs_req_remove,
+	[WT_MOVE] = fs_req_move,
+	[WT_FIND] = fs_req_find,
+	[WT_GREP] = fs_req_grep,
+	[WT_DIFF] = fs_req_diff,
+};
+
+static void conn_close(struct conn *c, const char *why);
+static void conn_update_interest(struct conn *c);
+
+/* ---- output buffer ---- */
+
+static size_t out_used(const struct conn *c)
+{
+	return c->out_tail - c->out_head;
+}
+
+/* Contiguous space for need bytes at the tail, or NULL.  Compacts only
+ * when the tail would run past the end: a drained buffer resets to 0. */
+static uint8_t *out_reserve(struct conn *c, size_t need)
+{
+	if (c->dead || out_used(c) + need > c->out_cap)
+		return NULL;
+	if (c->out_tail + need > c->out_cap) {
+		memmove(c->out, c->out + c->out_head, out_used(c));
+		c->out_tail -= c->out_head;
+		c->out_head = 0;
+	}
+	return c->out + c->out_tail;
+}
+
+static void out_commit(struct conn *c, uint32_t stream, uint8_t type,
+                       uint8_t flags, size_t payload)
+{
+	struct wire_hdr h = { (uint32_t)payload, stream, type, flags };
+
+	wire_hdr_encode(c->out + c->out_tail, &h);
+	c->out_tail += WIRE_HDR_SIZE + payload;
+}
+
+/* Queue a whole frame; -EAGAIN if it does not fit below limit. */
+static int out_frame(struct conn *c, uint32_t stream, uint8_t type,
+                     uint8_t flags, const void *p, size_t n, size_t limit)
+{
+	uint8_t *dst;
+
+	if (out_used(c) + WIRE_HDR_SIZE + n > limit)
+		return -EAGAIN;
+	dst = out_reserve(c, WIRE_HDR_SIZE + n);
+	if (!dst)
+		return -EAGAIN;
+	if (n)
+		memcpy(dst + WIRE_HDR_SIZE, p, n);
+	out_commit(c, stream, type, flags, n);
+	return 0;
+}
+
+/* Connection-level ERROR on stream 0 (or on a stream id the runner does
+ * not track); failure to queue it means the peer stopped reading long ago. */
+static void conn_send_error(struct conn *c, uint32_t stream, int code,
+                            const char *msg)
+{
+	uint8_t buf[ERR_MSG_MAX + 64];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_CODE, (uint16_t)code);
+	wb_u32(&b, T_ERRNO, 0);
+	wb_bytes(&b, T_MESSAGE, msg, strnlen(msg, ERR_MSG_MAX));
+	if (out_frame(c, stream, WT_ERROR, 0, b.p, b.len, c->out_cap) < 0)
+		c->broken = true;
+}
+
+/* ---- streams ---- */
+
+struct runner *stream_runner(const struct stream *s)
+{
+	return s->conn->rt;
+}
+
+static struct stream *stream_find(struct conn *c, uint32_t id)
+{
+	struct stream *s;
+
+	for (s = c->streams; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static struct stream *stream_new(struct conn *c, uint32_t id, uint8_t type)
+{
+	struct stream *s = c->free_streams;
+
+	if (!s)
+		return NULL;
+	c->free_streams = s->next;
+	*s = (struct stream){
+		.conn = c,
+		.id = id,
+		.type = type,
+		.send_credit = c->peer_window,
+		.recv_credit = c->rt->cfg.window,
+		.next = c->streams,
+	};
+	c->streams = s;
+	c->nstreams++;
+	c->rt->nstreams++;
+	return s;
+}
+
+static void stream_free(struct stream *s)
+{
+	struct conn *c = s->conn;
+	struct stream **pp;
+
+	for (pp = &c->streams; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	s->ops = NULL;
+	s->owner = NULL;
+	s->next = c->free_streams;
+	c->free_streams = s;
+	c->nstreams--;
+	c->rt->nstreams--;
+}
+
+/* End a stream from the conn side: the module is told first, so it never
+ * holds a freed stream. */
+static void stream_abort(struct stream *s, int code, const char *msg)
+{
+	if (s->ops && s->ops->detach)
+		s->ops->detach(s);
+	if (code)
+		conn_send_error(s->conn, s->id, code, msg);
+	stream_free(s);
+}
+
+size_t stream_max_payload(const struct stream *s)
+{
+	return s->conn->peer_max_frame;
+}
+
+size_t stream_data_room(const struct stream *s)
+{
+	const struct conn *c = s->conn;
+	size_t used = out_used(c), room;
+
+	if (c->dead || s->send_credit <= 0 ||
+	    used + WIRE_HDR_SIZE + WIRE_DATA_PREFIX >= OUT_SOFT)
+		return 0;
+	room = OUT_SOFT - used - WIRE_HDR_SIZE - WIRE_DATA_PREFIX;
+	if (room > (uint64_t)s->send_credit)
+		room = (size_t)s->send_credit;
+	if (room > c->peer_max_frame - WIRE_DATA_PREFIX)
+		room = c->peer_max_frame - WIRE_DATA_PREFIX;
+	return room;
+}
+
+uint8_t *stream_data_buf(struct stream *s)
+{
+	size_t room = stream_data_room(s);
+	uint8_t *p;
+
+	if (!room)
+		return NULL;
+	p = out_reserve(s->conn, WIRE_HDR_SIZE + WIRE_DATA_PREFIX + room);
+	return p ? p + WIRE_HDR_SIZE + WIRE_DATA_PREFIX : NULL;
+}
+
+void stream_data_commit(struct stream *s, uint8_t channel, uint64_t offset,
+                        size_t n, uint8_t flags)
+{
+	struct conn *c = s->conn;
+
+	wire_data_prefix(c->out + c->out_tail + WIRE_HDR_SIZE, channel, offset);
+	out_commit(c, s->id, WT_DATA, flags, WIRE_DATA_PREFIX + n);
+	s->send_credit -= (int64_t)n;
+}
+
+void stream_data(struct stream *s, uint8_t channel, uint64_t offset,
+                 const void *p, size_t n, uint8_t flags)
+{
+	uint8_t *dst = stream_data_buf(s);
+
+	if (!dst) {
+		/* Zero-length FIN still needs a frame: credit is not charged. */
+		if (n || !out_reserve(s->conn, WIRE_HDR_SIZE + WIRE_DATA_PREFIX))
+			return;
+		dst = s->conn->out + s->conn->out_tail + WIRE_HDR_SIZE +
+		      WIRE_DATA_PREFIX;
+	}
+	if (n)
+		memcpy(dst, p, n);
+	stream_data_commit(s, channel, offset, n, flags);
+}
+
+static int stream_frame(struct stream *s, uint8_t type,
+                        const struct wire_buf *b)
+{
+	struct conn *c = s->conn;
+
+	if (b->overflow)
+		return -ENOBUFS;
+	if (b->len > c->peer_max_frame)
+		return -EMSGSIZE;
+	/* Keep ERR_SLACK free so every open stream can still be ended. */
+	if (out_frame(c, s->id, type, 0, b->p, b->len,
+	              c->out_cap - OUT_SLACK / 2) < 0) {
+		stream_want_writable(s);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int stream_event(struct stream *s, const struct wire_buf *fields)
+{
+	return stream_frame(s, WT_EVENT, fields);
+}
+
+int stream_result(struct stream *s, const struct wire_buf *fields)
+{
+	int r = stream_frame(s, WT_RESULT, fields);
+
+	if (r == 0)
+		stream_free(s);
+	return r;
+}
+
+static void stream_error_send(struct stream *s, int code, int err,
+                              const char *msg)
+{
+	uint8_t buf[ERR_MSG_MAX + 64];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_CODE, (uint16_t)code);
+	wb_u32(&b, T_ERRNO, (uint32_t)err);
+	wb_bytes(&b, T_MESSAGE, msg, strnlen(msg, ERR_MSG_MAX));
+	if (out_frame(s->conn, s->id, WT_ERROR, 0, b.p, b.len,
+	              s->conn->out_cap) < 0)
+		s->conn->broken = true;
+	stream_free(s);
+}
+
+void stream_error(struct stream *s, int code, int err, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	stream_error_send(s, code, err, msg);
+}
+
+void stream_error_errno(struct stream *s, int err, const char *what)
+{
+	stream_error(s, wire_err_from_errno(err), err, "%s: %s", what,
+	             strerror(err));
+}
+
+void stream_want_writable(struct stream *s)
+{
+	s->want_writable = true;
+	s->conn->want_writable = true;
+}
+
+void stream_grant(struct stream *s, uint32_t n)
+{
+	uint8_t p[4];
+
+	if (!n)
+		return;
+	wire_put32(p, n);
+	s->recv_credit += n;
+	if (out_frame(s->conn, s->id, WT_WINDOW, 0, p, 4, s->conn->out_cap) < 0)
+		s->conn->broken = true;
+}
+
+/* Tell streams waiting for room that some appeared.  A callback may end
+ * its own stream, so the next pointer is read first. */
+static void conn_notify_writable(struct conn *c)
+{
+	struct stream *s, *next;
+
+	if (!c->want_writable || out_used(c) >= OUT_SOFT / 2)
+		return;
+	c->want_writable = false;
+	for (s = c->streams; s; s = next) {
+		next = s->next;
+		if (!s->want_writable || s->send_credit <= 0)
+			continue;
+		s->want_writable = false;
+		if (s->ops && s->ops->writable)
+			s->ops->writable(s);
+	}
+	/* A stream still without credit keeps waiting for WINDOW. */
+	for (s = c->streams; s; s = s->next)
+		if (s->want_writable)
+			c->want_writable = true;
+}
+
+/* ---- frames from the client ---- */
+
+static int hello_check_token(struct conn *c, const struct wire_field *tok)
+{
+	const char *want = c->rt->cfg.token;
+	size_t n, i;
+	uint8_t diff = 0;
+
+	if (!want)
+		return 0;
+	n = strlen(want);
+	if (!tok->val || tok->len != n)
+		return -EACCES;
+	/* Constant time in the token's contents. */
+	for (i = 0; i < n; i++)
+		diff |= (uint8_t)(tok->val[i] ^ (uint8_t)want[i]);
+	return diff ? -EACCES : 0;
+}
+
+static void conn_send_hello(struct conn *c)
+{
+	const struct config *cfg = &c->rt->cfg;
+	uint8_t buf[512];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_VERSION, WIRE_VERSION);
+	wb_str(&b, T_SOFTWARE, "runner " RUNNER_VERSION);
+	wb_str(&b, T_FEATURE, "shell");
+	wb_str(&b, T_FEATURE, "proc");
+	wb_str(&b, T_FEATURE, "fs");
+	wb_u32(&b, T_MAX_FRAME, cfg->max_frame);
+	wb_u32(&b, T_WINDOW, cfg->window);
+	wb_u32(&b, T_MAX_STREAMS, cfg->max_streams);
+	out_frame(c, 0, WT_HELLO, 0, b.p, b.len, c->out_cap);
+}
+
+/* 0: accepted; otherwise the error code, message in why. */
+static int hello_parse(struct conn *c, const uint8_t *p, size_t n,
+                       const char **why)
+{
+	struct wire_iter it;
+	struct wire_field f, tok = { 0 };
+	uint64_t v, version = 0;
+	int r;
+
+	wire_iter_init(&it, p, n);
+	while ((r = wire_next(&it, &f)) > 0) {
+		switch (f.tag) {
+		case T_VERSION:
+			if (wire_uint(&f, &version) < 0)
+				return *why = "bad VERSION field", E_BAD_REQUEST;
+			break;
+		case T_MAX_FRAME:
+			if (wire_uint(&f, &v) < 0 || v < WIRE_MAX_FRAME_MIN)
+				return *why = "MAX_FRAME below 65536", E_BAD_REQUEST;
+			c->peer_max_frame = v > c->rt->cfg.max_frame
+			                            ? c->rt->cfg.max_frame
+			                            : (uint32_t)v;
+			break;
+		case T_WINDOW:
+			if (wire_uint(&f, &v) < 0 || v < 1024 || v > WIRE_WINDOW_MAX)
+				return *why = "WINDOW outside 1024..2^31-1",
+				       E_BAD_REQUEST;
+			c->peer_window = (uint32_t)v;
+			break;
+		case T_TOKEN:
+			tok = f;
+			break;
+		}
+	}
+	if (r < 0)
+		return *why = "HELLO fields are malformed", E_BAD_FRAME;
+	if (version < WIRE_VERSION)
+		return *why = "no common protocol version (runner speaks 1)",
+		       E_VERSION;
+	if (hello_check_token(c, &tok) < 0)
+		return *why = "token missing or wrong", E_AUTH;
+	return 0;
+}
+
+static void conn_on_hello(struct conn *c, const struct wire_hdr *h,
+                          const uint8_t *p)
+{
+	const char *why = NULL;
+	int code;
+
+	if (h->type != WT_HELLO || h->stream != 0) {
+		conn_send_error(c, 0, E_HELLO_REQUIRED,
+		                "the first frame must be HELLO on stream 0");
+		c->closing = true;
+		return;
+	}
+	code = hello_parse(c, p, h->len, &why);
+	if (code) {
+		conn_send_error(c, 0, code, why);
+		c->closing = true;
+		return;
+	}
+	timer_cancel(&c->rt->loop, &c->idle_timer);
+	c->hello_done = true;
+	conn_send_hello(c);
+}
+
+static void conn_on_data(struct conn *c, const struct wire_hdr *h,
+                         const uint8_t *p)
+{
+	struct stream *s = stream_find(c, h->stream);
+	const uint8_t *data;
+	uint64_t off;
+	uint8_t ch;
+	size_t n;
+
+	if (wire_data_decode(p, h->len, &ch, &off, &data, &n) < 0) {
+		conn_send_error(c, 0, E_BAD_FRAME, "DATA shorter than its prefix");
+		c->closing = true;
+		return;
+	}
+	if (!s)
+		return; /* the stream just ended: late bytes are dropped */
+	if (!s->ops || !s->ops->data) {
+		stream_abort(s, E_BAD_REQUEST, "this request takes no DATA");
+		return;
+	}
+	if (n > s->recv_credit) {
+		stream_abort(s, E_FLOW, "DATA beyond the granted window");
+		return;
+	}
+	s->recv_credit -= n;
+	s->ops->data(s, ch, data, n, h->flags & WF_FIN);
+}
+
+static void conn_on_window(struct conn *c, const struct wire_hdr *h,
+                           const uint8_t *p)
+{
+	struct stream *s;
+
+	if (h->len != 4) {
+		conn_send_error(c, 0, E_BAD_FRAME, "WINDOW payload must be 4 bytes");
+		c->closing = true;
+		return;
+	}
+	s = stream_find(c, h->stream);
+	if (!s)
+		return;
+	s->send_credit += wire_get32(p);
+	if (s->send_credit > (int64_t)WIRE_WINDOW_MAX) {
+		stream_abort(s, E_FLOW, "window grew past 2^31-1");
+		return;
+	}
+	if (s->want_writable)
+		c->want_writable = true;
+}
+
+static void conn_on_cancel(struct conn *c, const struct wire_hdr *h)
+{
+	struct stream *s = stream_find(c, h->stream);
+
+	if (!s || s->cancelled)
+		return; /* already ended: CANCEL races the terminal frame */
+	s->cancelled = true;
+	if (s->ops && s->ops->cancel)
+		s->ops->cancel(s);
+	else
+		stream_abort(s, E_CANCELLED, "cancelled");
+}
+
+static void conn_on_request(struct conn *c, const struct wire_hdr *h,
+                            const uint8_t *p)
+{
+	request_fn fn = handlers[h->type];
+	char msg[96];
+	struct stream *s;
+
+	if (h->stream == 0) {
+		conn_send_error(c, 0, E_BAD_REQUEST,
+		                "requests need a non-zero stream id");
+		return;
+	}
+	if (stream_find(c, h->stream)) {
+		snprintf(msg, sizeof(msg), "stream %u is already open", h->stream);
+		conn_send_error(c, 0, E_STREAM_IN_USE, msg);
+		return;
+	}
+	if (!fn) {
+		snprintf(msg, sizeof(msg), "unknown request type 0x%02x", h->type);
+		conn_send_error(c, h->stream, E_UNKNOWN_TYPE, msg);
+		return;
+	}
+	if (wire_validate(p, h->len) < 0) {
+		conn_send_error(c, h->stream, E_BAD_REQUEST,
+		                "request fields are malformed (truncated TLV)");
+		return;
+	}
+	if (c->rt->shutting_down && h->type != WT_PING && h->type != WT_INFO) {
+		conn_send_error(c, h->stream, E_SHUTTING_DOWN,
+		                "the runner is shutting down");
+		return;
+	}
+	s = stream_new(c, h->stream, h->type);
+	if (!s) {
+		snprintf(msg, sizeof(msg), "too many open streams (limit %u)",
+		         c->rt->cfg.max_streams);
+		conn_send_error(c, h->stream, E_LIMIT, msg);
+		return;
+	}
+	fn(s, p, h->len);
+}
+
+static void conn_on_frame(struct conn *c, const struct wire_hdr *h,
+                          const uint8_t *p)
+{
+	if (!c->hello_done) {
+		conn_on_hello(c, h, p);
+		return;
+	}
+	switch (h->type) {
+	case WT_HELLO:
+		conn_send_error(c, 0, E_BAD_REQUEST, "HELLO was already exchanged");
+		break;
+	case WT_DATA:
+		conn_on_data(c, h, p);
+		break;
+	case WT_WINDOW:
+		conn_on_window(c, h, p);
+		break;
+	case WT_CANCEL:
+		conn_on_cancel(c, h);
+		break;
+	default:
+		conn_on_request(c, h, p);
+		break;
+	}
+}
+
+/* Parse every complete frame in the input buffer while there is room to
+ * answer.  Returns false when the connection must close. */
+static bool conn_parse(struct conn *c)
+{
+	size_t pos = 0;
+	struct wire_hdr h;
+	int r;
+
+	while (!c->closing && out_used(c) < OUT_SOFT) {
+		r = wire_hdr_decode(c->in + pos, c->in_len - pos,
+		                    c->rt->cfg.max_frame, &h);
+		if (r == -EAGAIN)
+			break;
+		if (r == -EMSGSIZE) {
+			conn_send_error(c, 0, E_TOO_LARGE,
+			                "frame longer than the negotiated maximum");
+			return false;
+		}
+		if (r < 0) {
+			conn_send_error(c, 0, E_BAD_FRAME, "frame length below 6");
+			return false;
+		}
+		if (c->in_len - pos < WIRE_HDR_SIZE + h.len)
+			break;
+		conn_on_frame(c, &h, c->in + pos + WIRE_HDR_SIZE);
+		pos += WIRE_HDR_SIZE + h.len;
+	}
+	if (pos) {
+		memmove(c->in, c->in + pos, c->in_len - pos);
+		c->in_len -= pos;
+	}
+	return !c->closing;
+}
+
+/* ---- I/O ---- */
+
+static void conn_idle_timeout(struct timer *t)
+{
+	struct conn *c = container_of(t, struct conn, idle_timer);
+
+	conn_send_error(c, 0, E_TIMEOUT,
+	                c->hello_done ? "partial frame: no progress for 15 s"
+	                              : "no HELLO in time");
+	c->closing = true;
+	conn_flush(c);
+	conn_close(c, "idle timeout");
+}
+
+static void conn_read(struct conn *c)
+{
+	ssize_t n;
+
+	n = read(c->rfd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			c->broken = true;
+		return;
+	}
+	if (n == 0) {
+		c->peer_eof = true;
+		return;
+	}
+	c->in_len += (size_t)n;
+	if (!conn_parse(c))
+		c->closing = true;
+	/* Slowloris guard: a partial frame must keep making progress. */
+	if (c->in_len && c->hello_done)
+		timer_arm(&c->rt->loop, &c->idle_timer, PARTIAL_FRAME_TIMEOUT_MS,
+		          conn_idle_timeout);
+	else if (c->hello_done)
+		timer_cancel(&c->rt->loop, &c->idle_timer);
+}
+
+void conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (!c->dead && out_used(c)) {
+		n = write(c->wfd, c->out + c->out_head, out_used(c));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				c->broken = true;
+			break;
+		}
+		c->out_head += (size_t)n;
+	}
+	if (!out_used(c))
+		c->out_head = c->out_tail = 0;
+}
+
+/* Resume parsing frames held back while the output buffer was full. */
+static void conn_resume(struct conn *c)
+{
+	if (c->in_len && c->hello_done && !c->closing &&
+	    out_used(c) < OUT_SOFT && !conn_parse(c))
+		c->closing = true;
+}
+
+static void conn_after_io(struct conn *c)
+{
+	conn_flush(c);
+	conn_notify_writable(c);
+	conn_resume(c);
+	conn_flush(c);
+	if (c->broken) {
+		conn_close(c, "write failed or peer vanished");
+		return;
+	}
+	if (c->closing && !out_used(c)) {
+		conn_close(c, "protocol error");
+		return;
+	}
+	if (c->peer_eof && !c->nstreams && !out_used(c)) {
+		conn_close(c, "peer closed");
+		return;
+	}
+	if (c->closing) {
+		/* Give the final ERROR a bounded chance to leave. */
+		timer_arm(&c->rt->loop, &c->idle_timer, 1000, conn_idle_timeout);
+	}
+	conn_update_interest(c);
+}
+
+static void conn_update_interest(struct conn *c)
+{
+	uint32_t rev = 0, wev = 0;
+
+	if (!c->peer_eof && !c->closing && out_used(c) < OUT_SOFT &&
+	    c->in_len < c->in_cap)
+		rev |= EPOLLIN;
+	if (out_used(c))
+		wev |= EPOLLOUT;
+	if (c->rfd == c->wfd) {
+		loop_modify(&c->rt->loop, &c->rw,
+		            rev | wev | (c->peer_eof ? 0 : EPOLLRDHUP));
+		return;
+	}
+	/* A pipe whose writer is gone reports EPOLLHUP whatever we ask for:
+	 * after EOF the read side leaves the loop for good. */
+	if (c->peer_eof && !c->rw_gone) {
+		loop_unwatch(&c->rt->loop, &c->rw);
+		c->rw_gone = true;
+	}
+	if (!c->rw_gone)
+		loop_modify(&c->rt->loop, &c->rw, rev);
+	loop_modify(&c->rt->loop, &c->ww, wev);
+}
+
+static void conn_event(struct conn *c, uint32_t ev, bool readable_side)
+{
+	if (c->dead)
+		return;
+	if (readable_side && (ev & (EPOLLIN | EPOLLRDHUP)))
+		conn_read(c);
+	/* Full hangup of a socket: nothing we send will be read. */
+	if (c->rfd == c->wfd && (ev & EPOLLHUP))
+		c->broken = true;
+	if (!readable_side && (ev & (EPOLLERR | EPOLLHUP)))
+		c->broken = true;
+	if (readable_side && c->rfd != c->wfd && (ev & EPOLLHUP) &&
+	    !(ev & EPOLLIN))
+		c->peer_eof = true;
+	conn_after_io(c);
+}
+
+static void conn_rw_event(struct watch *w, uint32_t ev)
+{
+	conn_event(container_of(w, struct conn, rw), ev, true);
+}
+
+static void conn_ww_event(struct watch *w, uint32_t ev)
+{
+	conn_event(container_of(w, struct conn, ww), ev, false);
+}
+
+/* ---- lifecycle ---- */
+
+static void conn_free(struct deferred *d)
+{
+	struct conn *c = container_of(d, struct conn, free_d);
+
+	free(c->in);
+	free(c->out);
+	free(c->pool);
+	free(c);
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+	struct runner *rt = c->rt;
+
+	if (c->dead)
+		return;
+	log_debug("connection %s closed: %s", c->peer, why);
+	while (c->streams)
+		stream_abort(c->streams, 0, NULL);
+	c->dead = true;
+	timer_cancel(&rt->loop, &c->idle_timer);
+	loop_unwatch(&rt->loop, &c->rw);
+	if (c->wfd != c->rfd)
+		loop_unwatch(&rt->loop, &c->ww);
+	close(c->rfd);
+	if (c->wfd != c->rfd)
+		close(c->wfd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		rt->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	rt->nconns--;
+	if (c->is_stdio && rt->stdio_only)
+		runner_shutdown(rt, 0);
+	loop_defer(&rt->loop, &c->free_d, conn_free);
+}
+
+static struct conn *conn_alloc(const struct config *cfg)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	uint32_t i;
+
+	if (!c)
+		return NULL;
+	c->in_cap = WIRE_HDR_SIZE + cfg->max_frame;
+	c->out_cap = OUT_SOFT + WIRE_HDR_SIZE + cfg->max_frame + OUT_SLACK;
+	c->in = malloc(c->in_cap);
+	c->out = malloc(c->out_cap);
+	c->pool = calloc(cfg->max_streams, sizeof(*c->pool));
+	if (!c->in || !c->out || !c->pool) {
+		free(c->in);
+		free(c->out);
+		free(c->pool);
+		free(c);
+		return NULL;
+	}
+	for (i = 0; i < cfg->max_streams; i++) {
+		c->pool[i].next = c->free_streams;
+		c->free_streams = &c->pool[i];
+	}
+	return c;
+}
+
+int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
+              bool is_stdio)
+{
+	struct conn *c;
+	int r;
+
+	if (rt->nconns >= rt->cfg.max_conns) {
+		log_warn("connection from %s refused: limit %u", peer,
+		         rt->cfg.max_conns);
+		return -EMFILE;
+	}
+	c = conn_alloc(&rt->cfg);
+	if (!c)
+		return -ENOMEM;
+	c->rt = rt;
+	c->rfd = rfd;
+	c->wfd = wfd;
+	c->is_stdio = is_stdio;
+	c->peer_max_frame = 1u << 20;
+	if (c->peer_max_frame > rt->cfg.max_frame)
+		c->peer_max_frame = rt->cfg.max_frame;
+	c->peer_window = WIRE_WINDOW_DEFAULT;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	r = loop_watch(&rt->loop, &c->rw, rfd,
+	               EPOLLIN | (rfd == wfd ? EPOLLRDHUP : 0), conn_rw_event);
+	if (r == 0 && wfd != rfd)
+		r = loop_watch(&rt->loop, &c->ww, wfd, 0, conn_ww_event);
+	if (r < 0) {
+		loop_unwatch(&rt->loop, &c->rw);
+		conn_free(&c->free_d);
+		return r;
+	}
+	c->next = rt->conns;
+	if (rt->conns)
+		rt->conns->prev = c;
+	rt->conns = c;
+	rt->nconns++;
+	timer_arm(&rt->loop, &c->idle_timer, rt->cfg.hello_timeout_ms,
+	          conn_idle_timeout);
+	log_debug("connection from %s", peer);
+	return 0;
+}
+
+void conn_refuse(int fd, int code, const char *msg)
+{
+	uint8_t buf[WIRE_HDR_SIZE + ERR_MSG_MAX + 64];
+	struct wire_hdr h = { 0, 0, WT_ERROR, 0 };
+	struct wire_buf b;
+
+	wb_init(&b, buf + WIRE_HDR_SIZE, sizeof(buf) - WIRE_HDR_SIZE);
+	wb_u16(&b, T_CODE, (uint16_t)code);
+	wb_u32(&b, T_ERRNO, 0);
+	wb_bytes(&b, T_MESSAGE, msg, strnlen(msg, ERR_MSG_MAX));
+	h.len = (uint32_t)b.len;
+	wire_hdr_encode(buf, &h);
+	/* A fresh socket's buffer takes this at once; if it does not, the
+	 * peer learns from the close alone. */
+	if (write(fd, buf, WIRE_HDR_SIZE + b.len) < 0)
+		(void)0;
+	close(fd);
+}
+
+void conn_flush_all(struct runner *rt)
+{
+	struct conn *c, *next;
+
+	for (c = rt->conns; c; c = next) {
+		next = c->next;
+		if (out_used(c) || c->want_writable || c->broken)
+			conn_after_io(c);
+	}
+}
+
+void conn_close_all(struct runner *rt)
+{
+	while (rt->conns) {
+		conn_flush(rt->conns);
+		conn_close(rt->conns, "runner exiting");
+	}
+}
+
+unsigned conn_count(const struct runner *rt)
+{
+	return rt->nconns;
+}
+
+unsigned stream_count(const struct runner *rt)
+{
+	return rt->nstreams;
+}

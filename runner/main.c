@@ -1,0 +1,413 @@
+/* main.c - flags and the startup order.
+ *
+ * Order matters and is the security argument of the whole program:
+ *   1. parse flags (nothing touched yet);
+ *   2. VM-init mounts when we are the kernel's init (pid1.c);
+ *   3. loop and signalfd, so no signal is lost from here on;
+ *   4. bind every listener while we may still be root;
+ *   5. drop privileges (harden.c) — user, capabilities, no_new_privs,
+ *      seccomp last;
+ *   6. start the shell session and the main command as the dropped user;
+ *   7. serve until shutdown.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/runner.sock"
+#define FALLBACK_SOCKET "/tmp/runner.sock"
+#define TOKEN_MAX 256
+
+static const char usage[] =
+	"usage: runner [OPTIONS] [-- CMD [ARGS...]]\n"
+	"       runner attach [--socket PATH]\n"
+	"       runner serve  (same as --listen stdio)\n"
+	"\n"
+	"PID 1 for sandboxes: a persistent shell, processes and files over one\n"
+	"connection (protocol/PROTOCOL.md).\n"
+	"\n"
+	"  --listen unix:PATH|vsock:PORT|stdio  where to serve (repeatable;\n"
+	"                          default unix:" DEFAULT_SOCKET ", else "
+	FALLBACK_SOCKET ")\n"
+	"  --user NAME|UID:GID     run as this user (default: 'sandbox' if it exists)\n"
+	"  --root DIR              confine file operations to DIR\n"
+	"  --shell PATH            shell for sessions (default: bash, else sh)\n"
+	"  --token-file FILE       require this token in HELLO (or $RUNNER_TOKEN)\n"
+	"  --allow-uid UID         accept unix peers with this uid only (repeatable)\n"
+	"  --socket-group GID      make the unix socket 0660 with this group\n"
+	"  --grace MS              SIGTERM-to-SIGKILL grace (default 5000)\n"
+	"  --seccomp default|strict|off   seccomp policy (default: default)\n"
+	"  --allow-ptrace          let sandboxed programs use ptrace\n"
+	"  --keep-caps LIST        keep these capabilities (cap_from_text syntax)\n"
+	"  --init-mounts           mount proc, sys, dev... even if /proc exists\n"
+	"  --hostname NAME         hostname to set in VM-init mode\n"
+	"  --no-default-session    do not start the 'main' shell session\n"
+	"  --max-conns N  --max-streams N  --max-sessions N  --max-procs N\n"
+	"  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size BYTES\n"
+	"  --log-level error|warn|info|debug\n"
+	"  --help, --version\n";
+
+enum {
+	OPT_LISTEN = 256, OPT_USER, OPT_ROOT, OPT_SHELL, OPT_TOKEN_FILE,
+	OPT_ALLOW_UID, OPT_SOCKET_GROUP, OPT_GRACE, OPT_SECCOMP,
+	OPT_ALLOW_PTRACE, OPT_KEEP_CAPS, OPT_INIT_MOUNTS, OPT_HOSTNAME,
+	OPT_NO_DEFAULT_SESSION, OPT_MAX_CONNS, OPT_MAX_STREAMS,
+	OPT_MAX_SESSIONS, OPT_MAX_PROCS, OPT_MAX_FRAME, OPT_WINDOW,
+	OPT_MAX_COMMAND, OPT_RING_SIZE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "shell", required_argument, NULL, OPT_SHELL },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "allow-ptrace", no_argument, NULL, OPT_ALLOW_PTRACE },
+	{ "keep-caps", required_argument, NULL, OPT_KEEP_CAPS },
+	{ "init-mounts", no_argument, NULL, OPT_INIT_MOUNTS },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "no-default-session", no_argument, NULL, OPT_NO_DEFAULT_SESSION },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
+	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "max-command", required_argument, NULL, OPT_MAX_COMMAND },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+static void config_defaults(struct config *cfg)
+{
+	*cfg = (struct config){
+		.max_frame = WIRE_MAX_FRAME_DEFAULT,
+		.window = WIRE_WINDOW_DEFAULT,
+		.max_streams = 256,
+		.max_conns = 256,
+		.max_sessions = 16,
+		.max_procs = 1024,
+		.max_command = 1u << 20,
+		.ring_size = 1u << 20,
+		.grace_ms = 5000,
+		.hello_timeout_ms = 10000,
+		.seccomp = SECCOMP_DEFAULT,
+	};
+}
+
+/* Integer flag in [min, max]; 0 or -EINVAL. */
+static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int load_token(struct config *cfg, const char *path)
+{
+	static char token[TOKEN_MAX + 1]; /* lives as long as the config */
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, token, TOKEN_MAX);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r'))
+		n--;
+	token[n] = 0;
+	if (n == 0)
+		return -EINVAL;
+	cfg->token = token;
+	return 0;
+}
+
+static int flag_error(const char *flag, const char *arg, const char *why)
+{
+	fprintf(stderr, "runner: %s %s: %s\n", flag, arg ? arg : "", why);
+	return -EINVAL;
+}
+
+static int parse_numeric_flag(struct config *cfg, int opt, const char *arg)
+{
+	uint64_t v;
+	int r = -EINVAL;
+
+	switch (opt) {
+	case OPT_GRACE:
+		if ((r = parse_num(arg, 0, 3600000, &v)) == 0)
+			cfg->grace_ms = (uint32_t)v;
+		break;
+	case OPT_MAX_CONNS:
+		if ((r = parse_num(arg, 1, 65536, &v)) == 0)
+			cfg->max_conns = (uint32_t)v;
+		break;
+	case OPT_MAX_STREAMS:
+		if ((r = parse_num(arg, 1, 65536, &v)) == 0)
+			cfg->max_streams = (uint32_t)v;
+		break;
+	case OPT_MAX_SESSIONS:
+		if ((r = parse_num(arg, 1, 4096, &v)) == 0)
+			cfg->max_sessions = (uint32_t)v;
+		break;
+	case OPT_MAX_PROCS:
+		if ((r = parse_num(arg, 1, 1u << 20, &v)) == 0)
+			cfg->max_procs = (uint32_t)v;
+		break;
+	case OPT_MAX_FRAME:
+		if ((r = parse_num(arg, WIRE_MAX_FRAME_MIN, 64u << 20, &v)) == 0)
+			cfg->max_frame = (uint32_t)v;
+		break;
+	case OPT_WINDOW:
+		if ((r = parse_num(arg, 1024, WIRE_WINDOW_MAX, &v)) == 0)
+			cfg->window = (uint32_t)v;
+		break;
+	case OPT_MAX_COMMAND:
+		if ((r = parse_num(arg, 1, 64u << 20, &v)) == 0)
+			cfg->max_command = (uint32_t)v;
+		break;
+	case OPT_RING_SIZE:
+		if ((r = parse_num(arg, 4096, 1ull << 32, &v)) == 0)
+			cfg->ring_size = v;
+		break;
+	}
+	return r;
+}
+
+static int parse_flag(struct config *cfg, int opt, const char *arg)
+{
+	uint64_t v;
+	int r;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		if (cfg->nlisten >= MAX_LISTEN)
+			return flag_error("--listen", arg, "too many listeners");
+		if (listen_parse(arg, &cfg->listen[cfg->nlisten]) < 0)
+			return flag_error("--listen", arg,
+			                  "want unix:PATH, vsock:PORT or stdio");
+		cfg->nlisten++;
+		return 0;
+	case OPT_USER: cfg->user = arg; return 0;
+	case OPT_ROOT: cfg->root = arg; return 0;
+	case OPT_SHELL: cfg->shell = arg; return 0;
+	case OPT_KEEP_CAPS: cfg->keep_caps = arg; return 0;
+	case OPT_HOSTNAME: cfg->hostname = arg; return 0;
+	case OPT_ALLOW_PTRACE: cfg->allow_ptrace = true; return 0;
+	case OPT_INIT_MOUNTS: cfg->init_mounts = true; return 0;
+	case OPT_NO_DEFAULT_SESSION: cfg->no_default_session = true; return 0;
+	case OPT_TOKEN_FILE:
+		r = load_token(cfg, arg);
+		return r < 0 ? flag_error("--token-file", arg, strerror(-r)) : 0;
+	case OPT_ALLOW_UID:
+		if (cfg->nallow_uid >= MAX_ALLOW_UID ||
+		    parse_num(arg, 0, UINT32_MAX - 1, &v) < 0)
+			return flag_error("--allow-uid", arg, "want a uid (max 16)");
+		cfg->allow_uid[cfg->nallow_uid++] = (uid_t)v;
+		return 0;
+	case OPT_SOCKET_GROUP:
+		if (parse_num(arg, 0, UINT32_MAX - 1, &v) < 0) {
+			struct group *g = getgrnam(arg);
+			if (!g)
+				return flag_error("--socket-group", arg, "no such group");
+			v = g->gr_gid;
+		}
+		cfg->socket_group = (gid_t)v;
+		cfg->has_socket_group = true;
+		return 0;
+	case OPT_SECCOMP:
+		if (!strcmp(arg, "default"))
+			cfg->seccomp = SECCOMP_DEFAULT;
+		else if (!strcmp(arg, "strict"))
+			cfg->seccomp = SECCOMP_STRICT;
+		else if (!strcmp(arg, "off"))
+			cfg->seccomp = SECCOMP_OFF;
+		else
+			return flag_error("--seccomp", arg, "want default|strict|off");
+		return 0;
+	case OPT_LOG_LEVEL:
+		if ((r = log_parse_level(arg)) < 0)
+			return flag_error("--log-level", arg,
+			                  "want error|warn|info|debug");
+		log_set_level(r);
+		return 0;
+	}
+	if (parse_numeric_flag(cfg, opt, arg) < 0)
+		return flag_error("option", arg, "number out of range");
+	return 0;
+}
+
+/* 0 to run, 1 to exit 0 (help, version), -1 to exit 2 (bad usage). */
+static int parse_args(struct config *cfg, int argc, char **argv)
+{
+	const char *env;
+	int opt;
+
+	config_defaults(cfg);
+	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (opt == OPT_VERSION) {
+			puts("runner " RUNNER_VERSION " (protocol 1)");
+			return 1;
+		}
+		if (opt == '?' || parse_flag(cfg, opt, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc && !strcmp(argv[optind], "serve")) {
+		listen_parse("stdio", &cfg->listen[cfg->nlisten++]);
+		optind++;
+	}
+	if (optind < argc) {
+		/* getopt_long stops at "--" and consumes it. */
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			fprintf(stderr, "runner: unexpected argument '%s'\n%s",
+			        argv[optind], usage);
+			return -1;
+		}
+		cfg->main_argv = argv + optind;
+	}
+	/* The token must not leak to every child through the environment. */
+	env = getenv("RUNNER_TOKEN");
+	if (env && !cfg->token && *env) {
+		static char token[TOKEN_MAX + 1];
+		snprintf(token, sizeof(token), "%s", env);
+		cfg->token = token;
+	}
+	unsetenv("RUNNER_TOKEN");
+	return 0;
+}
+
+static int open_listeners(struct runner *rt)
+{
+	struct config *cfg = &rt->cfg;
+	unsigned i;
+	int r;
+
+	if (cfg->nlisten == 0) {
+		/* /run is read-only under `docker run --read-only`: fall back
+		 * to /tmp, which such containers mount as tmpfs. */
+		listen_parse("unix:" DEFAULT_SOCKET, &rt->listeners[0].spec);
+		if (listen_open(rt, &rt->listeners[0]) == 0) {
+			rt->nlisteners = 1;
+			log_info("listening on unix:%s", DEFAULT_SOCKET);
+			return 0;
+		}
+		listen_parse("unix:" FALLBACK_SOCKET, &cfg->listen[0]);
+		cfg->nlisten = 1;
+	}
+	rt->stdio_only = cfg->nlisten == 1 && cfg->listen[0].kind == LISTEN_STDIO;
+	for (i = 0; i < cfg->nlisten; i++) {
+		rt->listeners[i].spec = cfg->listen[i];
+		r = listen_open(rt, &rt->listeners[i]);
+		if (r < 0) {
+			log_error("cannot listen on %s%s: %s",
+			          cfg->listen[i].kind == LISTEN_UNIX ? "unix:" :
+			          cfg->listen[i].kind == LISTEN_VSOCK ? "vsock:" :
+			                                                "stdio",
+			          cfg->listen[i].kind == LISTEN_UNIX ? cfg->listen[i].path
+			                                             : "",
+			          strerror(-r));
+			return r;
+		}
+		rt->nlisteners = i + 1;
+		if (cfg->listen[i].kind == LISTEN_UNIX)
+			log_info("listening on unix:%s", cfg->listen[i].path);
+		else if (cfg->listen[i].kind == LISTEN_VSOCK)
+			log_info("listening on vsock:%u", cfg->listen[i].port);
+	}
+	return 0;
+}
+
+static int runner_start(struct runner *rt)
+{
+	int r;
+
+	rt->start_ns = now_ns();
+	if ((r = pid1_vm_init(rt)) < 0)
+		log_warn("VM init incomplete: %s", strerror(-r));
+	if ((r = loop_init(&rt->loop)) < 0 || (r = pid1_init(rt)) < 0) {
+		log_error("event loop: %s", strerror(-r));
+		return r;
+	}
+	if ((r = open_listeners(rt)) < 0)
+		return r;
+	harden_apply(rt);
+	if ((r = fs_init(rt)) < 0 || (r = proc_init(rt)) < 0 ||
+	    (r = shell_init(rt)) < 0) {
+		log_error("startup: %s", strerror(-r));
+		return r;
+	}
+	if (rt->cfg.main_argv && (r = pid1_start_main(rt)) < 0) {
+		log_error("cannot start %s: %s", rt->cfg.main_argv[0],
+		          strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int runner_serve(struct runner *rt)
+{
+	int r;
+
+	while (!rt->loop.stop) {
+		conn_flush_all(rt);
+		r = loop_run_once(&rt->loop, -1);
+		if (r < 0) {
+			log_error("epoll: %s", strerror(-r));
+			runner_shutdown(rt, 1);
+			break;
+		}
+	}
+	conn_close_all(rt);
+	shell_fini(rt);
+	proc_fini(rt);
+	fs_fini(rt);
+	return rt->exit_status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct runner rt; /* the one loop context */
+	int r;
+
+	if (argc > 1 && !strcmp(argv[1], "attach"))
+		return attach_main(argc - 1, argv + 1);
+	r = parse_args(&rt.cfg, argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	if (runner_start(&rt) < 0) {
+		rt.exit_status = 1;
+		pid1_finish(&rt);
+		return 1;
+	}
+	log_info("runner " RUNNER_VERSION " ready (pid %d)", (int)getpid());
+	runner_serve(&rt);
+	pid1_finish(&rt);
+	return rt.exit_status;
+}
