@@ -23,7 +23,10 @@
 #   DEPS_CFLAGS is empty and DEPS_LDLIBS names /usr/lib/*.a.
 
 BUILD_DIR ?= build
-DEPS_DIR  := $(BUILD_DIR)/deps
+# Dependencies always live under build/, whatever BUILD_DIR a parallel
+# build uses for its objects.
+DEPS_ROOT ?= build
+DEPS_DIR  := $(DEPS_ROOT)/deps
 
 ifneq ($(wildcard /etc/alpine-release),)
 MUSL_CC     ?= cc
@@ -36,12 +39,12 @@ DEPS_LDLIBS := $(DEPS_DIR)/lib/libseccomp.a $(DEPS_DIR)/lib/libcap.a
 endif
 DEPS_BUILD_STAMP := $(DEPS_DIR)/.done-build
 
-VM_KERNEL  := $(BUILD_DIR)/vm/vmlinuz
-VM_MODULES := $(addprefix $(BUILD_DIR)/vm/modules/,vsock.ko vmw_vsock_virtio_transport_common.ko vsock_loopback.ko)
+VM_KERNEL  := $(DEPS_ROOT)/vm/vmlinuz
+VM_MODULES := $(addprefix $(DEPS_ROOT)/vm/modules/,vsock.ko vmw_vsock_virtio_transport_common.ko vsock_loopback.ko)
 
 DEPS_GROUPS := build test docker vm
 $(DEPS_GROUPS:%=$(DEPS_DIR)/.done-%): $(DEPS_DIR)/.done-%: tools/deps
-	BUILD_DIR=$(BUILD_DIR) tools/deps $*
+	BUILD_DIR=$(DEPS_ROOT) tools/deps $*
 $(DEPS_GROUPS:%=deps-%): deps-%: $(DEPS_DIR)/.done-%
 deps: $(DEPS_GROUPS:%=deps-%)
 .PHONY: deps $(DEPS_GROUPS:%=deps-%)

@@ -1,0 +1,171 @@
+"""harness.py - start the static runner as PID 1 of fresh namespaces.
+
+    with Runner() as r:            # unshare --fork --pid --mount-proc
+        c = r.client()             # connected, HELLO done
+        res = c.call(rp.PING)
+
+Every Runner gets its own temp dir (socket, logs); on exit the runner is
+shut down and the test fails if it does not go.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import rproto as rp  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build"))
+RUNNER = os.path.join(BUILD, "runner")
+RUNNERCTL = os.path.join(BUILD, "runnerctl")
+
+
+class Runner:
+    def __init__(self, args=(), pid1=True, listen=None, env=None, user=None,
+                 default_args=True, stdio=False):
+        self.tmp = tempfile.mkdtemp(prefix="runner-it-")
+        os.chmod(self.tmp, 0o755)
+        self.sock = os.path.join(self.tmp, "runner.sock")
+        self.log_path = os.path.join(self.tmp, "runner.log")
+        argv = [RUNNER]
+        if default_args:
+            # Tests run as root; no "sandbox" user on the host: stay root
+            # unless a test asks otherwise.
+            argv += ["--log-level", "debug"]
+        if stdio:
+            argv += ["--listen", "stdio"]
+        else:
+            argv += ["--listen", listen or "unix:" + self.sock]
+        if user:
+            argv += ["--user", user]
+        argv += list(args)
+        if pid1:
+            argv = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child"] + argv
+        self.argv = argv
+        self.log = open(self.log_path, "wb")
+        e = dict(os.environ)
+        e.update(env or {})
+        self.stdio = stdio
+        self.proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE if stdio else self.log,
+            stdin=subprocess.PIPE if stdio else subprocess.DEVNULL,
+            stderr=self.log, env=e, cwd=self.tmp)
+        if not stdio and not listen:
+            self._wait_socket()
+
+    def _wait_socket(self, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("runner exited %s: %s" % (self.proc.returncode, self.logtext()))
+            if os.path.exists(self.sock):
+                s = socket.socket(socket.AF_UNIX)
+                try:
+                    s.connect(self.sock)
+                    return
+                except OSError:
+                    pass
+                finally:
+                    s.close()
+            time.sleep(0.01)
+        raise RuntimeError("runner socket never appeared: " + self.logtext())
+
+    def client(self, hello=True, token=None):
+        if self.stdio:
+            c = rp.Client(rfile=self.proc.stdout.fileno(), wfile=self.proc.stdin.fileno())
+            if hello:
+                c.hello(token=token)
+            return c
+        return rp.Client.unix(self.sock, hello=hello, token=token)
+
+    def ctl(self, *args, input=None, timeout=60, check=False):
+        """Run runnerctl against this runner; returns CompletedProcess."""
+        return subprocess.run([RUNNERCTL, "--connect", "unix:" + self.sock] + list(args),
+                              input=input, capture_output=True, timeout=timeout, check=check)
+
+    def pid(self):
+        """Host pid of the runner process (the namespace's PID 1)."""
+        if self.argv[0] != "unshare":
+            return self.proc.pid
+        with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+            return int(f.read().split()[0])
+
+    def fd_count(self):
+        return len(os.listdir("/proc/%d/fd" % self.pid()))
+
+    def rss(self):
+        for line in open("/proc/%d/status" % self.pid()):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def logtext(self):
+        self.log.flush()
+        try:
+            return open(self.log_path, "rb").read().decode(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=15):
+        """SIGTERM the namespace's init; return its exit status."""
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.pid(), signal.SIGTERM)
+            except (OSError, IndexError, ValueError):
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("runner did not stop within %ss: %s" % (timeout, self.logtext()))
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.stop()
+        finally:
+            self.log.close()
+            if self.stdio:
+                for f in (self.proc.stdin, self.proc.stdout):
+                    try:
+                        f.close()
+                    except OSError:
+                        pass
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class RunnerTest(unittest.TestCase):
+    """One runner per test class (fast); self.r, self.c ready."""
+    runner_args = ()
+    runner_kw = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.r = Runner(args=cls.runner_args, **cls.runner_kw)
+        cls.c = cls.r.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.c.close()
+        finally:
+            cls.r.__exit__(None, None, None)
+
+    def assertAlive(self):
+        self.assertTrue(self.r.alive(), self.r.logtext())
+        res = self.r.client().call(rp.PING)
+        self.assertTrue(res.ok, res)
