@@ -30,6 +30,23 @@ struct conn {
 	bool dead;
 };
 
+/* Output buffer bounds (see conn.c for why they hold):
+ * DATA and request intake stop at OUT_SOFT; a RESULT may use the space
+ * up to out_cap - OUT_SLACK/2; ERROR and WINDOW may use all of it. */
+#define OUT_SOFT (1u << 20)
+#define OUT_SLACK (256u << 10)
+#define ERR_MSG_MAX 400
+
 void conn_flush(struct conn *c);
+size_t out_used(const struct conn *c);
+int out_frame(struct conn *c, uint32_t stream, uint8_t type, uint8_t flags,
+              const void *p, size_t n, size_t limit);
+void conn_send_error(struct conn *c, uint32_t stream, int code,
+                     const char *msg);
+struct stream *stream_find(struct conn *c, uint32_t id);
+struct stream *stream_new(struct conn *c, uint32_t id, uint8_t type);
+/* End a stream from the connection side; module told first via detach. */
+void stream_abort(struct stream *s, int code, const char *msg);
+void conn_notify_writable(struct conn *c);
 
 #endif

@@ -51,6 +51,7 @@ static const char usage[] =
 	"  --no-default-session    do not start the 'main' shell session\n"
 	"  --max-conns N  --max-streams N  --max-sessions N  --max-procs N\n"
 	"  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size BYTES\n"
+	"  --io-timeout MS         deadline for HELLO and for a stalled frame (10000)\n"
 	"  --log-level error|warn|info|debug\n"
 	"  --help, --version\n";
 
@@ -61,6 +62,7 @@ enum {
 	OPT_NO_DEFAULT_SESSION, OPT_MAX_CONNS, OPT_MAX_STREAMS,
 	OPT_MAX_SESSIONS, OPT_MAX_PROCS, OPT_MAX_FRAME, OPT_WINDOW,
 	OPT_MAX_COMMAND, OPT_RING_SIZE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
+	OPT_IO_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -87,6 +89,7 @@ static const struct option options[] = {
 	{ "max-command", required_argument, NULL, OPT_MAX_COMMAND },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "io-timeout", required_argument, NULL, OPT_IO_TIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -104,7 +107,7 @@ static void config_defaults(struct config *cfg)
 		.max_command = 1u << 20,
 		.ring_size = 1u << 20,
 		.grace_ms = 5000,
-		.hello_timeout_ms = 10000,
+		.io_timeout_ms = 10000,
 		.seccomp = SECCOMP_DEFAULT,
 	};
 }
@@ -188,6 +191,10 @@ static int parse_numeric_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_MAX_COMMAND:
 		if ((r = parse_num(arg, 1, 64u << 20, &v)) == 0)
 			cfg->max_command = (uint32_t)v;
+		break;
+	case OPT_IO_TIMEOUT:
+		if ((r = parse_num(arg, 100, 3600000, &v)) == 0)
+			cfg->io_timeout_ms = (uint32_t)v;
 		break;
 	case OPT_RING_SIZE:
 		if ((r = parse_num(arg, 4096, 1ull << 32, &v)) == 0)

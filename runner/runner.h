@@ -315,7 +315,7 @@ struct config {
 	uint32_t max_command;  /* bytes */
 	uint64_t ring_size;    /* per background process channel */
 	uint32_t grace_ms;
-	uint32_t hello_timeout_ms;
+	uint32_t io_timeout_ms; /* HELLO deadline; max stall inside a frame */
 	enum seccomp_mode seccomp;
 	bool allow_ptrace;
 	bool init_mounts;      /* force VM-init mounts even if /proc exists */

@@ -103,6 +103,7 @@ void sys_info(struct stream *s, const uint8_t *p, size_t n)
 	limit_field(&b, "max_command", cfg->max_command);
 	limit_field(&b, "ring_size", cfg->ring_size);
 	limit_field(&b, "grace_ms", cfg->grace_ms);
+	limit_field(&b, "io_timeout_ms", cfg->io_timeout_ms);
 	if (cfg->root)
 		wb_str(&b, T_PATH, cfg->root);
 	if (stream_result(s, &b) < 0)
