@@ -63,8 +63,8 @@ run: all
 bench: all
 	tools/bench/run
 
-fuzz: $(B)/fuzz/fuzz_wire
-	tools/fuzz-run 60
+fuzz: $(FUZZ_BIN)
+	BUILD_DIR=$(B) tools/fuzz-run 60 $(FUZZ_BIN)
 
 clean:
 	rm -rf $(B)/obj $(B)/runner $(B)/runner.debug $(B)/runnerctl \
