@@ -596,6 +596,10 @@ void conn_refuse(int fd, int code, const char *msg)
 	 * peer learns from the close alone. */
 	if (write(fd, buf, WIRE_HDR_SIZE + b.len) < 0)
 		(void)0;
+	/* Closing with unread input makes the peer's read fail with
+	 * ECONNRESET before it sees our ERROR: discard what already came. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 	close(fd);
 }
 

@@ -270,7 +270,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 /* 0 to run, 1 to exit 0 (help, version), -1 to exit 2 (bad usage). */
 static int parse_args(struct config *cfg, int argc, char **argv)
 {
-	const char *env;
+	char *env;
 	int opt;
 
 	config_defaults(cfg);
@@ -299,12 +299,17 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		}
 		cfg->main_argv = argv + optind;
 	}
-	/* The token must not leak to every child through the environment. */
+	/* The token must not leak to children through the environment, nor
+	 * to anyone reading /proc/1/environ: copy it, wipe the original
+	 * bytes in place, then drop the variable. */
 	env = getenv("RUNNER_TOKEN");
-	if (env && !cfg->token && *env) {
+	if (env) {
 		static char token[TOKEN_MAX + 1];
-		snprintf(token, sizeof(token), "%s", env);
-		cfg->token = token;
+		if (!cfg->token && *env) {
+			snprintf(token, sizeof(token), "%s", env);
+			cfg->token = token;
+		}
+		memset(env, 0, strlen(env));
 	}
 	unsetenv("RUNNER_TOKEN");
 	return 0;

@@ -266,6 +266,10 @@ class Client:
             c.hello(token=token)
         return c
 
+    def __del__(self):
+        if self.sock:
+            self.sock.close()
+
     def close(self):
         if self.sock:
             self.sock.close()

@@ -37,5 +37,337 @@ class TestBasics(RunnerTest):
         self.assertIn(b"shell", h.all("FEATURE"))
 
 
+def raw_conn(r):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(r.sock)
+    return rp.Client(sock=s)
+
+
+def expect_closed(c, timeout=10):
+    """Read until the runner closes; return the frames seen."""
+    frames = []
+    try:
+        while True:
+            frames.append(c.recv(timeout))
+    except rp.ProtocolClosed:
+        return frames
+
+
+def conn_error_codes(frames):
+    return [f.fields().int("CODE") for f in frames if f.type == rp.ERROR and f.stream == 0]
+
+
+class TestBadInput(RunnerTest):
+    runner_args = ("--io-timeout", "500", "--max-conns", "40", "--max-streams", "8")
+
+    def test_request_before_hello(self):
+        c = raw_conn(self.r)
+        c.send(rp.PING, stream=1)
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_HELLO_REQUIRED])
+        self.assertAlive()
+
+    def test_version_zero(self):
+        c = raw_conn(self.r)
+        c.send(rp.HELLO, [("VERSION", 0)], stream=0)
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_VERSION])
+        self.assertAlive()
+
+    def test_hello_small_max_frame(self):
+        c = raw_conn(self.r)
+        c.send(rp.HELLO, [("VERSION", 1), ("MAX_FRAME", 100)], stream=0)
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_BAD_REQUEST])
+
+    def test_hello_malformed_fields(self):
+        c = raw_conn(self.r)
+        c.send(rp.HELLO, payload=b"\x00\x01\x00\x00\x00\x09\x00", stream=0)
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_BAD_FRAME])
+
+    def test_oversize_length(self):
+        c = self.r.client()
+        c.write_raw(struct.pack(">IIBB", 0x7FFFFFF0, 1, rp.PING, 0))
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_TOO_LARGE])
+        self.assertAlive()
+
+    def test_length_below_six(self):
+        c = self.r.client()
+        c.write_raw(struct.pack(">IIBB", 3, 1, rp.PING, 0))
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_BAD_FRAME])
+        self.assertAlive()
+
+    def test_unknown_type_keeps_connection(self):
+        c = self.r.client()
+        res = c.call(0x7e)
+        self.assertEqual(res.code, rp.E_UNKNOWN_TYPE)
+        self.assertTrue(c.call(rp.PING).ok)
+
+    def test_client_types_as_requests(self):
+        c = self.r.client()
+        for t in (rp.RESULT, rp.ERROR, rp.EVENT):
+            self.assertEqual(c.call(t).code, rp.E_UNKNOWN_TYPE)
+        self.assertTrue(c.call(rp.PING).ok)
+
+    def test_truncated_tlv_fails_request_only(self):
+        c = self.r.client()
+        res = c.call(rp.PING, payload=b"\x01\x14\x00\x00\x00\x10abc")
+        self.assertEqual(res.code, rp.E_BAD_REQUEST)
+        self.assertTrue(c.call(rp.PING).ok)
+
+    def test_request_on_stream_zero(self):
+        c = self.r.client()
+        c.send(rp.PING, stream=0)
+        f = c.recv()
+        self.assertEqual((f.stream, f.type, f.fields().int("CODE")), (0, rp.ERROR, rp.E_BAD_REQUEST))
+        self.assertTrue(c.call(rp.PING).ok)
+
+    def test_second_hello(self):
+        c = self.r.client()
+        c.send(rp.HELLO, [("VERSION", 1)], stream=0)
+        f = c.recv()
+        self.assertEqual(f.fields().int("CODE"), rp.E_BAD_REQUEST)
+        self.assertTrue(c.call(rp.PING).ok)
+
+    def test_bad_window_frame_closes(self):
+        c = self.r.client()
+        c.write_raw(struct.pack(">IIBB", 6 + 3, 1, rp.WINDOW, 0) + b"abc")
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_BAD_FRAME])
+        self.assertAlive()
+
+    def test_short_data_prefix_closes(self):
+        c = self.r.client()
+        c.write_raw(struct.pack(">IIBB", 6 + 4, 1, rp.DATA, 0) + b"abcd")
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_BAD_FRAME])
+
+    def test_stray_data_window_cancel_ignored(self):
+        c = self.r.client()
+        c.send_data(99, b"late bytes")
+        c.grant(99, 100)
+        c.cancel(99)
+        self.assertTrue(c.call(rp.PING).ok)
+        self.assertEqual(c.conn_errors, [])
+
+    def test_disconnect_mid_frame(self):
+        for cut in (1, 5, 9, 12):
+            c = self.r.client()
+            frame = struct.pack(">IIBB", 6 + 8, 1, rp.PING, 0) + b"\x01\x14\x00\x00\x00\x02hi"
+            c.write_raw(frame[:cut])
+            c.close()
+        self.assertAlive()
+
+    def test_slowloris_half_header(self):
+        c = self.r.client()
+        c.write_raw(b"\x00\x00\x00")
+        other = self.r.client()
+        t0 = time.time()
+        self.assertTrue(other.call(rp.PING).ok)   # served meanwhile
+        frames = expect_closed(c, timeout=10)
+        self.assertEqual(conn_error_codes(frames), [rp.E_TIMEOUT])
+        self.assertLess(time.time() - t0, 9)
+
+    def test_no_hello_times_out(self):
+        c = raw_conn(self.r)
+        self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_TIMEOUT])
+
+    def test_random_garbage(self):
+        rnd = os.urandom(100 * 1024)
+        c = self.r.client()
+        try:
+            c.write_raw(rnd)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        expect_closed(c)
+        self.assertAlive()
+
+    def test_many_invalid_requests(self):
+        c = self.r.client()
+        c.auto_window = False
+        n = 10000
+        batch = b"".join(struct.pack(">IIBB", 6, i + 1, 0x7d, 0) for i in range(n))
+        c.write_raw(batch)
+        seen = 0
+        while seen < n:
+            f = c.recv()
+            self.assertEqual(f.type, rp.ERROR)
+            self.assertEqual(f.fields().int("CODE"), rp.E_UNKNOWN_TYPE)
+            seen += 1
+        self.assertTrue(c.call(rp.PING).ok)
+
+    def test_connection_limit(self):
+        conns = []
+        try:
+            while True:
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(5)
+                s.connect(self.r.sock)
+                cl = rp.Client(sock=s)
+                conns.append(cl)
+                cl.send(rp.HELLO, [("VERSION", 1)], stream=0)
+                f = cl.recv()
+                if f.type == rp.ERROR:
+                    self.assertEqual(f.fields().int("CODE"), rp.E_LIMIT)
+                    break
+                self.assertLess(len(conns), 60, "limit never enforced")
+        finally:
+            for cl in conns:
+                cl.close()
+        time.sleep(0.2)
+        self.assertAlive()
+
+    def test_fd_count_returns_to_baseline(self):
+        base = self.r.fd_count()
+        for _ in range(1000):
+            c = self.r.client()
+            c.close()
+        c = self.r.client()
+        self.assertTrue(c.call(rp.PING).ok)
+        c.close()
+        deadline = time.time() + 5
+        while self.r.fd_count() > base and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertLessEqual(self.r.fd_count(), base)
+
+    def test_interleaved_streams_and_connections(self):
+        clients = [self.r.client() for _ in range(20)]
+        ids = []
+        for cl in clients:
+            ids.append([cl.send(rp.PING, [("DATA", b"x%d" % i)]) for i in range(5)])
+        for cl, sids in zip(clients, ids):
+            for i, sid in enumerate(sids):
+                res = cl.wait(sid)
+                self.assertEqual(res.fields.bytes("DATA"), b"x%d" % i)
+            cl.close()
+
+
+class TestToken(unittest.TestCase):
+    def test_token(self):
+        with Runner(env={"RUNNER_TOKEN": "s3cret"}) as r:
+            with self.assertRaises(rp.ProtocolClosed):
+                r.client(token=b"wrong")
+            with self.assertRaises(rp.ProtocolClosed):
+                r.client()
+            c = r.client(token=b"s3cret")
+            self.assertTrue(c.call(rp.PING).ok)
+            # Wiped from the runner's own environment block too.
+            with open("/proc/%d/environ" % r.pid(), "rb") as f:
+                self.assertNotIn(b"s3cret", f.read())
+            c.close()
+
+    def test_token_file(self):
+        with Runner() as r0:
+            path = os.path.join(r0.tmp, "tok")
+            with open(path, "w") as f:
+                f.write("filetoken\n")
+            with Runner(args=("--token-file", path)) as r:
+                with self.assertRaises(rp.ProtocolClosed):
+                    r.client(token=b"nope")
+                self.assertTrue(r.client(token=b"filetoken").call(rp.PING).ok)
+                p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock,
+                                    "--token-file", path, "ping"], capture_output=True)
+                self.assertEqual(p.returncode, 0, p.stderr)
+
+
+class TestTransports(unittest.TestCase):
+    def test_socket_mode(self):
+        with Runner() as r:
+            mode = os.stat(r.sock).st_mode & 0o777
+            self.assertEqual(mode, 0o600)
+
+    def test_allow_uid(self):
+        with Runner(args=("--allow-uid", "4242")) as r:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(r.sock)
+            c = rp.Client(sock=s)
+            self.assertEqual(conn_error_codes(expect_closed(c)), [rp.E_AUTH])
+            c.close()
+        with Runner(args=("--allow-uid", "0")) as r:
+            self.assertTrue(r.client().call(rp.PING).ok)
+
+    def test_stdio(self):
+        with Runner(stdio=True) as r:
+            c = r.client()
+            self.assertTrue(c.call(rp.PING).ok)
+            self.assertEqual(c.call(rp.INFO).fields.int("PID"), 1)
+            # EOF on stdin with only the stdio door: the runner exits 0.
+            r.proc.stdin.close()
+            self.assertEqual(r.proc.wait(15), 0)
+
+    def test_stdio_pipelined_then_eof(self):
+        hello = rp.HDR.pack(6 + 8, 0, rp.HELLO, 0) + rp.field("VERSION", 1)
+        pings = b"".join(rp.HDR.pack(6, i, rp.PING, 0) for i in range(1, 51))
+        p = subprocess.run(["unshare", "--fork", "--pid", "--mount-proc", RUNNER,
+                            "--listen", "stdio"], input=hello + pings,
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        c = rp.Client(rfile=None, wfile=None)
+        c.buf = bytearray(p.stdout)
+        frames = []
+        while c.buf:
+            frames.append(c.recv())
+        self.assertEqual(frames[0].type, rp.HELLO)
+        self.assertEqual(sorted(f.stream for f in frames[1:] if f.type == rp.RESULT),
+                         list(range(1, 51)))
+
+    def test_attach_relay(self):
+        with Runner() as r:
+            c = rp.Client.command([RUNNER, "attach", "--socket", r.sock])
+            for i in range(20):
+                res = c.call(rp.PING, [("DATA", os.urandom(1000))])
+                self.assertTrue(res.ok)
+            big = os.urandom(60000)
+            self.assertEqual(c.call(rp.PING, [("DATA", big)]).fields.bytes("DATA"), big)
+            c.close()   # EOF on the relay's stdin: it exits cleanly
+            self.assertEqual(c.proc.returncode if c.proc else 0, 0)
+
+    def test_attach_relay_exit_status(self):
+        with Runner() as r:
+            p = subprocess.Popen([RUNNER, "attach", "--socket", r.sock],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            p.stdin.close()
+            self.assertEqual(p.wait(10), 0)
+            p.stdout.close()
+        p = subprocess.run([RUNNER, "attach", "--socket", "/nonexistent/sock"],
+                           capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"cannot connect", p.stderr)
+
+    def test_runner_side_close_ends_relay(self):
+        r = Runner()
+        try:
+            p = subprocess.Popen([RUNNER, "attach", "--socket", r.sock],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            time.sleep(0.2)
+            r.stop()
+            self.assertEqual(p.wait(10), 0)   # stdin still open: relay ends anyway
+            p.stdin.close()
+            p.stdout.close()
+        finally:
+            r.__exit__(None, None, None)
+
+    def test_runnerctl_ping_info(self):
+        with Runner() as r:
+            p = r.ctl("ping")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(b"pong from runner", p.stdout)
+            p = r.ctl("info")
+            self.assertIn(b"pid: 1\n", p.stdout)
+            p = subprocess.run([RUNNERCTL, "--connect", "cmd:%s attach --socket %s" % (RUNNER, r.sock),
+                                "ping"], capture_output=True, timeout=10)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        p = subprocess.run([RUNNERCTL, "--connect", "unix:/nonexistent.sock", "ping"],
+                           capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(len(p.stderr.splitlines()), 1)
+        self.assertIn(b"cannot connect", p.stderr)
+
+    def test_version_and_help(self):
+        p = subprocess.run([RUNNER, "--version"], capture_output=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"runner 0.1.0", p.stdout)
+        p = subprocess.run([RUNNER, "--help"], capture_output=True)
+        self.assertIn(b"--listen", p.stdout)
+        p = subprocess.run([RUNNER, "--listen", "tcp:1"], capture_output=True)
+        self.assertEqual(p.returncode, 2)
+
+
 if __name__ == "__main__":
     unittest.main()
