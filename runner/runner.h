@@ -159,6 +159,10 @@ void stream_error(struct stream *s, int code, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Errno-shaped shorthand: code from wire_err_from_errno(err). */
 void stream_error_errno(struct stream *s, int err, const char *what);
+/* Terminal ERROR whose fields the caller built: T_CODE, T_ERRNO,
+ * T_MESSAGE and what qualifies them (E_NOT_UNIQUE's T_COUNT).  Small
+ * frames only: it is queued like stream_error, past the soft limit. */
+void stream_error_fields(struct stream *s, const struct wire_buf *fields);
 void stream_want_writable(struct stream *s);
 /* Give the client n more bytes of DATA credit on this stream. */
 void stream_grant(struct stream *s, uint32_t n);

@@ -268,6 +268,15 @@ void stream_error_errno(struct stream *s, int err, const char *what)
 	             strerror(err));
 }
 
+void stream_error_fields(struct stream *s, const struct wire_buf *fields)
+{
+	if (fields->overflow || out_frame(s->conn, s->id, WT_ERROR, 0,
+	                                  fields->p, fields->len,
+	                                  s->conn->out_cap) < 0)
+		s->conn->broken = true;
+	stream_free(s);
+}
+
 void stream_want_writable(struct stream *s)
 {
 	s->want_writable = true;
