@@ -29,7 +29,7 @@ RUNNERCTL = os.path.join(BUILD, "runnerctl")
 
 class Runner:
     def __init__(self, args=(), pid1=True, listen=None, env=None, user=None,
-                 default_args=True, stdio=False):
+                 default_args=True, stdio=False, wrap=()):
         self.tmp = tempfile.mkdtemp(prefix="runner-it-")
         os.chmod(self.tmp, 0o755)
         self.sock = os.path.join(self.tmp, "runner.sock")
@@ -48,7 +48,7 @@ class Runner:
         argv += list(args)
         if pid1:
             argv = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child"] + argv
-        self.argv = argv
+        self.argv = argv = list(wrap) + argv
         self.log = open(self.log_path, "wb")
         e = dict(os.environ)
         e.update(env or {})
@@ -91,11 +91,16 @@ class Runner:
                               input=input, capture_output=True, timeout=timeout, check=check)
 
     def pid(self):
-        """Host pid of the runner process (the namespace's PID 1)."""
-        if self.argv[0] != "unshare":
-            return self.proc.pid
-        with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
-            return int(f.read().split()[0])
+        """Host pid of the runner process (the namespace's PID 1): follow
+        first children through wrappers (prlimit execs, unshare forks)."""
+        pid = self.proc.pid
+        for _ in range(5):
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().startswith("runner"):
+                    return pid
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                pid = int(f.read().split()[0])
+        raise RuntimeError("runner process not found under %d" % self.proc.pid)
 
     def fd_count(self):
         return len(os.listdir("/proc/%d/fd" % self.pid()))

@@ -369,5 +369,35 @@ class TestTransports(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+
+class TestFdExhaustion(unittest.TestCase):
+    def test_emfile_pauses_accept_and_recovers(self):
+        # 24 fds: the runner needs ~8 for itself; the rest run out fast.
+        with Runner(wrap=["prlimit", "--nofile=24:24"]) as r:
+            held = []
+            try:
+                for _ in range(30):
+                    s = socket.socket(socket.AF_UNIX)
+                    s.settimeout(5)
+                    s.connect(r.sock)       # queued in the backlog when over
+                    held.append(s)
+                time.sleep(0.3)
+                self.assertTrue(r.alive(), r.logtext())
+                self.assertIn("pausing", r.logtext())
+            finally:
+                for s in held:
+                    s.close()
+            deadline = time.time() + 10
+            while True:   # queued-then-closed connections drain away
+                try:
+                    c = r.client()
+                    self.assertTrue(c.call(rp.PING).ok)
+                    c.close()
+                    break
+                except (rp.ProtocolClosed, OSError, TimeoutError):
+                    self.assertLess(time.time(), deadline, r.logtext())
+                    time.sleep(0.1)
+
+
 if __name__ == "__main__":
     unittest.main()
