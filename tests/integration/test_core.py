@@ -343,6 +343,38 @@ class TestTransports(unittest.TestCase):
         finally:
             r.__exit__(None, None, None)
 
+    def test_attach_peer_vanishes(self):
+        with Runner() as r:
+            base = r.fd_count()
+            c = rp.Client.command([RUNNER, "attach", "--socket", r.sock])
+            self.assertTrue(c.call(rp.PING).ok)
+            c.proc.kill()           # the relay dies mid-connection
+            c.proc.wait(5)
+            c.proc.stdin.close()
+            c.proc.stdout.close()
+            deadline = time.time() + 5
+            while r.fd_count() > base and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertLessEqual(r.fd_count(), base)
+            self.assertTrue(r.client().call(rp.PING).ok)
+
+    def test_attach_client_stops_reading(self):
+        with Runner() as r:
+            p = subprocess.Popen([RUNNER, "attach", "--socket", r.sock],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            hello = rp.HDR.pack(6 + 8, 0, rp.HELLO, 0) + rp.field("VERSION", 1)
+            p.stdin.write(hello)
+            p.stdin.flush()
+            p.stdout.close()        # our read end is gone: the relay gets EPIPE
+            p.stdin.write(rp.HDR.pack(6, 1, rp.PING, 0))
+            p.stdin.flush()
+            self.assertEqual(p.wait(10), 0)
+            try:
+                p.stdin.close()
+            except BrokenPipeError:
+                pass
+            self.assertTrue(r.client().call(rp.PING).ok)
+
     def test_runnerctl_ping_info(self):
         with Runner() as r:
             p = r.ctl("ping")
