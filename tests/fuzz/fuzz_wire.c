@@ -105,8 +105,7 @@ static void check_frame(const struct wire_hdr *h, const uint8_t *p)
 		if (h->len == 4)
 			(void)wire_get32(p);
 		break;
-	default:
-		walk_fields(p, h->len, 0);
+	default: walk_fields(p, h->len, 0);
 	}
 	(void)wire_type_name(h->type);
 }

@@ -29,8 +29,8 @@ static uint8_t *dup_exact(const void *p, size_t n)
 	return d;
 }
 
-static int next_field(struct wire_iter *it, struct wire_field *f,
-                      uint16_t tag, uint32_t len)
+static int next_field(struct wire_iter *it, struct wire_field *f, uint16_t tag,
+		      uint32_t len)
 {
 	int r = wire_next(it, f);
 
@@ -62,6 +62,7 @@ static void test_scalars(void **state)
 
 static void test_every_field_type(void **state)
 {
+	/* clang-format off */
 	static const uint8_t want[] = {
 		0x00, 0x10, 0, 0, 0, 1, 0xfe,                   /* u8 */
 		0x00, 0x11, 0, 0, 0, 2, 0xbe, 0xef,             /* u16 */
@@ -75,6 +76,7 @@ static void test_every_field_type(void **state)
 		0x00, 0x18, 0, 0, 0, 0,                         /* empty str */
 		0x00, 0x19, 0, 0, 0, 0,                         /* empty bytes */
 	};
+	/* clang-format on */
 	uint8_t mem[sizeof(want)], *p;
 	struct wire_buf b;
 	struct wire_iter it;
@@ -135,9 +137,9 @@ static void test_every_field_type(void **state)
 
 static void test_int_widths(void **state)
 {
-	static const uint8_t ones[9] = { 0xff, 0xff, 0xff, 0xff, 0xff,
-		                         0xff, 0xff, 0xff, 0xff };
-	struct wire_field f = { .tag = 1, .val = ones };
+	static const uint8_t ones[9] = {0xff, 0xff, 0xff, 0xff, 0xff,
+					0xff, 0xff, 0xff, 0xff};
+	struct wire_field f = {.tag = 1, .val = ones};
 	uint64_t u;
 	int64_t i;
 	uint32_t w;
@@ -164,8 +166,8 @@ static void test_int_widths(void **state)
 
 static void test_int_small_width_values(void **state)
 {
-	static const uint8_t v[] = { 0x00, 0x00, 0x01, 0x2c };
-	struct wire_field f = { .tag = T_TIMEOUT_MS, .len = 4, .val = v };
+	static const uint8_t v[] = {0x00, 0x00, 0x01, 0x2c};
+	struct wire_field f = {.tag = T_TIMEOUT_MS, .len = 4, .val = v};
 	uint64_t u;
 	int64_t i;
 
@@ -188,13 +190,13 @@ static void test_int_small_width_values(void **state)
 
 static void test_hdr_roundtrip(void **state)
 {
-	struct wire_hdr h = { 1234, 0xfedcba98u, WT_EXEC, WF_FIN }, g;
+	struct wire_hdr h = {1234, 0xfedcba98u, WT_EXEC, WF_FIN}, g;
 	uint8_t out[WIRE_HDR_SIZE], *p;
 
 	(void)state;
 	wire_hdr_encode(out, &h);
 	assert_memory_equal(out, "\x00\x00\x04\xd8\xfe\xdc\xba\x98\x22\x01",
-	                    WIRE_HDR_SIZE);
+			    WIRE_HDR_SIZE);
 	p = dup_exact(out, sizeof(out));
 	assert_int_equal(wire_hdr_decode(p, sizeof(out), 4096, &g), 0);
 	assert_int_equal(g.len, 1234);
@@ -206,7 +208,7 @@ static void test_hdr_roundtrip(void **state)
 
 static uint8_t *hdr_with_len(uint32_t len)
 {
-	uint8_t h[WIRE_HDR_SIZE] = { 0, 0, 0, 0, 0, 0, 0, 1, WT_PING, 0 };
+	uint8_t h[WIRE_HDR_SIZE] = {0, 0, 0, 0, 0, 0, 0, 1, WT_PING, 0};
 
 	wire_put32(h, len);
 	return dup_exact(h, sizeof(h));
@@ -216,9 +218,11 @@ static uint8_t *hdr_with_len(uint32_t len)
  * before it allocates or waits for anything. */
 static void test_hdr_oversize(void **state)
 {
+	/* clang-format off */
 	static const uint32_t too_big[] = { 4096 + 7, 4096 + 100, 0x7fffffff,
 		                            0x80000000u, 0xfffffff9u,
 		                            0xffffffffu };
+	/* clang-format on */
 	struct wire_hdr h;
 	uint8_t *p;
 	unsigned k;
@@ -227,7 +231,7 @@ static void test_hdr_oversize(void **state)
 	for (k = 0; k < sizeof(too_big) / sizeof(too_big[0]); k++) {
 		p = hdr_with_len(too_big[k]);
 		assert_int_equal(wire_hdr_decode(p, WIRE_HDR_SIZE, 4096, &h),
-		                 -EMSGSIZE);
+				 -EMSGSIZE);
 		free(p);
 	}
 	p = hdr_with_len(4096 + 6); /* exactly the maximum payload */
@@ -235,8 +239,7 @@ static void test_hdr_oversize(void **state)
 	assert_int_equal(h.len, 4096);
 	free(p);
 	p = hdr_with_len(0xffffffffu); /* max_payload itself at the limit */
-	assert_int_equal(wire_hdr_decode(p, WIRE_HDR_SIZE, 0xfffffff9u, &h),
-	                 0);
+	assert_int_equal(wire_hdr_decode(p, WIRE_HDR_SIZE, 0xfffffff9u, &h), 0);
 	assert_int_equal(h.len, 0xfffffff9u);
 	free(p);
 }
@@ -251,7 +254,7 @@ static void test_hdr_len_below_min(void **state)
 	for (len = 0; len < WIRE_LEN_MIN; len++) {
 		p = hdr_with_len(len);
 		assert_int_equal(wire_hdr_decode(p, WIRE_HDR_SIZE, 4096, &h),
-		                 -EPROTO);
+				 -EPROTO);
 		free(p);
 	}
 	p = hdr_with_len(WIRE_LEN_MIN);
@@ -264,7 +267,7 @@ static void test_hdr_len_below_min(void **state)
  * the dispatcher's business (E_UNKNOWN_TYPE), not a malformed frame. */
 static void test_unknown_types(void **state)
 {
-	struct wire_hdr h = { 0, 9, 0, 0 }, g;
+	struct wire_hdr h = {0, 9, 0, 0}, g;
 	uint8_t out[WIRE_HDR_SIZE];
 	int t;
 
@@ -289,7 +292,7 @@ static void test_unknown_types(void **state)
 
 static size_t build_frame(uint8_t *out, size_t cap, size_t *payload_at)
 {
-	struct wire_hdr h = { 0, 7, WT_EXEC, 0 };
+	struct wire_hdr h = {0, 7, WT_EXEC, 0};
 	struct wire_buf b;
 	size_t rec;
 
@@ -337,7 +340,8 @@ static void test_cut_at_every_byte(void **state)
 		} else {
 			assert_int_equal(r, 0);
 			/* The reader waits until all h.len bytes are there. */
-			assert_int_equal(n >= WIRE_HDR_SIZE + h.len, n == total);
+			assert_int_equal(n >= WIRE_HDR_SIZE + h.len,
+					 n == total);
 		}
 		free(p);
 	}
@@ -358,6 +362,7 @@ static void test_cut_at_every_byte(void **state)
 
 static void test_truncated_tlv(void **state)
 {
+	/* clang-format off */
 	static const struct {
 		const char *bytes;
 		size_t n;
@@ -370,6 +375,7 @@ static void test_truncated_tlv(void **state)
 		{ "\x00\x01\x00\x00\x00\x00\x00\x02", 8 },     /* 2nd field cut */
 		{ "\x00\x01\x00\x00\x00\x01\x05\x00\x02\x80\x00\x00\x00", 13 },
 	};
+	/* clang-format on */
 	struct wire_field f;
 	struct wire_iter it;
 	unsigned k;
@@ -402,7 +408,8 @@ static void test_unknown_tags_skipped(void **state)
 
 	(void)state;
 	wb_init(&b, mem, sizeof(mem));
-	wb_bytes(&b, 0x7777, "\x00\x00\x00\x00\x00\x10", 6); /* looks like TLV */
+	/* An unknown field whose value looks like TLV itself. */
+	wb_bytes(&b, 0x7777, "\x00\x00\x00\x00\x00\x10", 6);
 	wb_u32(&b, T_TIMEOUT_MS, 5);
 	wb_u64(&b, 0xffff, 1);
 	wb_u8(&b, T_MODE, 1);
@@ -427,7 +434,7 @@ static void test_unknown_tags_skipped(void **state)
 
 static void test_repeated_tags_are_lists(void **state)
 {
-	static const char *const argv[] = { "ls", "-l", "", "/tmp" };
+	static const char *const argv[] = {"ls", "-l", "", "/tmp"};
 	uint8_t mem[128];
 	struct wire_buf b;
 	struct wire_field f;
@@ -621,19 +628,21 @@ static void test_data_prefix(void **state)
 	(void)state;
 	wire_data_prefix(frame, WCH_STDERR, 0x0102030405060708ull);
 	memcpy(frame + WIRE_DATA_PREFIX, "abc", 3);
-	assert_memory_equal(frame, "\x02\x01\x02\x03\x04\x05\x06\x07\x08" "abc",
-	                    sizeof(frame));
+	assert_memory_equal(frame,
+			    "\x02\x01\x02\x03\x04\x05\x06\x07\x08"
+			    "abc",
+			    sizeof(frame));
 	for (n = 0; n <= sizeof(frame); n++) {
 		p = dup_exact(frame, n);
 		if (n < WIRE_DATA_PREFIX) {
-			assert_int_equal(wire_data_decode(p, n, &ch, &off,
-			                                  &data, &len),
-			                 -EPROTO);
+			assert_int_equal(
+			    wire_data_decode(p, n, &ch, &off, &data, &len),
+			    -EPROTO);
 			free(p);
 			continue;
 		}
 		assert_int_equal(wire_data_decode(p, n, &ch, &off, &data, &len),
-		                 0);
+				 0);
 		assert_int_equal(ch, WCH_STDERR);
 		assert_true(off == 0x0102030405060708ull);
 		assert_ptr_equal(data, p + WIRE_DATA_PREFIX);
@@ -665,6 +674,7 @@ static void test_window_limits(void **state)
 static void test_err_names(void **state)
 {
 	/* The numbers are part of the protocol: never renumbered. */
+	/* clang-format off */
 	static const char *const stable[E__COUNT] = {
 		"E_OK",           "E_BAD_FRAME",     "E_TOO_LARGE",
 		"E_UNKNOWN_TYPE", "E_HELLO_REQUIRED", "E_AUTH",
@@ -677,11 +687,13 @@ static void test_err_names(void **state)
 		"E_IS_DIR",       "E_NOT_DIR",       "E_NO_SPACE",
 		"E_NOT_EMPTY",    "E_NOT_MATCHED",   "E_INTERNAL",
 	};
+	/* clang-format on */
 	int code;
 
 	(void)state;
 	for (code = 0; code < E__COUNT; code++) {
-		assert_non_null(stable[code]); /* a new code needs a name here */
+		/* A new code needs its name added above. */
+		assert_non_null(stable[code]);
 		assert_string_equal(wire_err_name(code), stable[code]);
 	}
 	assert_int_equal(E_NOT_FOUND, 13);
@@ -693,6 +705,7 @@ static void test_err_names(void **state)
 
 static void test_err_from_errno(void **state)
 {
+	/* clang-format off */
 	static const struct {
 		int err, code;
 	} map[] = {
@@ -713,6 +726,7 @@ static void test_err_from_errno(void **state)
 		{ EPIPE, E_IO },              { 0, E_IO },
 		{ -1, E_IO },                 { 100000, E_IO },
 	};
+	/* clang-format on */
 	unsigned k;
 
 	(void)state;
@@ -721,39 +735,40 @@ static void test_err_from_errno(void **state)
 
 		if (got != map[k].code)
 			fail_msg("errno %d -> %s, want %s", map[k].err,
-			         wire_err_name(got), wire_err_name(map[k].code));
+				 wire_err_name(got),
+				 wire_err_name(map[k].code));
 	}
 	/* Every errno maps to a code that has a name. */
 	for (k = 0; k < 4096; k++)
 		assert_string_not_equal(
-			wire_err_name(wire_err_from_errno((int)k)), "E_?");
+		    wire_err_name(wire_err_from_errno((int)k)), "E_?");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scalars),
-		cmocka_unit_test(test_every_field_type),
-		cmocka_unit_test(test_int_widths),
-		cmocka_unit_test(test_int_small_width_values),
-		cmocka_unit_test(test_hdr_roundtrip),
-		cmocka_unit_test(test_hdr_oversize),
-		cmocka_unit_test(test_hdr_len_below_min),
-		cmocka_unit_test(test_unknown_types),
-		cmocka_unit_test(test_cut_at_every_byte),
-		cmocka_unit_test(test_truncated_tlv),
-		cmocka_unit_test(test_unknown_tags_skipped),
-		cmocka_unit_test(test_repeated_tags_are_lists),
-		cmocka_unit_test(test_wb_overflow_sticky),
-		cmocka_unit_test(test_wb_exact_fit),
-		cmocka_unit_test(test_wb_bytes_too_long),
-		cmocka_unit_test(test_records),
-		cmocka_unit_test(test_record_overflow),
-		cmocka_unit_test(test_wb_in_place),
-		cmocka_unit_test(test_data_prefix),
-		cmocka_unit_test(test_window_limits),
-		cmocka_unit_test(test_err_names),
-		cmocka_unit_test(test_err_from_errno),
+	    cmocka_unit_test(test_scalars),
+	    cmocka_unit_test(test_every_field_type),
+	    cmocka_unit_test(test_int_widths),
+	    cmocka_unit_test(test_int_small_width_values),
+	    cmocka_unit_test(test_hdr_roundtrip),
+	    cmocka_unit_test(test_hdr_oversize),
+	    cmocka_unit_test(test_hdr_len_below_min),
+	    cmocka_unit_test(test_unknown_types),
+	    cmocka_unit_test(test_cut_at_every_byte),
+	    cmocka_unit_test(test_truncated_tlv),
+	    cmocka_unit_test(test_unknown_tags_skipped),
+	    cmocka_unit_test(test_repeated_tags_are_lists),
+	    cmocka_unit_test(test_wb_overflow_sticky),
+	    cmocka_unit_test(test_wb_exact_fit),
+	    cmocka_unit_test(test_wb_bytes_too_long),
+	    cmocka_unit_test(test_records),
+	    cmocka_unit_test(test_record_overflow),
+	    cmocka_unit_test(test_wb_in_place),
+	    cmocka_unit_test(test_data_prefix),
+	    cmocka_unit_test(test_window_limits),
+	    cmocka_unit_test(test_err_names),
+	    cmocka_unit_test(test_err_from_errno),
 	};
 
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);

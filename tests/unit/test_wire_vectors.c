@@ -21,10 +21,11 @@
 #include "wire.h"
 
 #define MAX_VECTORS 256
-#define MAX_FIELDS 32
-#define MAX_BYTES 1024
-#define WORD_MAX 64
+#define MAX_FIELDS  32
+#define MAX_BYTES   1024
+#define WORD_MAX    64
 
+/* clang-format off */
 enum vkind { VK_U8, VK_U16, VK_U32, VK_U64, VK_I32, VK_I64, VK_STR,
 	     VK_BYTES, VK_RECORD };
 
@@ -34,6 +35,7 @@ static const char *const kind_names[] = {
 	[VK_STR] = "str", [VK_BYTES] = "bytes", [VK_RECORD] = "record",
 };
 static const unsigned kind_width[] = { 1, 2, 4, 8, 4, 8 };
+/* clang-format on */
 
 struct vlist;
 
@@ -73,6 +75,7 @@ struct vector {
 
 /* ---- tag names: the T_ constants, so the file reads like the spec ---- */
 
+/* clang-format off */
 #define TAG(n) { #n, T_##n }
 static const struct {
 	const char *name;
@@ -88,6 +91,7 @@ static const struct {
 	TAG(OFFSET), TAG(LENGTH), TAG(SIZE), TAG(FILE_MODE), TAG(MTIME_NS),
 	TAG(FILE_TYPE), TAG(NAME), TAG(ENTRY),
 };
+/* clang-format on */
 
 /* ---- parsing ---- */
 
@@ -146,7 +150,7 @@ static int hexval(int ch)
 
 /* Hex digits; ignore lists characters allowed in between. */
 static bool hex_bytes(struct cursor *c, const char *ignore, uint8_t *out,
-                      size_t cap, size_t *len)
+		      size_t cap, size_t *len)
 {
 	int hi = -1, v;
 
@@ -187,7 +191,8 @@ static bool quoted(struct cursor *c, uint8_t *out, size_t cap, size_t *len)
 			c->p++;
 			if (*c->p == 'x') {
 				hi = hexval((unsigned char)c->p[1]);
-				lo = hi < 0 ? -1 : hexval((unsigned char)c->p[2]);
+				lo = hi < 0 ? -1
+					    : hexval((unsigned char)c->p[2]);
 				if (lo < 0)
 					return failf(c, "bad \\x escape");
 				ch = (uint8_t)(hi << 4 | lo);
@@ -265,10 +270,8 @@ static bool field_value(struct cursor *c, struct vfield *f)
 	uint64_t max;
 
 	switch (f->kind) {
-	case VK_STR:
-		return quoted(c, f->bytes, MAX_BYTES, &f->len);
-	case VK_BYTES:
-		return hex_bytes(c, "", f->bytes, MAX_BYTES, &f->len);
+	case VK_STR: return quoted(c, f->bytes, MAX_BYTES, &f->len);
+	case VK_BYTES: return hex_bytes(c, "", f->bytes, MAX_BYTES, &f->len);
 	case VK_RECORD:
 		f->rec = calloc(1, sizeof(*f->rec));
 		if (!f->rec)
@@ -284,8 +287,8 @@ static bool field_value(struct cursor *c, struct vfield *f)
 		return true;
 	default:
 		max = kind_width[f->kind] == 8
-		              ? UINT64_MAX
-		              : (1ull << (8 * kind_width[f->kind])) - 1;
+			  ? UINT64_MAX
+			  : (1ull << (8 * kind_width[f->kind])) - 1;
 		return number_max(c, &f->num, max);
 	}
 }
@@ -463,10 +466,10 @@ static uint8_t *dup_exact(const void *p, size_t n)
 }
 
 static void check_fields(const struct vector *v, const uint8_t *p, size_t n,
-                         const struct vlist *want);
+			 const struct vlist *want);
 
 static void check_value(const struct vector *v, const struct wire_field *f,
-                        const struct vfield *w)
+			const struct vfield *w)
 {
 	uint64_t u;
 	int64_t i;
@@ -477,27 +480,28 @@ static void check_value(const struct vector *v, const struct wire_field *f,
 	}
 	if (w->kind == VK_STR || w->kind == VK_BYTES) {
 		if (f->len != w->len || memcmp(f->val, w->bytes, w->len))
-			fail_msg("%s: tag 0x%04x: value differs", v->name, f->tag);
+			fail_msg("%s: tag 0x%04x: value differs", v->name,
+				 f->tag);
 		return;
 	}
 	if (f->len != kind_width[w->kind])
 		fail_msg("%s: tag 0x%04x: width %u, want %s", v->name, f->tag,
-		         f->len, kind_names[w->kind]);
+			 f->len, kind_names[w->kind]);
 	if (w->kind == VK_I32 || w->kind == VK_I64) {
 		assert_int_equal(wire_int(f, &i), 0);
 		if (i != (int64_t)w->num)
 			fail_msg("%s: tag 0x%04x: %lld, want %lld", v->name,
-			         f->tag, (long long)i, (long long)w->num);
+				 f->tag, (long long)i, (long long)w->num);
 		return;
 	}
 	assert_int_equal(wire_uint(f, &u), 0);
 	if (u != w->num)
 		fail_msg("%s: tag 0x%04x: %llu, want %llu", v->name, f->tag,
-		         (unsigned long long)u, (unsigned long long)w->num);
+			 (unsigned long long)u, (unsigned long long)w->num);
 }
 
 static void check_fields(const struct vector *v, const uint8_t *p, size_t n,
-                         const struct vlist *want)
+			 const struct vlist *want)
 {
 	struct wire_iter it;
 	struct wire_field f;
@@ -506,10 +510,11 @@ static void check_fields(const struct vector *v, const uint8_t *p, size_t n,
 	wire_iter_init(&it, p, n);
 	for (k = 0; k < want->n; k++) {
 		if (wire_next(&it, &f) != 1)
-			fail_msg("%s: field %zu missing or truncated", v->name, k);
+			fail_msg("%s: field %zu missing or truncated", v->name,
+				 k);
 		if (f.tag != want->f[k].tag)
 			fail_msg("%s: field %zu has tag 0x%04x, want 0x%04x",
-			         v->name, k, f.tag, want->f[k].tag);
+				 v->name, k, f.tag, want->f[k].tag);
 		check_value(v, &f, &want->f[k]);
 	}
 	if (wire_next(&it, &f) != 0)
@@ -574,7 +579,7 @@ static void encode_fields(struct wire_buf *b, const struct vlist *l)
  * must fill it without overflow and match every byte. */
 static void check_reencode(const struct vector *v, uint8_t *out)
 {
-	struct wire_hdr h = { 0, v->stream, (uint8_t)v->type, v->flags };
+	struct wire_hdr h = {0, v->stream, (uint8_t)v->type, v->flags};
 	size_t room = v->frame_len - WIRE_HDR_SIZE;
 	struct wire_buf b;
 
@@ -597,7 +602,7 @@ static void check_reencode(const struct vector *v, uint8_t *out)
 	wire_hdr_encode(out, &h);
 	if (memcmp(out, v->frame, v->frame_len))
 		fail_msg("%s: re-encoding differs from the vector's bytes",
-		         v->name);
+			 v->name);
 }
 
 /* Per-test heap copies of exactly the vector's size, so ASan sees any
@@ -638,7 +643,7 @@ static void test_vector(void **state)
 	int r;
 
 	r = wire_hdr_decode(vc->frame, v->frame_len, WIRE_MAX_FRAME_DEFAULT,
-	                    &h);
+			    &h);
 	if (v->outcome == V_HDR_ERROR) {
 		assert_int_equal(r, v->hdr_err);
 		return;
@@ -670,18 +675,19 @@ static size_t load_vectors(const char *path, struct vector **out)
 
 	if (!f) {
 		fprintf(stderr, "test_wire_vectors: %s: %s\n", path,
-		        strerror(errno));
+			strerror(errno));
 		exit(1);
 	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
-		c = (struct cursor){ .p = line };
+		c = (struct cursor){.p = line};
 		skip_ws(&c);
 		if (!*c.p || *c.p == '#')
 			continue;
 		if (n == MAX_VECTORS || !strchr(line, '\n')) {
-			fprintf(stderr, "%s:%d: too many vectors or line too long\n",
-			        path, lineno);
+			fprintf(stderr,
+				"%s:%d: too many vectors or line too long\n",
+				path, lineno);
 			exit(1);
 		}
 		out[n] = calloc(1, sizeof(*out[n]));
@@ -713,11 +719,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (k = 0; k < n; k++)
-		tests[k] = (struct CMUnitTest){ .name = vectors[k]->name,
-			                        .test_func = test_vector,
-			                        .setup_func = vcase_setup,
-			                        .teardown_func = vcase_teardown,
-			                        .initial_state = vectors[k] };
+		tests[k] = (struct CMUnitTest){.name = vectors[k]->name,
+					       .test_func = test_vector,
+					       .setup_func = vcase_setup,
+					       .teardown_func = vcase_teardown,
+					       .initial_state = vectors[k]};
 	failed = _cmocka_run_group_tests("wire_vectors", tests, n, NULL, NULL);
 	for (k = 0; k < n; k++) {
 		vlist_free(&vectors[k]->fields);
