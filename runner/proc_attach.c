@@ -1,0 +1,278 @@
+/* proc_attach.c - readers of a process: ATTACH, WAIT, background SPAWN.
+ *
+ * Each reader copies from the process's rings at its own offsets, as far
+ * as its stream's credit allows, and waits for ops->writable otherwise.
+ * The rings never wait for a reader: one that falls behind by more than
+ * the ring size is told with EVENT EV_DROPPED and skips ahead, so a slow
+ * or dead reader never stalls the process or another reader.
+ */
+#include "proc_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static void att_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
+                     bool fin);
+static void att_writable(struct stream *s);
+static void att_cancel(struct stream *s);
+static void att_detach(struct stream *s);
+
+static const struct stream_ops att_ops = {
+	.data = att_data,
+	.writable = att_writable,
+	.cancel = att_cancel,
+	.detach = att_detach,
+};
+
+struct proc_att *proc_att_add(struct proc *p, struct stream *s,
+                              enum proc_att_kind kind, const uint64_t off[2])
+{
+	struct proc_att *a = calloc(1, sizeof(*a));
+	unsigned i;
+
+	if (!a)
+		return NULL;
+	a->p = p;
+	a->s = s;
+	a->kind = kind;
+	for (i = 0; i < p->nout; i++) {
+		a->off[i] = off ? off[i] : 0;
+		a->until[i] = p->out[i].ring.end;
+	}
+	a->next = p->atts;
+	p->atts = a;
+	s->ops = &att_ops;
+	s->owner = a;
+	return a;
+}
+
+void proc_att_remove(struct proc_att *a)
+{
+	struct proc *p = a->p;
+	struct proc_att **pp;
+
+	for (pp = &p->atts; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	proc_in_forget(p, a->s);
+	free(a);
+	proc_maybe_free(p);
+}
+
+/* 0 when the bytes buffered so far went out; -EAGAIN when the stream
+ * must wait for room. */
+static int att_send_dropped(struct proc_att *a, unsigned i, uint64_t n)
+{
+	uint8_t buf[64];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_EVENT, EV_DROPPED);
+	wb_u8(&b, T_CHANNEL, a->p->out[i].channel);
+	wb_u64(&b, T_DROPPED, n);
+	wb_u64(&b, T_FROM_OFFSET, a->off[i] + n);
+	return stream_event(a->s, &b);
+}
+
+static int att_send_channel(struct proc_att *a, unsigned i)
+{
+	struct proc_out *o = &a->p->out[i];
+	uint64_t off, dropped, limit;
+	const uint8_t *src;
+	size_t len, room;
+
+	limit = a->kind == ATT_SNAPSHOT ? a->until[i] : o->ring.end;
+	while (a->off[i] < limit) {
+		off = a->off[i];
+		src = ring_peek(&o->ring, &off, &len, &dropped);
+		if (dropped) {
+			if (att_send_dropped(a, i, dropped) < 0)
+				return -EAGAIN;
+			a->dropped += dropped;
+			a->off[i] = off;
+			continue;
+		}
+		if (!src)
+			break;
+		if (len > limit - off)
+			len = (size_t)(limit - off);
+		room = stream_data_room(a->s);
+		if (!room) {
+			stream_want_writable(a->s);
+			return -EAGAIN;
+		}
+		if (len > room)
+			len = room;
+		stream_data(a->s, o->channel, off, src, len, 0);
+		a->off[i] = off + len;
+	}
+	return 0;
+}
+
+static int att_send_result(struct proc_att *a)
+{
+	uint8_t buf[256];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	proc_result_fields(a->p, &b);
+	if (a->kind != ATT_WAIT)
+		wb_u64(&b, T_DROPPED, a->dropped);
+	return stream_result(a->s, &b);
+}
+
+/* Send what this reader may, then the RESULT once it is complete: at the
+ * process's end (follow, wait) or at the end of the snapshot. */
+void proc_att_pump(struct proc_att *a)
+{
+	struct proc *p = a->p;
+	unsigned i;
+
+	if (a->kind != ATT_WAIT)
+		for (i = 0; i < p->nout; i++)
+			if (att_send_channel(a, i) < 0)
+				return;
+	if (a->kind != ATT_SNAPSHOT && !p->finished)
+		return;
+	if (att_send_result(a) < 0)
+		return;
+	proc_att_remove(a);
+}
+
+void proc_att_pump_all(struct proc *p)
+{
+	struct proc_att *a, *next;
+
+	for (a = p->atts; a; a = next) {
+		next = a->next;
+		proc_att_pump(a);
+	}
+}
+
+/* DATA from an attached client is the process's stdin, as on SPAWN. */
+static void att_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
+                     bool fin)
+{
+	struct proc_att *a = s->owner;
+
+	(void)ch;
+	if (a->kind == ATT_WAIT || (n && proc_in_push(a->p, s, d, n, false) < 0))
+		stream_grant(s, (uint32_t)n); /* stdin closed: dropped */
+	if (fin && a->kind != ATT_WAIT)
+		proc_in_eof(a->p);
+}
+
+static void att_writable(struct stream *s)
+{
+	proc_att_pump(s->owner);
+}
+
+static void att_cancel(struct stream *s)
+{
+	struct proc_att *a = s->owner;
+
+	stream_error(s, E_CANCELLED, 0, "cancelled; the process keeps running");
+	proc_att_remove(a);
+}
+
+static void att_detach(struct stream *s)
+{
+	proc_att_remove(s->owner);
+}
+
+static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
+                         pid_t *pid, uint64_t off[2], bool *follow)
+{
+	struct wire_iter it;
+	struct wire_field f;
+	unsigned noff = 0;
+	uint64_t v;
+
+	*pid = 0;
+	*follow = true;
+	off[0] = off[1] = 0;
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		if (f.tag != T_PID && f.tag != T_FROM_OFFSET && f.tag != T_FOLLOW)
+			continue;
+		if (wire_uint(&f, &v) < 0) {
+			stream_error(s, E_BAD_REQUEST, 0, "bad integer field 0x%04x",
+			             f.tag);
+			return false;
+		}
+		if (f.tag == T_PID)
+			*pid = (pid_t)v;
+		else if (f.tag == T_FOLLOW)
+			*follow = v != 0;
+		else if (noff < 2)
+			off[noff++] = v;
+	}
+	/* One offset applies to every channel; two are stdout, stderr. */
+	if (noff == 1)
+		off[1] = off[0];
+	if (*pid <= 0) {
+		stream_error(s, E_BAD_REQUEST, 0, "PID is required");
+		return false;
+	}
+	return true;
+}
+
+struct proc *proc_lookup(struct stream *s, pid_t pid)
+{
+	struct proc *p = proc_find(stream_runner(s)->proc, pid);
+
+	if (!p)
+		stream_error(s, E_NOT_FOUND, ESRCH,
+		             "no process %d spawned by this runner (or it "
+		             "was forgotten)",
+		             (int)pid);
+	return p;
+}
+
+void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct proc_att *a;
+	struct proc *pr;
+	uint64_t off[2];
+	bool follow;
+	pid_t pid;
+
+	if (!parse_attach(s, p, n, &pid, off, &follow) ||
+	    !(pr = proc_lookup(s, pid)))
+		return;
+	if (!pr->background) {
+		stream_error(s, E_BAD_REQUEST, 0,
+		             "process %d is not a background process: its "
+		             "output belongs to its SPAWN stream",
+		             (int)pid);
+		return;
+	}
+	a = proc_att_add(pr, s, follow ? ATT_FOLLOW : ATT_SNAPSHOT, off);
+	if (!a) {
+		stream_error(s, E_IO, ENOMEM, "out of memory");
+		return;
+	}
+	proc_att_pump(a);
+}
+
+void proc_req_wait(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct proc_att *a;
+	struct proc *pr;
+	uint64_t off[2];
+	bool follow;
+	pid_t pid;
+
+	if (!parse_attach(s, p, n, &pid, off, &follow) ||
+	    !(pr = proc_lookup(s, pid)))
+		return;
+	a = proc_att_add(pr, s, ATT_WAIT, NULL);
+	if (!a) {
+		stream_error(s, E_IO, ENOMEM, "out of memory");
+		return;
+	}
+	proc_att_pump(a);
+}

@@ -1,0 +1,484 @@
+/* proc_start.c - SPAWN: parse the request, make the pipes or PTY, start
+ * the program, wire its fds into the loop. */
+#include "proc_internal.h"
+#include "proc_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct spawn_args {
+	char **argv, **env; /* NULL-terminated, strings in one block */
+	size_t argc, nenv, argv_bytes;
+	char *cwd;
+	void *block;
+	uint64_t env_mode, output_limit;
+	uint64_t timeout_ms, rows, cols;
+	bool pty, stdin_open, background, follow;
+};
+
+/* The fds of one spawn: ours (kept) and the child's (closed after). */
+struct spawn_fds {
+	int ours[3];  /* stdin writer, stdout reader, stderr reader */
+	int theirs[3];
+};
+
+/* ---- request ---- */
+
+static int bad(struct stream *s, int code, const char *msg)
+{
+	stream_error(s, code, 0, "%s", msg);
+	return -1;
+}
+
+static int parse_flag(const struct wire_field *f, struct spawn_args *a)
+{
+	uint64_t v;
+
+	if (wire_uint(f, &v) < 0)
+		return -1;
+	switch (f->tag) {
+	case T_ENV_MODE: a->env_mode = v; break;
+	case T_PTY: a->pty = v != 0; break;
+	case T_STDIN: a->stdin_open = v != 0; break;
+	case T_BACKGROUND: a->background = v != 0; break;
+	case T_FOLLOW: a->follow = v != 0; break;
+	case T_TIMEOUT_MS: a->timeout_ms = v; break;
+	case T_OUTPUT_LIMIT: a->output_limit = v; break;
+	case T_ROWS: a->rows = v; break;
+	case T_COLS: a->cols = v; break;
+	}
+	return 0;
+}
+
+/* First pass: counts, sizes and every check that needs no allocation. */
+static int parse_scan(struct stream *s, const uint8_t *p, size_t n,
+                      struct spawn_args *a, size_t *bytes)
+{
+	struct wire_iter it;
+	struct wire_field f;
+
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		if (f.tag == T_ARGV || f.tag == T_ENV || f.tag == T_CWD) {
+			if (memchr(f.val, 0, f.len))
+				return bad(s, E_BAD_REQUEST,
+				           "ARGV, ENV and CWD may not contain NUL");
+			*bytes += f.len + 1;
+		}
+		if (f.tag == T_ARGV) {
+			if (a->argc == 0 && f.len == 0)
+				return bad(s, E_BAD_REQUEST,
+				           "ARGV[0] (the program) is empty");
+			a->argc++;
+			a->argv_bytes += f.len + 1;
+		} else if (f.tag == T_ENV) {
+			const uint8_t *eq = memchr(f.val, '=', f.len);
+			if (!eq || eq == f.val)
+				return bad(s, E_BAD_REQUEST,
+				           "ENV entries must be KEY=VALUE with a "
+				           "non-empty KEY");
+			a->nenv++;
+		} else if (f.tag != T_CWD && parse_flag(&f, a) < 0) {
+			return bad(s, E_BAD_REQUEST, "malformed integer field");
+		}
+	}
+	if (a->argc == 0)
+		return bad(s, E_BAD_REQUEST,
+		           "ARGV is required: the program and its arguments");
+	if (a->argc > PROC_ARGV_MAX || a->nenv > PROC_ENV_MAX)
+		return bad(s, E_LIMIT, "more than 4096 ARGV or ENV entries");
+	if (a->env_mode > WENV_REPLACE)
+		return bad(s, E_BAD_REQUEST, "ENV_MODE must be 0 or 1");
+	if (a->rows > 0xffff || a->cols > 0xffff)
+		return bad(s, E_BAD_REQUEST, "ROWS and COLS are u16");
+	return 0;
+}
+
+static char *copy_str(char **dst, const struct wire_field *f)
+{
+	char *s = *dst;
+
+	memcpy(s, f->val, f->len);
+	s[f->len] = 0;
+	*dst += f->len + 1;
+	return s;
+}
+
+/* Second pass: argv strings first and contiguous (LIST shows them). */
+static int parse_spawn(struct stream *s, const uint8_t *p, size_t n,
+                       struct spawn_args *a)
+{
+	struct wire_iter it;
+	struct wire_field f;
+	size_t bytes = 0, ia = 0, ie = 0;
+	char *argstr, *str;
+
+	*a = (struct spawn_args){ .follow = true };
+	if (parse_scan(s, p, n, a, &bytes) < 0)
+		return -1;
+	a->block = malloc((a->argc + a->nenv + 2) * sizeof(char *) + bytes);
+	if (!a->block)
+		return bad(s, E_IO, "out of memory");
+	a->argv = a->block;
+	a->env = a->argv + a->argc + 1;
+	argstr = (char *)(a->env + a->nenv + 1);
+	str = argstr + a->argv_bytes;
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		if (f.tag == T_ARGV)
+			a->argv[ia++] = copy_str(&argstr, &f);
+		else if (f.tag == T_ENV)
+			a->env[ie++] = copy_str(&str, &f);
+		else if (f.tag == T_CWD)
+			a->cwd = copy_str(&str, &f);
+	}
+	a->argv[ia] = NULL;
+	a->env[ie] = NULL;
+	return 0;
+}
+
+static bool env_overridden(const char *e, char **env)
+{
+	size_t klen = strcspn(e, "=");
+
+	for (; *env; env++)
+		if (!strncmp(*env, e, klen) && (*env)[klen] == '=')
+			return true;
+	return false;
+}
+
+/* The child's environment: ours minus what the request overrides, then
+ * the request's; or the request's alone.  Points into both, no copies. */
+static char **build_env(const struct spawn_args *a)
+{
+	size_t n = 0, i = 0;
+	char **out, **e;
+
+	if (a->env_mode == WENV_INHERIT)
+		for (e = environ; e && *e; e++)
+			n++;
+	out = malloc((n + a->nenv + 1) * sizeof(char *));
+	if (!out)
+		return NULL;
+	if (a->env_mode == WENV_INHERIT)
+		for (e = environ; e && *e; e++)
+			if (!env_overridden(*e, a->env))
+				out[i++] = *e;
+	for (e = a->env; *e; e++)
+		out[i++] = *e;
+	out[i] = NULL;
+	return out;
+}
+
+/* ---- fds ---- */
+
+static void fds_close(struct spawn_fds *f, bool ours)
+{
+	int i, *fd = ours ? f->ours : f->theirs;
+
+	for (i = 0; i < 3; i++) {
+		/* The PTY slave stands in all three child slots. */
+		if (fd[i] >= 0 && (i == 0 || fd[i] != fd[i - 1]))
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+/* A pipe: `ours` end non-blocking for the loop, theirs blocking. */
+static int pipe_pair(int *ours, int *theirs, bool we_read)
+{
+	int fd[2];
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return -errno;
+	*ours = we_read ? fd[0] : fd[1];
+	*theirs = we_read ? fd[1] : fd[0];
+	if (fcntl(*ours, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static int fds_pipes(struct spawn_fds *f, const struct spawn_args *a,
+                     int devnull)
+{
+	int r;
+
+	if ((r = pipe_pair(&f->ours[1], &f->theirs[1], true)) < 0 ||
+	    (r = pipe_pair(&f->ours[2], &f->theirs[2], true)) < 0)
+		return r;
+	if (a->stdin_open)
+		return pipe_pair(&f->ours[0], &f->theirs[0], false);
+	if (devnull >= 0) {
+		f->theirs[0] = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
+		return f->theirs[0] < 0 ? -errno : 0;
+	}
+	/* No /dev/null: an empty pipe whose writer is gone reads as EOF. */
+	if ((r = pipe_pair(&f->ours[0], &f->theirs[0], false)) < 0)
+		return r;
+	close(f->ours[0]);
+	f->ours[0] = -1;
+	return 0;
+}
+
+static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
+{
+	struct winsize ws = { .ws_row = a->rows ? (unsigned short)a->rows : 24,
+	                      .ws_col = a->cols ? (unsigned short)a->cols : 80 };
+	char name[64];
+	int m, sl;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (m < 0)
+		return -errno;
+	f->ours[1] = m;
+	if (grantpt(m) < 0 || unlockpt(m) < 0 ||
+	    ptsname_r(m, name, sizeof(name)) != 0)
+		return -errno;
+	sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (sl < 0)
+		return -errno;
+	f->theirs[0] = f->theirs[1] = f->theirs[2] = sl;
+	if (ioctl(sl, TIOCSWINSZ, &ws) < 0)
+		return -errno;
+	/* Writes go through a duplicate: one epoll set cannot hold the same
+	 * fd twice (reader and writer watches). */
+	if (a->stdin_open &&
+	    (f->ours[0] = fcntl(m, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- the foreground SPAWN stream ---- */
+
+static void fg_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
+                    bool fin)
+{
+	struct proc *p = s->owner;
+
+	(void)ch;
+	/* With stdin closed the bytes are dropped, credit returned. */
+	if (n && proc_in_push(p, s, d, n, false) < 0)
+		stream_grant(s, (uint32_t)n);
+	if (fin)
+		proc_in_eof(p);
+}
+
+static void fg_writable(struct stream *s)
+{
+	struct proc *p = s->owner;
+	unsigned i;
+
+	for (i = 0; i < p->nout; i++)
+		proc_out_resume(&p->out[i]);
+	proc_fg_try_result(p);
+}
+
+/* Nobody will read the output any more: the process group goes, its
+ * pipes are closed, and it is freed once reaped. */
+static void fg_drop(struct proc *p, struct stream *s)
+{
+	unsigned i;
+
+	proc_in_forget(p, s);
+	p->fg = NULL;
+	p->fg_result_due = false;
+	if (!p->finished)
+		proc_kill_group(p, SIGKILL);
+	for (i = 0; i < p->nout; i++) {
+		proc_out_close(&p->out[i]);
+		proc_out_eof(&p->out[i]);
+	}
+	proc_maybe_free(p);
+}
+
+static void fg_cancel(struct stream *s)
+{
+	struct proc *p = s->owner;
+
+	stream_error(s, E_CANCELLED, 0, "cancelled: process group %d killed",
+	             (int)p->pid);
+	fg_drop(p, s);
+}
+
+static void fg_detach(struct stream *s)
+{
+	fg_drop(s->owner, s);
+}
+
+const struct stream_ops proc_fg_ops = {
+	.data = fg_data,
+	.writable = fg_writable,
+	.cancel = fg_cancel,
+	.detach = fg_detach,
+};
+
+/* ---- start ---- */
+
+static void proc_timeout(struct timer *t)
+{
+	struct proc *p = container_of(t, struct proc, timeout);
+
+	p->timed_out = true;
+	proc_kill_group(p, SIGKILL);
+}
+
+static struct proc *proc_new(struct proc_state *ps, const struct spawn_args *a)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+	unsigned i;
+
+	if (!p || !(p->argv = malloc(a->argv_bytes))) {
+		free(p);
+		return NULL;
+	}
+	memcpy(p->argv, a->argv[0], a->argv_bytes);
+	p->argv_len = a->argv_bytes;
+	p->ps = ps;
+	p->background = a->background;
+	p->pty = a->pty;
+	p->output_limit = a->output_limit;
+	p->nout = a->pty ? 1 : 2;
+	p->in_fd = -1;
+	for (i = 0; i < 2; i++) {
+		p->out[i].p = p;
+		p->out[i].fd = -1;
+		p->out[i].channel = (uint8_t)(WCH_STDOUT + i);
+		p->out[i].drain_left = -1;
+		ring_init(&p->out[i].ring, (size_t)ps->rt->cfg.ring_size);
+	}
+	return p;
+}
+
+static int spawn_error(struct stream *s, int err, enum spawn_stage stage,
+                       const struct spawn_args *a)
+{
+	if (stage == SPAWN_EXEC)
+		stream_error(s, E_EXEC, err, "cannot execute %s: %s", a->argv[0],
+		             strerror(err));
+	else if (stage == SPAWN_CHDIR)
+		stream_error(s, wire_err_from_errno(err), err, "cwd %s: %s",
+		             a->cwd, strerror(err));
+	else
+		stream_error_errno(s, err, "cannot start the process");
+	return -1;
+}
+
+static int proc_launch(struct stream *s, struct proc *p,
+                       const struct spawn_args *a, struct spawn_fds *f)
+{
+	struct spawn_req req = { .argv = a->argv, .cwd = a->cwd, .ctty = -1 };
+	enum spawn_stage stage = SPAWN_SETUP;
+	char **envp;
+	int r, i;
+
+	r = a->pty ? fds_pty(f, a) : fds_pipes(f, a, p->ps->devnull);
+	if (r < 0)
+		return spawn_error(s, -r, SPAWN_SETUP, a);
+	if (!(envp = build_env(a)))
+		return spawn_error(s, ENOMEM, SPAWN_SETUP, a);
+	req.envp = envp;
+	for (i = 0; i < 3; i++)
+		req.fd[i] = f->theirs[i];
+	if (a->pty)
+		req.ctty = f->theirs[0];
+	p->start_ns = now_ns();
+	p->start_ms = now_wall_ms();
+	r = spawn_start(&req, &p->pid, &stage);
+	free(envp);
+	fds_close(f, false);
+	if (r < 0)
+		return spawn_error(s, -r, stage, a);
+	child_watch(p->ps->rt, &p->child, p->pid, proc_exited);
+	return 0;
+}
+
+static void proc_wire(struct proc *p, struct spawn_fds *f)
+{
+	struct proc_state *ps = p->ps;
+	unsigned i;
+
+	p->in_fd = f->ours[0];
+	for (i = 0; i < p->nout; i++) {
+		p->out[i].fd = f->ours[1 + i];
+		proc_out_resume(&p->out[i]);
+	}
+	p->next = ps->procs;
+	if (ps->procs)
+		ps->procs->prev = p;
+	ps->procs = p;
+	ps->nlive++;
+}
+
+/* EVENT started, then: the stream follows the process (foreground, or a
+ * background one followed until the client leaves), or RESULT at once. */
+static void proc_answer_start(struct stream *s, struct proc *p,
+                              const struct spawn_args *a)
+{
+	uint8_t buf[128];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_EVENT, EV_STARTED);
+	wb_u32(&b, T_PID, (uint32_t)p->pid);
+	wb_u64(&b, T_START_MS, p->start_ms);
+	/* Requests are parsed only with room in the output buffer for this
+	 * small frame; were it refused, the RESULT still carries the pid. */
+	(void)stream_event(s, &b);
+	if (!p->background) {
+		p->fg = s;
+		s->ops = &proc_fg_ops;
+		s->owner = p;
+	} else if (a->follow) {
+		if (!proc_att_add(p, s, ATT_FOLLOW, NULL))
+			stream_error(s, E_IO, ENOMEM, "started, cannot follow");
+	} else {
+		wb_init(&b, buf, sizeof(buf));
+		proc_result_fields(p, &b);
+		if (stream_result(s, &b) < 0)
+			stream_error(s, E_IO, 0, "started; result did not fit");
+	}
+}
+
+void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
+{
+	struct proc_state *ps = stream_runner(s)->proc;
+	struct spawn_fds f = { { -1, -1, -1 }, { -1, -1, -1 } };
+	struct spawn_args a;
+	struct proc *p;
+
+	if (parse_spawn(s, payload, n, &a) < 0)
+		return;
+	if (ps->nlive + ps->nkept >= ps->rt->cfg.max_procs) {
+		stream_error(s, E_LIMIT, 0, "%u processes running or remembered "
+		             "(--max-procs)", ps->nlive + ps->nkept);
+		goto out;
+	}
+	if (!(p = proc_new(ps, &a))) {
+		stream_error(s, E_IO, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (proc_launch(s, p, &a, &f) < 0) {
+		fds_close(&f, true);
+		fds_close(&f, false);
+		for (unsigned i = 0; i < 2; i++)
+			ring_free(&p->out[i].ring);
+		free(p->argv);
+		free(p);
+		goto out;
+	}
+	proc_wire(p, &f);
+	if (a.timeout_ms)
+		timer_arm(&ps->rt->loop, &p->timeout, a.timeout_ms, proc_timeout);
+	proc_answer_start(s, p, &a);
+out:
+	free(a.block);
+}
