@@ -1,14 +1,487 @@
-/* shell.c - persistent shell sessions on a PTY.  (being written) */
-#include "runner.h"
+/* shell.c - shell sessions: the registry and the small requests (OPEN,
+ * CLOSE, LIST, STDIN, RESIZE, SIGNAL).  EXEC lives in shell_exec.c, the
+ * shell process in shell_pty.c; shell_internal.h explains the technique. */
+#include "shell_internal.h"
 
-int shell_init(struct runner *rt) { (void)rt; return 0; }
-void shell_fini(struct runner *rt) { (void)rt; }
-#define NOTYET(fn) void fn(struct stream *s, const uint8_t *p, size_t n) \
-	{ (void)p; (void)n; stream_error(s, E_UNSUPPORTED, 0, #fn " not built"); }
-NOTYET(shell_req_open)
-NOTYET(shell_req_close)
-NOTYET(shell_req_exec)
-NOTYET(shell_req_stdin)
-NOTYET(shell_req_resize)
-NOTYET(shell_req_signal)
-NOTYET(shell_req_list)
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define ENV_MAX	     256
+#define ROWS_DEFAULT 24
+#define COLS_DEFAULT 80
+
+/* ---- registry ---- */
+
+struct session *session_find(struct runner *rt, const char *name, size_t n)
+{
+	struct shell_state *sh = rt->shell;
+	unsigned i;
+
+	for (i = 0; sh && i < sh->n; i++)
+		if (strlen(sh->v[i]->name) == n &&
+		    !memcmp(sh->v[i]->name, name, n))
+			return sh->v[i];
+	return NULL;
+}
+
+static void spec_free(struct session_spec *sp)
+{
+	char **e;
+
+	for (e = sp->env; e && *e; e++)
+		free(*e);
+	free(sp->env);
+	free(sp->shell);
+	free(sp->cwd);
+}
+
+static void session_free_deferred(struct deferred *d)
+{
+	struct session *ss = container_of(d, struct session, free_d);
+
+	spec_free(&ss->spec);
+	free(ss->in_q);
+	free(ss);
+}
+
+/* Stop the shell and forget the session.  Its watches may have events
+ * queued in this epoll batch, so the memory goes after the batch. */
+void session_free(struct session *ss)
+{
+	struct shell_state *sh = ss->sh;
+	unsigned i;
+
+	if (ss->ex.phase != EX_IDLE)
+		exec_abort(ss, E_CANCELLED, "the session was closed");
+	if (ss->pid > 0) {
+		child_unwatch(ss->rt, &ss->child);
+		/* The whole group; closing the master then hangs up the jobs
+		 * in other groups.  The reaper collects them as orphans. */
+		kill(-ss->pid, SIGKILL);
+		kill(ss->pid, SIGKILL);
+		ss->pid = 0;
+	}
+	session_teardown(ss);
+	for (i = 0; i < sh->n; i++) {
+		if (sh->v[i] == ss) {
+			sh->v[i] = sh->v[--sh->n];
+			break;
+		}
+	}
+	loop_defer(&ss->rt->loop, &ss->free_d, session_free_deferred);
+}
+
+static bool name_ok(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > SESSION_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] == 0x7f || p[i] == '/')
+			return false;
+	return true;
+}
+
+/* ---- SHELL_OPEN ---- */
+
+struct open_req {
+	const uint8_t *name;
+	size_t name_len;
+	struct session_spec spec;
+	unsigned nenv;
+};
+
+static char *dup_field(const struct wire_field *f)
+{
+	char *s;
+
+	if (memchr(f->val, 0, f->len))
+		return NULL;
+	s = malloc(f->len + 1);
+	if (s) {
+		memcpy(s, f->val, f->len);
+		s[f->len] = 0;
+	}
+	return s;
+}
+
+/* 0, or an error code with *why set.  Allocates into q->spec. */
+static int open_field(struct open_req *q, const struct wire_field *f,
+		      const char **why)
+{
+	uint64_t v;
+
+	switch (f->tag) {
+	case T_SESSION:
+		q->name = f->val;
+		q->name_len = f->len;
+		return 0;
+	case T_SHELL:
+		free(q->spec.shell);
+		if (!f->len || !(q->spec.shell = dup_field(f)))
+			return *why = "SHELL must be a path without NUL",
+			       E_BAD_REQUEST;
+		return 0;
+	case T_CWD:
+		free(q->spec.cwd);
+		if (!f->len || !(q->spec.cwd = dup_field(f)))
+			return *why = "CWD must be a path without NUL",
+			       E_BAD_REQUEST;
+		return 0;
+	case T_ENV:
+		if (q->nenv == ENV_MAX)
+			return *why = "more than 256 ENV entries", E_LIMIT;
+		if (!memchr(f->val, '=', f->len) || f->val[0] == '=' ||
+		    !(q->spec.env[q->nenv] = dup_field(f)))
+			return *why = "ENV entries are K=V without NUL",
+			       E_BAD_REQUEST;
+		q->nenv++;
+		return 0;
+	case T_LOGIN:
+		if (wire_uint(f, &v) < 0)
+			return *why = "LOGIN is not an integer", E_BAD_REQUEST;
+		q->spec.login = v != 0;
+		return 0;
+	case T_ROWS:
+	case T_COLS:
+		if (wire_uint(f, &v) < 0 || v == 0 || v > 65535)
+			return *why = "ROWS and COLS are 1..65535",
+			       E_BAD_REQUEST;
+		*(f->tag == T_ROWS ? &q->spec.rows : &q->spec.cols) =
+		    (uint16_t)v;
+		return 0;
+	}
+	return 0;
+}
+
+static int open_parse(const uint8_t *p, size_t n, struct open_req *q,
+		      const char **why)
+{
+	struct wire_iter it;
+	struct wire_field f;
+	int code;
+
+	*q = (struct open_req){
+	    .spec = {.rows = ROWS_DEFAULT, .cols = COLS_DEFAULT}};
+	q->spec.env = calloc(ENV_MAX + 1, sizeof(char *));
+	if (!q->spec.env)
+		return *why = "out of memory", E_INTERNAL;
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0)
+		if ((code = open_field(q, &f, why)))
+			return code;
+	if (!q->name)
+		return *why = "SESSION (a name) is required", E_BAD_REQUEST;
+	if (!name_ok(q->name, q->name_len))
+		return *why = "SESSION names are 1..64 printable bytes without "
+			      "spaces or '/'",
+		       E_BAD_REQUEST;
+	return 0;
+}
+
+static struct session *session_new(struct runner *rt, const char *name,
+				   size_t n)
+{
+	struct session *ss = calloc(1, sizeof(*ss));
+
+	if (!ss)
+		return NULL;
+	ss->rt = rt;
+	ss->sh = rt->shell;
+	memcpy(ss->name, name, n);
+	ss->ptm = ss->pts = ss->script_fd = ss->cmd_fd = -1;
+	return ss;
+}
+
+/* Create and start a session; takes ownership of spec.  0 or -errno. */
+static int session_create(struct runner *rt, const char *name, size_t n,
+			  struct session_spec *spec, struct session **out)
+{
+	struct shell_state *sh = rt->shell;
+	struct session *ss = session_new(rt, name, n);
+	int r;
+
+	if (!ss) {
+		spec_free(spec);
+		return -ENOMEM;
+	}
+	ss->spec = *spec;
+	if ((r = session_spawn(ss)) < 0) {
+		spec_free(&ss->spec);
+		free(ss);
+		return r;
+	}
+	sh->v[sh->n++] = ss;
+	*out = ss;
+	return 0;
+}
+
+void shell_req_open(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct runner *rt = stream_runner(s);
+	struct session *ss;
+	struct open_req q;
+	uint8_t buf[256];
+	struct wire_buf b;
+	const char *why;
+	int code, r;
+
+	if ((code = open_parse(p, n, &q, &why))) {
+		spec_free(&q.spec);
+		stream_error(s, code, 0, "%s", why);
+		return;
+	}
+	if (session_find(rt, (const char *)q.name, q.name_len)) {
+		spec_free(&q.spec);
+		stream_error(s, E_EXISTS, 0, "session '%.*s' already exists",
+			     (int)q.name_len, q.name);
+		return;
+	}
+	if (rt->shell->n >= rt->cfg.max_sessions) {
+		spec_free(&q.spec);
+		stream_error(s, E_LIMIT, 0, "session limit reached (%u)",
+			     rt->cfg.max_sessions);
+		return;
+	}
+	r = session_create(rt, (const char *)q.name, q.name_len, &q.spec, &ss);
+	if (r < 0) {
+		stream_error(s,
+			     r == -ENOENT || r == -ENOTDIR
+				 ? E_EXEC
+				 : wire_err_from_errno(-r),
+			     -r, "cannot start the shell: %s", strerror(-r));
+		return;
+	}
+	wb_init(&b, buf, sizeof(buf));
+	wb_str(&b, T_SESSION, ss->name);
+	wb_u32(&b, T_SHELL_PID, (uint32_t)ss->pid);
+	if (stream_result(s, &b) < 0)
+		stream_error(s, E_INTERNAL, 0, "RESULT did not fit");
+}
+
+/* ---- requests naming an existing session ---- */
+
+/* The session a request names (default "main"), or NULL after an ERROR. */
+static struct session *req_session(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct wire_field f;
+	struct session *ss;
+
+	if (wire_find(p, n, T_SESSION, &f) <= 0) {
+		f.val = (const uint8_t *)"main";
+		f.len = 4;
+	}
+	ss = session_find(stream_runner(s), (const char *)f.val, f.len);
+	if (!ss)
+		stream_error(s, E_NOT_FOUND, 0, "no session named '%.*s'",
+			     (int)(f.len > 64 ? 64 : f.len), f.val);
+	return ss;
+}
+
+static void result_empty(struct stream *s)
+{
+	struct wire_buf b;
+
+	wb_init(&b, NULL, 0);
+	if (stream_result(s, &b) < 0)
+		stream_error(s, E_INTERNAL, 0, "RESULT did not fit");
+}
+
+void shell_req_close(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct session *ss = req_session(s, p, n);
+
+	if (!ss)
+		return;
+	session_free(ss);
+	result_empty(s);
+}
+
+static void list_entry(struct wire_buf *b, const struct session *ss)
+{
+	char path[32], cwd[PATH_MAX];
+	size_t mark = wb_open(b, T_ENTRY);
+	ssize_t k;
+
+	wb_str(b, T_SESSION, ss->name);
+	wb_u32(b, T_SHELL_PID, ss->pid > 0 ? (uint32_t)ss->pid : 0);
+	wb_u8(b, T_BUSY, ss->ex.phase != EX_IDLE);
+	if (ss->spec.shell)
+		wb_str(b, T_SHELL, ss->spec.shell);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)ss->pid);
+	if (ss->pid > 0 && (k = readlink(path, cwd, sizeof(cwd))) > 0)
+		wb_bytes(b, T_CWD, cwd, (size_t)k);
+	wb_close(b, mark);
+}
+
+void shell_req_list(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct shell_state *sh = stream_runner(s)->shell;
+	size_t cap = 64 + (size_t)sh->n * (PATH_MAX + 256);
+	struct wire_buf b;
+	uint8_t *buf;
+	unsigned i;
+
+	(void)p;
+	(void)n;
+	if (!(buf = malloc(cap))) {
+		stream_error(s, E_INTERNAL, ENOMEM, "out of memory");
+		return;
+	}
+	wb_init(&b, buf, cap);
+	wb_u32(&b, T_MAX_SESSIONS, stream_runner(s)->cfg.max_sessions);
+	for (i = 0; i < sh->n; i++)
+		list_entry(&b, sh->v[i]);
+	if (stream_result(s, &b) < 0)
+		stream_error(s, E_LIMIT, 0,
+			     "the session list does not fit a frame");
+	free(buf);
+}
+
+void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct session *ss = req_session(s, p, n);
+	struct wire_field data = {0}, eof;
+	uint64_t v = 0;
+
+	if (!ss)
+		return;
+	if (wire_find(p, n, T_EOF, &eof) > 0 && wire_uint(&eof, &v) < 0) {
+		stream_error(s, E_BAD_REQUEST, 0, "EOF is not an integer");
+		return;
+	}
+	wire_find(p, n, T_DATA, &data);
+	if (ss->ex.phase != EX_RUNNING && ss->ex.phase != EX_QUEUED) {
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "session %s runs no command to take stdin",
+			     ss->name);
+		return;
+	}
+	if (data.len > STDIN_REQ_MAX ||
+	    ss->in_len + data.len > 4 * STDIN_REQ_MAX) {
+		stream_error(s, E_LIMIT, 0,
+			     "stdin backlog full: the command "
+			     "is not reading (at most %d bytes per request)",
+			     STDIN_REQ_MAX);
+		return;
+	}
+	if (stdin_queue(ss, data.val, data.len, v != 0) < 0) {
+		stream_error(s, E_INTERNAL, ENOMEM, "out of memory");
+		return;
+	}
+	result_empty(s);
+}
+
+void shell_req_resize(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct session *ss = req_session(s, p, n);
+	struct wire_field fr, fc;
+	uint64_t rows, cols;
+	struct winsize ws = {0};
+
+	if (!ss)
+		return;
+	if (wire_find(p, n, T_ROWS, &fr) <= 0 ||
+	    wire_find(p, n, T_COLS, &fc) <= 0 || wire_uint(&fr, &rows) < 0 ||
+	    wire_uint(&fc, &cols) < 0 || !rows || !cols || rows > 65535 ||
+	    cols > 65535) {
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "ROWS and COLS (1..65535) are "
+			     "required");
+		return;
+	}
+	ss->spec.rows = (uint16_t)rows;
+	ss->spec.cols = (uint16_t)cols;
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	/* The kernel sends SIGWINCH to the foreground group. */
+	if (ss->ptm >= 0 && ioctl(ss->ptm, TIOCSWINSZ, &ws) < 0) {
+		stream_error_errno(s, errno, "TIOCSWINSZ");
+		return;
+	}
+	result_empty(s);
+}
+
+void shell_req_signal(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct session *ss = req_session(s, p, n);
+	struct wire_field f;
+	uint64_t sig;
+	int pg;
+
+	if (!ss)
+		return;
+	if (wire_find(p, n, T_SIGNAL, &f) <= 0 || wire_uint(&f, &sig) < 0 ||
+	    sig < 1 || sig > 64) {
+		stream_error(s, E_BAD_REQUEST, 0, "SIGNAL must be 1..64");
+		return;
+	}
+	pg = session_fg_pgrp(ss);
+	if (pg < 0 || ss->pid <= 0) {
+		stream_error(s, E_NOT_FOUND, ESRCH,
+			     "session %s has no shell "
+			     "running",
+			     ss->name);
+		return;
+	}
+	/* The foreground group: the running command, or the shell itself,
+	 * whose INT trap ends what it is doing. */
+	if (kill(-pg, (int)sig) < 0) {
+		stream_error_errno(s, errno, "kill");
+		return;
+	}
+	result_empty(s);
+}
+
+/* ---- init ---- */
+
+int shell_init(struct runner *rt)
+{
+	struct session_spec spec = {.rows = ROWS_DEFAULT, .cols = COLS_DEFAULT};
+	struct shell_state *sh = calloc(1, sizeof(*sh));
+	struct session *ss;
+	int r;
+
+	if (!sh || !(sh->v = calloc(rt->cfg.max_sessions, sizeof(*sh->v)))) {
+		free(sh);
+		return -ENOMEM;
+	}
+	rt->shell = sh;
+	if (rt->cfg.no_default_session)
+		return 0;
+	if (rt->cfg.shell && !(spec.shell = strdup(rt->cfg.shell)))
+		return -ENOMEM;
+	/* A runner without a working shell still serves files and
+	 * processes: the failure is logged, and EXEC says so. */
+	r = session_create(rt, "main", 4, &spec, &ss);
+	if (r < 0)
+		log_warn("default session: cannot start the shell: %s",
+			 strerror(-r));
+	return 0;
+}
+
+void shell_fini(struct runner *rt)
+{
+	struct shell_state *sh = rt->shell;
+
+	if (!sh)
+		return;
+	while (sh->n)
+		session_free(sh->v[sh->n - 1]);
+	/* Deferred frees run only inside the loop, which has ended. */
+	while (rt->loop.deferred) {
+		struct deferred *d = rt->loop.deferred;
+		rt->loop.deferred = d->next;
+		d->fn(d);
+	}
+	free(sh->v);
+	free(sh);
+	rt->shell = NULL;
+}

@@ -1,0 +1,652 @@
+/* shell_exec.c - one EXEC, from the request to its RESULT: the command
+ * handed to the shell, output routed to the client as it arrives or kept
+ * for the RESULT, stdin, the timeout ladder, cancel. */
+#include "shell_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define RESULT_FIXED	  512 /* every RESULT field but T_OUTPUT and T_CWD */
+#define RESULT_STACK	  8192
+#define STDIN_BACKLOG_MAX (4 * STDIN_REQ_MAX)
+#define QUICK_DEATHS_MAX  3
+
+static void exec_try_finish(struct session *ss);
+
+/* ---- output path: PTY bytes -> marker scanner -> filter -> client ---- */
+
+static void pend_put(struct exec *ex, const uint8_t *p, size_t n)
+{
+	if (ex->pend_head + ex->pend_len + n > PEND_CAP && ex->pend_head) {
+		memmove(ex->pend, ex->pend + ex->pend_head, ex->pend_len);
+		ex->pend_head = 0;
+	}
+	/* Reads stop while pend holds anything, so one read's worth always
+	 * fits; only a dying shell's final drain can overflow, and loses. */
+	if (n > PEND_CAP - ex->pend_head - ex->pend_len)
+		n = PEND_CAP - ex->pend_head - ex->pend_len;
+	memcpy(ex->pend + ex->pend_head + ex->pend_len, p, n);
+	ex->pend_len += n;
+}
+
+static void exec_sink_out(void *arg, const uint8_t *p, size_t n)
+{
+	struct exec *ex = &((struct session *)arg)->ex;
+
+	ex->total += n;
+	if (ex->mode == WM_STREAM) {
+		if (ex->s)
+			pend_put(ex, p, n);
+	} else {
+		collector_add(&ex->col, p, n);
+	}
+}
+
+static void exec_sink_raw(void *arg, const uint8_t *p, size_t n)
+{
+	struct session *ss = arg;
+
+	if (ss->ex.phase != EX_RUNNING && ss->ex.phase != EX_FINISHING)
+		return; /* bootstrap noise, or a detached command */
+	if (ss->ex.format == WFMT_PLAIN)
+		plain_feed(&ss->ex.plain, p, n, exec_sink_out, ss);
+	else
+		exec_sink_out(ss, p, n);
+}
+
+/* Send pending stream output; false while credit is short. */
+static bool pend_flush(struct exec *ex)
+{
+	size_t room, k;
+
+	while (ex->pend_len && ex->s) {
+		room = stream_data_room(ex->s);
+		if (!room) {
+			stream_want_writable(ex->s);
+			return false;
+		}
+		k = room < ex->pend_len ? room : ex->pend_len;
+		stream_data(ex->s, WCH_STDOUT, ex->out_off,
+			    ex->pend + ex->pend_head, k, 0);
+		ex->out_off += k;
+		ex->pend_head += k;
+		ex->pend_len -= k;
+	}
+	ex->pend_head = 0;
+	ex->pend_len = 0;
+	return true;
+}
+
+bool exec_pend_blocked(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+
+	if (!ex->pend_len)
+		return false;
+	return !pend_flush(ex);
+}
+
+void exec_consume(struct session *ss, const uint8_t *p, size_t n)
+{
+	if (!ss->scanning)
+		return; /* idle: background jobs' chatter goes nowhere */
+	marker_feed(&ss->scan, p, n, exec_sink_raw, ss);
+	if (!ss->scan.found)
+		return;
+	ss->scanning = false;
+	if (!ss->ready) {
+		ss->ready = true;
+		ss->quick_deaths = 0;
+		if (ss->ex.phase == EX_QUEUED)
+			exec_begin(ss);
+		return;
+	}
+	/* What follows the marker in this chunk came after the command. */
+	exec_marker(ss, ss->scan.status);
+}
+
+/* ---- lifecycle ---- */
+
+static void exec_reset(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+
+	timer_cancel(&ss->rt->loop, &ex->timer);
+	collector_free(&ex->col);
+	ex->s = NULL; /* ended or detached by now: never touched again */
+	ex->phase = EX_IDLE;
+	ex->pend_head = ex->pend_len = 0;
+	ss->in_head = ss->in_len = 0;
+	ss->in_owed = 0;
+	if (ss->ptm >= 0 && !ss->reading)
+		session_set_reading(ss, true);
+}
+
+static void exec_prepare_finish(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+
+	ex->phase = EX_FINISHING;
+	ex->end_ns = now_ns();
+	timer_cancel(&ss->rt->loop, &ex->timer);
+	if (ex->format == WFMT_PLAIN)
+		plain_flush(&ex->plain, exec_sink_out, ss);
+	exec_try_finish(ss);
+}
+
+void exec_marker(struct session *ss, int64_t status)
+{
+	ss->ex.status = (int32_t)status;
+	exec_prepare_finish(ss);
+}
+
+void exec_shell_died(struct session *ss, int32_t status, bool respawned)
+{
+	struct exec *ex = &ss->ex;
+
+	ex->respawned = respawned;
+	ex->shell_died = true;
+	if (ex->phase == EX_FINISHING)
+		return; /* the marker made it out before the shell died */
+	if (ex->phase == EX_QUEUED) {
+		/* Died while starting: the command never ran.  Run it on the
+		 * new shell, unless shells keep dying at birth. */
+		if (respawned && ss->quick_deaths < QUICK_DEATHS_MAX)
+			return;
+		exec_abort(ss, E_EXEC, "the shell exits during startup");
+		return;
+	}
+	marker_flush(&ss->scan, exec_sink_raw, ss);
+	ex->status = status;
+	exec_prepare_finish(ss);
+}
+
+/* Restore the terminal modes a command (an interactive program, `stty`)
+ * may have changed, so the next command's output is byte-exact again. */
+static void restore_termios(struct session *ss)
+{
+	struct termios t;
+
+	if (tcgetattr(ss->ptm, &t) < 0)
+		return;
+	if (t.c_oflag == 0 &&
+	    (t.c_lflag & (ECHO | ICANON | ISIG)) == (ICANON | ISIG) &&
+	    !(t.c_iflag & ~IUTF8))
+		return;
+	t.c_iflag = IUTF8;
+	t.c_oflag = 0;
+	t.c_lflag = ISIG | ICANON;
+	tcsetattr(ss->ptm, TCSANOW, &t);
+}
+
+void exec_begin(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+	int r;
+
+	restore_termios(ss);
+	session_random_token(ss, ex->token);
+	marker_init(&ss->scan, ex->token);
+	ss->scanning = true;
+	ex->phase = EX_RUNNING;
+	r = session_write_trigger(ss, ex->token);
+	if (r < 0) {
+		ss->scanning = false;
+		exec_abort(ss, E_IO, "cannot hand the command to the shell");
+	}
+}
+
+void exec_abort(struct session *ss, int code, const char *why)
+{
+	struct exec *ex = &ss->ex;
+
+	if (ex->s)
+		stream_error(ex->s, code, 0, "session %s: %s", ss->name, why);
+	ex->s = NULL;
+	exec_reset(ss);
+}
+
+/* ---- RESULT ---- */
+
+static void result_cwd(struct session *ss, struct wire_buf *b)
+{
+	char path[32], cwd[PATH_MAX];
+	ssize_t n;
+
+	if (ss->pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)ss->pid);
+	n = readlink(path, cwd, sizeof(cwd));
+	if (n > 0)
+		wb_bytes(b, T_CWD, cwd, (size_t)n);
+}
+
+static int send_result(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+	size_t out = ex->mode == WM_WAIT ? collector_size(&ex->col) : 0;
+	size_t cap = RESULT_FIXED + PATH_MAX + out, mark, n;
+	uint8_t small[RESULT_STACK], *buf = small;
+	struct wire_buf b;
+	int r;
+
+	if (cap > sizeof(small) && !(buf = malloc(cap)))
+		return -ENOMEM;
+	wb_init(&b, buf, cap);
+	wb_i32(&b, T_EXIT_STATUS, ex->status);
+	result_cwd(ss, &b);
+	wb_u64(&b, T_DURATION_US, (ex->end_ns - ex->start_ns) / 1000);
+	wb_u8(&b, T_TIMED_OUT, ex->timed_out);
+	wb_u8(&b, T_RESPAWNED, ex->respawned);
+	wb_u64(&b, T_TOTAL_BYTES, ex->total);
+	if (ss->pid > 0)
+		wb_u32(&b, T_SHELL_PID, (uint32_t)ss->pid);
+	if (ex->mode == WM_WAIT) {
+		wb_u8(&b, T_TRUNCATED, collector_truncated(&ex->col));
+		mark = wb_open(&b, T_OUTPUT);
+		if (wb_room(&b) >= out) {
+			n = collector_emit(&ex->col, b.p + b.len,
+					   ex->format == WFMT_PLAIN);
+			wb_advance(&b, n);
+		}
+		wb_close(&b, mark);
+	}
+	r = stream_result(ex->s, &b);
+	if (buf != small)
+		free(buf);
+	return r;
+}
+
+static void exec_try_finish(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+	int r;
+
+	if (!ex->s) {
+		exec_reset(ss);
+		return;
+	}
+	if (ex->mode == WM_STREAM && !pend_flush(ex))
+		return; /* writable brings us back */
+	if (ex->cancelled) {
+		stream_error(ex->s, E_CANCELLED, 0,
+			     "cancelled; the command ended with status %d",
+			     (int)ex->status);
+		ex->s = NULL;
+		exec_reset(ss);
+		return;
+	}
+	r = send_result(ss);
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		stream_error(ex->s, E_INTERNAL, -r,
+			     "cannot build the RESULT: %s", strerror(-r));
+		ex->s = NULL;
+	} else {
+		ex->s = NULL; /* stream_result freed it */
+	}
+	exec_reset(ss);
+}
+
+/* ---- timeout ladder: SIGINT, SIGKILL the foreground, kill the shell ---- */
+
+static void exec_escalate(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+	struct loop *l = &ss->rt->loop;
+	int pg = session_fg_pgrp(ss);
+
+	if (pg < 0 || ss->pid <= 0)
+		return; /* the shell is gone; its death finishes the exec */
+	switch (++ex->escalation) {
+	case 1:
+		/* The shell's own INT trap ends a builtin loop too. */
+		kill(-pg, SIGINT);
+		timer_arm(l, &ex->timer, EXEC_INT_GRACE_MS, ex->timer.fn);
+		return;
+	case 2:
+		if (pg != ss->pid) {
+			kill(-pg, SIGKILL);
+			timer_arm(l, &ex->timer, EXEC_KILL_GRACE_MS,
+				  ex->timer.fn);
+			return;
+		}
+		/* The shell itself is the foreground and ignores us. */
+		/* fallthrough */
+	default:
+		log_warn("session %s: command does not stop; killing the shell",
+			 ss->name);
+		kill(ss->pid, SIGKILL);
+	}
+}
+
+static void exec_timer(struct timer *t)
+{
+	struct exec *ex = container_of(t, struct exec, timer);
+	struct session *ss = container_of(ex, struct session, ex);
+
+	if (ex->escalation == 0 && !ex->cancelled)
+		ex->timed_out = true;
+	exec_escalate(ss);
+}
+
+/* ---- stdin: the exec stream's DATA and SHELL_STDIN ---- */
+
+static void grant_owed(struct session *ss, size_t written)
+{
+	size_t g = written < ss->in_owed ? written : (size_t)ss->in_owed;
+
+	ss->in_owed -= g;
+	if (g && ss->ex.s)
+		stream_grant(ss->ex.s, (uint32_t)g);
+}
+
+void stdin_flush(struct session *ss)
+{
+	ssize_t w;
+
+	while (ss->in_len && ss->ptm >= 0) {
+		w = write(ss->ptm, ss->in_q + ss->in_head, ss->in_len);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* The terminal is going away: the bytes have no reader.
+			 */
+			grant_owed(ss, ss->in_len);
+			ss->in_len = 0;
+			break;
+		}
+		ss->in_head += (size_t)w;
+		ss->in_len -= (size_t)w;
+		grant_owed(ss, (size_t)w);
+	}
+	if (!ss->in_len)
+		ss->in_head = 0;
+}
+
+static int in_reserve(struct session *ss, size_t n)
+{
+	size_t need = ss->in_len + n, cap = ss->in_cap ? ss->in_cap : 4096;
+	uint8_t *q;
+
+	if (ss->in_head) {
+		memmove(ss->in_q, ss->in_q + ss->in_head, ss->in_len);
+		ss->in_head = 0;
+	}
+	if (need <= ss->in_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	q = realloc(ss->in_q, cap);
+	if (!q)
+		return -ENOMEM;
+	ss->in_q = q;
+	ss->in_cap = cap;
+	return 0;
+}
+
+/* Queue stdin for the PTY.  ^D ends input in canonical mode; after a
+ * partial line the first ^D only pushes the line, so two are sent. */
+int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof)
+{
+	size_t extra = eof ? 2 : 0;
+
+	if (in_reserve(ss, n + extra) < 0)
+		return -ENOMEM;
+	memcpy(ss->in_q + ss->in_len, p, n);
+	ss->in_len += n;
+	if (n)
+		ss->in_line_open = p[n - 1] != '\n';
+	if (eof) {
+		ss->in_q[ss->in_len++] = 0x04;
+		if (ss->in_line_open)
+			ss->in_q[ss->in_len++] = 0x04;
+		ss->in_line_open = false;
+	}
+	stdin_flush(ss);
+	session_set_reading(ss, ss->reading); /* EPOLLOUT if bytes remain */
+	return 0;
+}
+
+/* ---- stream ops ---- */
+
+static void exec_data(struct stream *s, uint8_t channel, const uint8_t *p,
+		      size_t n, bool fin)
+{
+	struct session *ss = s->owner;
+
+	if (channel != WCH_STDIN) {
+		stream_grant(s, (uint32_t)n);
+		return;
+	}
+	/* The conn layer bounds what is unacknowledged by the window we
+	 * granted, so the queue cannot grow past it. */
+	ss->in_owed += n;
+	if (stdin_queue(ss, p, n, fin) < 0) {
+		ss->in_owed -= n;
+		stream_grant(s, (uint32_t)n);
+	}
+}
+
+static void exec_writable(struct stream *s)
+{
+	struct session *ss = s->owner;
+
+	if (ss->ex.phase == EX_FINISHING) {
+		exec_try_finish(ss);
+		return;
+	}
+	if (pend_flush(&ss->ex) && !ss->reading && ss->ptm >= 0)
+		session_set_reading(ss, true);
+}
+
+static void exec_cancel(struct stream *s)
+{
+	struct session *ss = s->owner;
+	struct exec *ex = &ss->ex;
+
+	if (ex->phase == EX_FINISHING)
+		return; /* it has ended: the RESULT is on its way */
+	ex->cancelled = true;
+	if (ex->phase == EX_QUEUED) {
+		exec_abort(ss, E_CANCELLED, "cancelled before it started");
+		return;
+	}
+	if (ex->phase == EX_RUNNING && ex->escalation == 0) {
+		timer_cancel(&ss->rt->loop, &ex->timer);
+		ex->timer.fn = exec_timer;
+		exec_escalate(ss);
+	}
+}
+
+/* The client is gone.  The command keeps running to its end (like a
+ * detached terminal); its output is dropped and the session frees up
+ * when the marker comes. */
+static void exec_detach(struct stream *s)
+{
+	struct session *ss = s->owner;
+	struct exec *ex = &ss->ex;
+
+	ex->s = NULL;
+	ex->pend_head = ex->pend_len = 0;
+	ss->in_owed = 0;
+	if (ex->phase == EX_QUEUED || ex->phase == EX_FINISHING)
+		exec_reset(ss);
+	else if (!ss->reading && ss->ptm >= 0)
+		session_set_reading(ss, true);
+}
+
+static const struct stream_ops exec_ops = {
+    .data = exec_data,
+    .writable = exec_writable,
+    .cancel = exec_cancel,
+    .detach = exec_detach,
+};
+
+/* ---- the request ---- */
+
+struct exec_req {
+	const char *session;
+	size_t session_len;
+	const uint8_t *cmd;
+	size_t cmd_len;
+	bool has_cmd, has_format;
+	uint64_t timeout_ms, limit, mode, format;
+};
+
+/* 0, or an error code with *why set. */
+static int exec_parse(const struct runner *rt, const uint8_t *p, size_t n,
+		      struct exec_req *q, const char **why)
+{
+	struct wire_iter it;
+	struct wire_field f;
+
+	*q = (struct exec_req){
+	    .session = "main", .session_len = 4, .limit = EXEC_OUTPUT_DEFAULT};
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		switch (f.tag) {
+		case T_SESSION:
+			q->session = (const char *)f.val;
+			q->session_len = f.len;
+			break;
+		case T_COMMAND:
+			q->cmd = f.val;
+			q->cmd_len = f.len;
+			q->has_cmd = true;
+			break;
+		case T_TIMEOUT_MS:
+			if (wire_uint(&f, &q->timeout_ms) < 0 ||
+			    q->timeout_ms > UINT32_MAX)
+				return *why = "TIMEOUT_MS is not a u32",
+				       E_BAD_REQUEST;
+			break;
+		case T_OUTPUT_LIMIT:
+			if (wire_uint(&f, &q->limit) < 0)
+				return *why = "OUTPUT_LIMIT is not an integer",
+				       E_BAD_REQUEST;
+			break;
+		case T_MODE:
+			if (wire_uint(&f, &q->mode) < 0 || q->mode > WM_STREAM)
+				return *why = "MODE must be 0 (wait) or 1 "
+					      "(stream)",
+				       E_BAD_REQUEST;
+			break;
+		case T_FORMAT:
+			if (wire_uint(&f, &q->format) < 0 ||
+			    q->format > WFMT_PLAIN)
+				return *why = "FORMAT must be 0 (raw) or 1 "
+					      "(plain)",
+				       E_BAD_REQUEST;
+			q->has_format = true;
+			break;
+		}
+	}
+	if (!q->has_cmd)
+		return *why = "COMMAND is required", E_BAD_REQUEST;
+	if (memchr(q->cmd, 0, q->cmd_len))
+		return *why = "COMMAND contains a NUL byte", E_BAD_REQUEST;
+	if (q->cmd_len > rt->cfg.max_command)
+		return *why =
+			   "COMMAND is longer than the runner's --max-command",
+		       E_LIMIT;
+	if (!q->has_format)
+		q->format = q->mode == WM_WAIT ? WFMT_PLAIN : WFMT_RAW;
+	return 0;
+}
+
+static int put_command(int fd, const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < n) {
+		w = pwrite(fd, p + off, n - off, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)w;
+	}
+	return ftruncate(fd, (off_t)n) < 0 ? -errno : 0;
+}
+
+static void exec_init(struct session *ss, struct stream *s,
+		      const struct exec_req *q, bool respawned)
+{
+	struct exec *ex = &ss->ex;
+	size_t max = stream_max_payload(s) - RESULT_FIXED - PATH_MAX - 64;
+
+	ex->s = s;
+	ex->mode = (uint8_t)q->mode;
+	ex->format = (uint8_t)q->format;
+	ex->timed_out = ex->cancelled = ex->shell_died = false;
+	ex->respawned = respawned;
+	ex->escalation = 0;
+	ex->status = 0;
+	ex->timeout_ms = (uint32_t)q->timeout_ms;
+	ex->start_ns = now_ns();
+	ex->total = ex->out_off = 0;
+	ex->pend_head = ex->pend_len = 0;
+	plain_init(&ex->plain);
+	collector_init(&ex->col, q->limit < max ? (size_t)q->limit : max);
+	ex->timer.fn = exec_timer;
+	s->ops = &exec_ops;
+	s->owner = ss;
+}
+
+void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
+{
+	struct runner *rt = stream_runner(s);
+	struct exec_req q;
+	struct session *ss;
+	const char *why;
+	bool respawned = false;
+	int code, r;
+
+	if ((code = exec_parse(rt, p, n, &q, &why))) {
+		stream_error(s, code, 0, "%s", why);
+		return;
+	}
+	ss = session_find(rt, q.session, q.session_len);
+	if (!ss) {
+		stream_error(s, E_NOT_FOUND, 0, "no session named '%.*s'",
+			     (int)(q.session_len > 64 ? 64 : q.session_len),
+			     q.session);
+		return;
+	}
+	if (ss->ex.phase != EX_IDLE) {
+		stream_error(s, E_BUSY, 0, "session %s is running a command",
+			     ss->name);
+		return;
+	}
+	if (ss->pid <= 0) {
+		if ((r = session_spawn(ss)) < 0) {
+			stream_error(s, E_EXEC, -r,
+				     "session %s: cannot start "
+				     "the shell: %s",
+				     ss->name, strerror(-r));
+			return;
+		}
+		respawned = true;
+	}
+	if ((r = put_command(ss->cmd_fd, q.cmd, q.cmd_len)) < 0) {
+		stream_error_errno(s, -r, "cannot store the command text");
+		return;
+	}
+	exec_init(ss, s, &q, respawned);
+	if (q.timeout_ms)
+		timer_arm(&rt->loop, &ss->ex.timer, q.timeout_ms, exec_timer);
+	if (ss->ready)
+		exec_begin(ss);
+	else
+		ss->ex.phase = EX_QUEUED;
+}

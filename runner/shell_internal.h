@@ -1,0 +1,125 @@
+/* shell_internal.h - state shared by the shell_*.c files.
+ *
+ * A session is one shell process on its own PTY.  The shell reads a
+ * script from a private pipe (fd 3 at startup, fd 255 once bash has it);
+ * for each EXEC the runner puts the command text in a memfd the shell
+ * holds as fd 62 and writes two fixed lines to the pipe: "source fd 62"
+ * and "print the end marker with $? to /dev/tty".  The marker carries a
+ * fresh random token, so the command's own output cannot forge it, and it
+ * travels on the PTY itself, so it arrives after every byte the command
+ * wrote there.  Nothing the client sends is ever typed into the terminal
+ * except its stdin.
+ */
+#ifndef RUNNER_SHELL_INTERNAL_H
+#define RUNNER_SHELL_INTERNAL_H
+
+#include "runner.h"
+#include "shell_output.h"
+
+#define SESSION_NAME_MAX    64
+#define SESSION_CMD_FD	    62 /* the memfd, as the shell sees it */
+#define SESSION_SCRIPT_FD   3  /* the script pipe before bash moves it */
+#define PTY_READ_CHUNK	    65536
+#define PEND_CAP	    (PTY_READ_CHUNK + PLAIN_LINE_MAX + 2 * MARKER_PREFIX_MAX)
+#define STDIN_REQ_MAX	    65536 /* SHELL_STDIN bytes one request may carry */
+#define EXEC_OUTPUT_DEFAULT (1u << 20)
+#define EXEC_INT_GRACE_MS   1000 /* SIGINT -> SIGKILL of the foreground */
+#define EXEC_KILL_GRACE_MS  1000 /* SIGKILL foreground -> kill the shell */
+
+enum shell_flavor { FLAVOR_BASH, FLAVOR_SH };
+
+/* What SHELL_OPEN asked for: kept so a respawn recreates the same shell. */
+struct session_spec {
+	char *shell; /* command line: "/bin/bash" or "/bin/busybox sh" */
+	char **env;  /* NULL-terminated "K=V" overrides */
+	char *cwd;   /* NULL: $HOME */
+	bool login;
+	uint16_t rows, cols;
+};
+
+enum exec_phase {
+	EX_IDLE,
+	EX_QUEUED,    /* accepted while the shell still starts */
+	EX_RUNNING,   /* trigger written, waiting for the marker */
+	EX_FINISHING, /* marker seen or shell gone: draining to the client */
+};
+
+struct exec {
+	struct stream *s; /* NULL once the client went away */
+	enum exec_phase phase;
+	uint8_t mode, format;
+	bool timed_out, cancelled, respawned, shell_died;
+	int escalation; /* steps of the timeout ladder taken */
+	int32_t status;
+	uint32_t timeout_ms;
+	uint64_t start_ns, end_ns;
+	uint64_t total;	  /* output bytes, after the format filter */
+	uint64_t out_off; /* stream mode: offset of the next DATA byte */
+	char token[MARKER_TOKEN_LEN + 1];
+	struct plain_filter plain;
+	struct collector col;
+	struct timer timer;
+	size_t pend_head, pend_len; /* stream mode: output awaiting credit */
+	uint8_t pend[PEND_CAP];
+};
+
+struct session {
+	struct runner *rt;
+	struct shell_state *sh;
+	char name[SESSION_NAME_MAX + 1];
+	struct session_spec spec;
+	enum shell_flavor flavor;
+	pid_t pid;     /* 0 while no shell runs */
+	int ptm, pts;  /* we keep pts open: the master never hangs up */
+	int script_fd; /* write end of the shell's script pipe */
+	int cmd_fd;    /* memfd holding the current command text */
+	struct watch pty_w, script_w;
+	struct child child;
+	bool ready;   /* bootstrap marker seen */
+	bool reading; /* PTY EPOLLIN wanted (off under backpressure) */
+	uint64_t spawned_ns;
+	unsigned quick_deaths;	 /* consecutive deaths right after spawn */
+	struct marker_scan scan; /* armed while a marker is expected */
+	bool scanning;
+	uint64_t rng;
+	/* stdin for the running command, written as the PTY takes it */
+	uint8_t *in_q;
+	size_t in_head, in_len, in_cap;
+	uint64_t in_owed;  /* stream DATA bytes queued, not yet granted */
+	bool in_line_open; /* last byte sent was not a newline */
+	struct exec ex;
+	struct deferred free_d;
+};
+
+struct shell_state {
+	struct session **v;
+	unsigned n;
+	uint8_t rbuf[PTY_READ_CHUNK]; /* PTY reads, consumed synchronously */
+};
+
+/* shell_pty.c */
+int session_spawn(struct session *ss);
+void session_teardown(struct session *ss);
+void session_random_token(struct session *ss, char out[MARKER_TOKEN_LEN + 1]);
+int session_write_trigger(struct session *ss, const char *token);
+int session_fg_pgrp(const struct session *ss);
+void session_set_reading(struct session *ss, bool on);
+void session_pty_event(struct watch *w, uint32_t events);
+void session_script_event(struct watch *w, uint32_t events);
+void session_child_exited(struct child *c, int wstatus);
+
+/* shell_exec.c */
+void exec_consume(struct session *ss, const uint8_t *p, size_t n);
+void exec_marker(struct session *ss, int64_t status);
+void exec_shell_died(struct session *ss, int32_t status, bool respawned);
+void exec_begin(struct session *ss);
+void exec_abort(struct session *ss, int code, const char *why);
+bool exec_pend_blocked(struct session *ss);
+void stdin_flush(struct session *ss);
+int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof);
+
+/* shell.c */
+struct session *session_find(struct runner *rt, const char *name, size_t n);
+void session_free(struct session *ss);
+
+#endif

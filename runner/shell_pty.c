@@ -1,0 +1,554 @@
+/* shell_pty.c - a session's shell process: PTY, script pipe, command memfd,
+ * spawn and death. */
+#include "shell_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define SHELL_ARGV_MAX 8
+#define ENV_EXTRA      16
+#define BOOT_MAX       1024
+#define QUICK_DEATH_NS 1000000000ull
+
+extern char **environ;
+
+/* ---- tokens ---- */
+
+/* xorshift64* seeded from getrandom: tokens need to be unguessable by the
+ * command's output, which never sees them before they are used. */
+void session_random_token(struct session *ss, char out[MARKER_TOKEN_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t x;
+	int i;
+
+	if (!ss->rng && getrandom(&ss->rng, sizeof(ss->rng), GRND_NONBLOCK) !=
+			    sizeof(ss->rng))
+		ss->rng = now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)ss;
+	ss->rng |= 1;
+	ss->rng ^= ss->rng >> 12;
+	ss->rng ^= ss->rng << 25;
+	ss->rng ^= ss->rng >> 27;
+	x = ss->rng * 0x2545F4914F6CDD1Dull;
+	for (i = 0; i < MARKER_TOKEN_LEN; i++, x >>= 4)
+		out[i] = hex[x & 15];
+	out[MARKER_TOKEN_LEN] = 0;
+}
+
+/* ---- the lines the shell reads ---- */
+
+/* `\builtin` and the quoted words dodge aliases and functions a user
+ * may define; the marker goes to /dev/tty so `exec >file` cannot hide
+ * it.  Two lines, not one list: an interrupted `.` still prints. */
+int session_write_trigger(struct session *ss, const char *token)
+{
+	char line[256];
+	int n;
+	ssize_t w;
+
+	if (ss->flavor == FLAVOR_BASH)
+		n = snprintf(
+		    line, sizeof(line),
+		    "\\builtin . /proc/self/fd/%d\n"
+		    "\\builtin printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
+		    ">/dev/tty\n",
+		    SESSION_CMD_FD, token);
+	else
+		n = snprintf(
+		    line, sizeof(line),
+		    ". /proc/self/fd/%d\n"
+		    "printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" >/dev/tty\n",
+		    SESSION_CMD_FD, token);
+	/* The shell consumed the previous trigger before printing the marker
+	 * we waited for, so the pipe is empty and a short write cannot be. */
+	w = write(ss->script_fd, line, (size_t)n);
+	if (w < 0)
+		return -errno;
+	return w == n ? 0 : -EAGAIN;
+}
+
+static int boot_script(const struct session *ss, const char *token, char *out,
+		       size_t cap)
+{
+	const char *login_bash =
+	    "[ -r /etc/profile ] && . /etc/profile\n"
+	    "for __r in ~/.bash_profile ~/.bash_login ~/.profile; do\n"
+	    " [ -r \"$__r\" ] && { . \"$__r\"; break; }\n"
+	    "done; unset __r\n";
+	const char *login_sh = "[ -r /etc/profile ] && . /etc/profile\n"
+			       "[ -r ~/.profile ] && . ~/.profile\n";
+	bool bash = ss->flavor == FLAVOR_BASH;
+
+	/* set -m: each command gets its own process group, so SIGINT and
+	 * SIGKILL reach it and not the shell.  The INT trap ends the
+	 * sourced command even when the shell itself is busy in a loop. */
+	return snprintf(
+	    out, cap,
+	    "exec %d<&-\n"
+	    "%s"
+	    "set -m 2>/dev/null\n"
+	    "trap 'return 130 2>/dev/null' INT\n"
+	    "%s"
+	    "printf '\\033]633;D;%%s;0\\007' %s >/dev/tty\n",
+	    SESSION_SCRIPT_FD,
+	    bash ? "BASH_ARGV0=bash\nshopt -s expand_aliases\n" : "",
+	    ss->spec.login ? (bash ? login_bash : login_sh) : "", token);
+}
+
+/* ---- argv and environment, built before fork ---- */
+
+static int split_shell(char *cmd, char **argv, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL, *w;
+
+	for (w = strtok_r(cmd, " \t", &save); w && n + 2 < max;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[n++] = w;
+	return (int)n;
+}
+
+static const char *env_get(char **env, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (; env && *env; env++)
+		if (!strncmp(*env, key, k) && (*env)[k] == '=')
+			return *env + k + 1;
+	return NULL;
+}
+
+/* Replace or append "K=V" in env (room for it is guaranteed by caller). */
+static void env_put(char **env, size_t *n, char *kv)
+{
+	size_t k = strcspn(kv, "="), i;
+
+	for (i = 0; i < *n; i++) {
+		if (!strncmp(env[i], kv, k) && env[i][k] == '=') {
+			env[i] = kv;
+			return;
+		}
+	}
+	env[(*n)++] = kv;
+	env[*n] = NULL;
+}
+
+struct spawn_env {
+	char **envp;
+	char *owned[ENV_EXTRA]; /* strings we formatted */
+	unsigned nowned;
+	const char *home;
+};
+
+static void env_default(struct spawn_env *e, size_t *n, const char *key,
+			const char *val)
+{
+	char *kv;
+
+	if (env_get(e->envp, key) || e->nowned == ENV_EXTRA)
+		return;
+	if (asprintf(&kv, "%s=%s", key, val) < 0)
+		return;
+	e->owned[e->nowned++] = kv;
+	env_put(e->envp, n, kv);
+}
+
+static int build_env(struct session *ss, struct spawn_env *e, const char *shell)
+{
+	struct passwd *pw = getpwuid(getuid());
+	size_t n = 0, base = 0, extra = 0;
+	char **p;
+
+	for (p = environ; *p; p++)
+		base++;
+	for (p = ss->spec.env; p && *p; p++)
+		extra++;
+	e->envp = calloc(base + extra + ENV_EXTRA + 1, sizeof(char *));
+	if (!e->envp)
+		return -ENOMEM;
+	for (p = environ; *p; p++)
+		e->envp[n++] = *p;
+	/* Agents cannot answer a pager: make `git log` print and return. */
+	env_default(
+	    e, &n, "PATH",
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env_default(e, &n, "TERM", "xterm-256color");
+	env_default(e, &n, "HOME", pw && pw->pw_dir ? pw->pw_dir : "/");
+	env_default(e, &n, "USER", pw ? pw->pw_name : "root");
+	env_default(e, &n, "LOGNAME", pw ? pw->pw_name : "root");
+	env_default(e, &n, "SHELL", shell);
+	env_default(e, &n, "LANG", "C.UTF-8");
+	env_default(e, &n, "PAGER", "cat");
+	env_default(e, &n, "GIT_PAGER", "cat");
+	for (p = ss->spec.env; p && *p; p++)
+		env_put(e->envp, &n, *p);
+	e->home = env_get(e->envp, "HOME");
+	return 0;
+}
+
+static void free_env(struct spawn_env *e)
+{
+	while (e->nowned)
+		free(e->owned[--e->nowned]);
+	free(e->envp);
+}
+
+/* ---- the PTY ---- */
+
+static void pty_termios(int fd, const struct session_spec *spec)
+{
+	struct winsize ws = {.ws_row = spec->rows, .ws_col = spec->cols};
+	struct termios t;
+
+	/* Byte-exact output (no OPOST, so no \n -> \r\n), no echo; ICANON
+	 * and ISIG stay so stdin gets ^D as EOF and ^C as SIGINT. */
+	if (tcgetattr(fd, &t) == 0) {
+		t.c_iflag = IUTF8;
+		t.c_oflag = 0;
+		t.c_lflag = ISIG | ICANON;
+		t.c_cflag = (t.c_cflag & ~(CSIZE | PARENB)) | CS8 | CREAD;
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	ioctl(fd, TIOCSWINSZ, &ws); /* only fails for a non-tty fd */
+}
+
+static int pty_open(struct session *ss)
+{
+	char name[64];
+
+	ss->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (ss->ptm < 0)
+		return -errno;
+	if (grantpt(ss->ptm) < 0 || unlockpt(ss->ptm) < 0 ||
+	    ptsname_r(ss->ptm, name, sizeof(name)) != 0)
+		return -errno;
+	ss->pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ss->pts < 0)
+		return -errno;
+	pty_termios(ss->pts, &ss->spec);
+	return 0;
+}
+
+static int cmd_memfd(void)
+{
+	int fd = memfd_create("runner-command", MFD_CLOEXEC);
+
+	/* A seccomp profile without memfd_create: an unlinked temp file. */
+	if (fd < 0)
+		fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+/* ---- the child ---- */
+
+/* Runs in the forked child: single-threaded parent, so plain calls are
+ * safe.  Reports a failure's errno through errfd and exits. */
+static void child_exec(struct session *ss, int script_rd, int errfd,
+		       char **argv, char **envp, const char *home)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	int sig, e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL); /* EINVAL for KILL/STOP: fine */
+	if (setsid() < 0 || ioctl(ss->pts, TIOCSCTTY, 0) < 0)
+		goto fail;
+	if (dup2(ss->pts, 0) < 0 || dup2(ss->pts, 1) < 0 ||
+	    dup2(ss->pts, 2) < 0 || dup2(script_rd, SESSION_SCRIPT_FD) < 0 ||
+	    dup2(ss->cmd_fd, SESSION_CMD_FD) < 0)
+		goto fail;
+	if (ss->spec.cwd ? chdir(ss->spec.cwd) < 0
+			 : (!home || chdir(home) < 0) && chdir("/") < 0)
+		goto fail;
+	execve(argv[0], argv, envp);
+fail:
+	e = errno;
+	if (write(errfd, &e, sizeof(e)) < 0)
+		(void)0; /* the parent then sees EOF and a dead child */
+	_exit(127);
+}
+
+static int spawn_fork(struct session *ss, int script_rd, char **argv,
+		      struct spawn_env *env)
+{
+	int errp[2], e = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(errp[0]);
+		close(errp[1]);
+		return -e;
+	}
+	if (pid == 0)
+		child_exec(ss, script_rd, errp[1], argv, env->envp, env->home);
+	close(errp[1]);
+	/* Blocks until the child execs (close-on-exec) or reports: about a
+	 * millisecond, and the only way to turn ENOENT into an error. */
+	do
+		r = read(errp[0], &e, sizeof(e));
+	while (r < 0 && errno == EINTR);
+	close(errp[0]);
+	if (r == sizeof(e)) {
+		waitpid(pid, NULL, 0); /* not registered yet: ours to reap */
+		return -e;
+	}
+	ss->pid = pid;
+	return 0;
+}
+
+static const char *default_shell(void)
+{
+	if (access("/bin/bash", X_OK) == 0)
+		return "/bin/bash";
+	if (access("/usr/bin/bash", X_OK) == 0)
+		return "/usr/bin/bash";
+	return "/bin/sh";
+}
+
+static int spawn_process(struct session *ss, int script_rd)
+{
+	char cmdline[512], script_path[32];
+	char *argv[SHELL_ARGV_MAX + 4];
+	struct spawn_env env = {0};
+	const char *base;
+	int argc, r;
+
+	snprintf(cmdline, sizeof(cmdline), "%s",
+		 ss->spec.shell ? ss->spec.shell : default_shell());
+	argc = split_shell(cmdline, argv, SHELL_ARGV_MAX);
+	if (argc == 0)
+		return -EINVAL;
+	base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	ss->flavor = !strcmp(base, "bash") ? FLAVOR_BASH : FLAVOR_SH;
+	if (ss->flavor == FLAVOR_BASH) {
+		argv[argc++] = "--noprofile";
+		argv[argc++] = "--norc";
+	}
+	snprintf(script_path, sizeof(script_path), "/proc/self/fd/%d",
+		 SESSION_SCRIPT_FD);
+	argv[argc++] = script_path;
+	argv[argc] = NULL;
+	if ((r = build_env(ss, &env, argv[0])) < 0)
+		return r;
+	r = spawn_fork(ss, script_rd, argv, &env);
+	free_env(&env);
+	return r;
+}
+
+static int spawn_pipes(struct session *ss, int *script_rd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	*script_rd = p[0];
+	ss->script_fd = p[1];
+	if (fcntl(ss->script_fd, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	ss->cmd_fd = cmd_memfd();
+	return ss->cmd_fd < 0 ? ss->cmd_fd : 0;
+}
+
+static int spawn_boot(struct session *ss)
+{
+	char boot[BOOT_MAX], token[MARKER_TOKEN_LEN + 1];
+	int n;
+
+	session_random_token(ss, token);
+	n = boot_script(ss, token, boot, sizeof(boot));
+	if (n < 0 || n >= (int)sizeof(boot) ||
+	    write(ss->script_fd, boot, (size_t)n) != n)
+		return -EIO; /* an empty pipe takes a short script at once */
+	marker_init(&ss->scan, token);
+	ss->scanning = true;
+	ss->ready = false;
+	return 0;
+}
+
+int session_spawn(struct session *ss)
+{
+	struct loop *l = &ss->rt->loop;
+	int script_rd = -1, r;
+
+	ss->ptm = ss->pts = ss->script_fd = ss->cmd_fd = -1;
+	if ((r = pty_open(ss)) < 0 || (r = spawn_pipes(ss, &script_rd)) < 0)
+		goto fail;
+	r = spawn_process(ss, script_rd);
+	close(script_rd);
+	script_rd = -1;
+	if (r < 0)
+		goto fail;
+	child_watch(ss->rt, &ss->child, ss->pid, session_child_exited);
+	ss->spawned_ns = now_ns();
+	if ((r = spawn_boot(ss)) < 0 ||
+	    (r = loop_watch(l, &ss->pty_w, ss->ptm, EPOLLIN,
+			    session_pty_event)) < 0)
+		goto kill;
+	ss->reading = true;
+	/* Events 0: a pipe's write end still reports EPOLLERR, which is how
+	 * we learn the shell lost the script (`exec bash`). */
+	if ((r = loop_watch(l, &ss->script_w, ss->script_fd, 0,
+			    session_script_event)) < 0) {
+		loop_unwatch(l, &ss->pty_w);
+		goto kill;
+	}
+	log_debug("session %s: shell pid %d", ss->name, (int)ss->pid);
+	return 0;
+kill:
+	child_unwatch(ss->rt, &ss->child);
+	kill(ss->pid, SIGKILL);
+	ss->pid = 0; /* the reaper takes it as an orphan */
+fail:
+	if (script_rd >= 0)
+		close(script_rd);
+	session_teardown(ss);
+	return r;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Forget the shell's fds.  Closing the master hangs up whatever still
+ * holds the old terminal (background jobs of a dead shell). */
+void session_teardown(struct session *ss)
+{
+	struct loop *l = &ss->rt->loop;
+
+	if (ss->ptm >= 0)
+		loop_unwatch(l, &ss->pty_w);
+	if (ss->script_fd >= 0)
+		loop_unwatch(l, &ss->script_w);
+	close_fd(&ss->ptm);
+	close_fd(&ss->pts);
+	close_fd(&ss->script_fd);
+	close_fd(&ss->cmd_fd);
+	ss->ready = ss->scanning = ss->reading = false;
+	ss->in_head = ss->in_len = 0;
+	ss->in_line_open = false;
+}
+
+int session_fg_pgrp(const struct session *ss)
+{
+	pid_t pg;
+
+	if (ss->ptm < 0)
+		return -ESRCH;
+	pg = tcgetpgrp(ss->ptm);
+	if (pg <= 0)
+		pg = ss->pid;
+	return pg > 0 ? pg : -ESRCH;
+}
+
+static void session_update_events(struct session *ss)
+{
+	uint32_t ev = (ss->reading ? EPOLLIN : 0) | (ss->in_len ? EPOLLOUT : 0);
+
+	if (ss->ptm >= 0)
+		loop_modify(&ss->rt->loop, &ss->pty_w, ev);
+}
+
+void session_set_reading(struct session *ss, bool on)
+{
+	ss->reading = on;
+	session_update_events(ss);
+}
+
+/* ---- events ---- */
+
+/* Read what the PTY has.  Bounded per event so one chatty session cannot
+ * starve the loop; level-triggered epoll brings us back. */
+static void pty_read(struct session *ss, int rounds)
+{
+	uint8_t *buf = ss->sh->rbuf;
+	ssize_t n;
+
+	while (rounds-- > 0 && ss->ptm >= 0) {
+		if (exec_pend_blocked(ss)) {
+			session_set_reading(ss, false);
+			return;
+		}
+		n = read(ss->ptm, buf, PTY_READ_CHUNK);
+		if (n <= 0)
+			return; /* EAGAIN; EIO cannot happen while we hold pts
+				 */
+		exec_consume(ss, buf, (size_t)n);
+	}
+}
+
+void session_pty_event(struct watch *w, uint32_t events)
+{
+	struct session *ss = container_of(w, struct session, pty_w);
+
+	if (events & EPOLLOUT)
+		stdin_flush(ss);
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		pty_read(ss, 16);
+	session_update_events(ss);
+}
+
+void session_script_event(struct watch *w, uint32_t events)
+{
+	struct session *ss = container_of(w, struct session, script_w);
+
+	if (!(events & (EPOLLERR | EPOLLHUP)))
+		return;
+	/* No reader left: the shell exec'd something else (`exec bash`) and
+	 * will never print a marker.  Kill it; the death respawns it. */
+	loop_unwatch(&ss->rt->loop, &ss->script_w);
+	log_debug("session %s: shell stopped reading its script; killing it",
+		  ss->name);
+	if (ss->pid > 0)
+		kill(ss->pid, SIGKILL);
+}
+
+void session_child_exited(struct child *c, int wstatus)
+{
+	struct session *ss = container_of(c, struct session, child);
+	int32_t status =
+	    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	bool had_exec = ss->ex.phase == EX_RUNNING || ss->ex.phase == EX_QUEUED;
+	bool quick = now_ns() - ss->spawned_ns < QUICK_DEATH_NS;
+	bool respawned = false;
+
+	log_debug("session %s: shell %d ended with status %d", ss->name,
+		  (int)ss->pid, status);
+	ss->pid = 0;
+	/* Everything the shell wrote is already in the PTY buffer. */
+	if (ss->ptm >= 0)
+		pty_read(ss, 64);
+	session_teardown(ss);
+	ss->quick_deaths = quick ? ss->quick_deaths + 1 : 0;
+	/* An idle shell that dies at once would die again: wait for the next
+	 * EXEC to try.  A shell an EXEC ended (`exit`) comes back now. */
+	if (had_exec || ss->quick_deaths == 0)
+		respawned = session_spawn(ss) == 0;
+	if (had_exec)
+		exec_shell_died(ss, status, respawned);
+}
