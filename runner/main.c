@@ -48,6 +48,7 @@ static const char usage[] =
 	"  --keep-caps LIST        keep these capabilities (cap_from_text syntax)\n"
 	"  --init-mounts           mount proc, sys, dev... even if /proc exists\n"
 	"  --hostname NAME         hostname to set in VM-init mode\n"
+	"  --modules KO,KO,...     load these kernel modules first, in order\n"
 	"  --no-default-session    do not start the 'main' shell session\n"
 	"  --max-conns N  --max-streams N  --max-sessions N  --max-procs N\n"
 	"  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size BYTES\n"
@@ -62,7 +63,7 @@ enum {
 	OPT_NO_DEFAULT_SESSION, OPT_MAX_CONNS, OPT_MAX_STREAMS,
 	OPT_MAX_SESSIONS, OPT_MAX_PROCS, OPT_MAX_FRAME, OPT_WINDOW,
 	OPT_MAX_COMMAND, OPT_RING_SIZE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
-	OPT_IO_TIMEOUT,
+	OPT_IO_TIMEOUT, OPT_MODULES,
 };
 
 static const struct option options[] = {
@@ -79,6 +80,7 @@ static const struct option options[] = {
 	{ "keep-caps", required_argument, NULL, OPT_KEEP_CAPS },
 	{ "init-mounts", no_argument, NULL, OPT_INIT_MOUNTS },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "modules", required_argument, NULL, OPT_MODULES },
 	{ "no-default-session", no_argument, NULL, OPT_NO_DEFAULT_SESSION },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
@@ -223,6 +225,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_SHELL: cfg->shell = arg; return 0;
 	case OPT_KEEP_CAPS: cfg->keep_caps = arg; return 0;
 	case OPT_HOSTNAME: cfg->hostname = arg; return 0;
+	case OPT_MODULES: cfg->modules = arg; return 0;
 	case OPT_ALLOW_PTRACE: cfg->allow_ptrace = true; return 0;
 	case OPT_INIT_MOUNTS: cfg->init_mounts = true; return 0;
 	case OPT_NO_DEFAULT_SESSION: cfg->no_default_session = true; return 0;

@@ -1,14 +1,36 @@
 /* pid1.c - init duties: reap every child, turn signals into shutdown,
- * stop everything within the grace period. */
-#include "runner.h"
+ * stop everything within the grace period.
+ *
+ * Exit statuses of the runner (protocol/sections/pid1.md):
+ *   0        stopped by SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGPWR or SHUTDOWN
+ *   N        main command mode: the main command's exit status, 128+N
+ *            when a signal N ended it; 126/127 when it could not be run
+ *   1        startup failed (cannot listen, no event loop)
+ *   2        bad command line
+ */
+#include "pid1_internal.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* After the SIGKILL, how long to wait for the last exits to be reaped
+ * (a process in uninterruptible sleep dies late) before exiting anyway. */
+#define KILL_REAP_MS 2000
+
+/* Taken through the signalfd: what a terminal, an orchestrator or a
+ * hypervisor may send to PID 1, all forwarded to a main command (tini's
+ * set).  Never the synchronous faults, SIGKILL/SIGSTOP, SIGTTIN/SIGTTOU,
+ * nor SIGXCPU/SIGXFSZ/SIGPROF, which are about the runner itself. */
+static const int taken_signals[] = {
+    SIGCHLD,  SIGTERM, SIGINT,	SIGHUP,	 SIGQUIT, SIGUSR1, SIGUSR2,
+    SIGWINCH, SIGALRM, SIGCONT, SIGTSTP, SIGURG,  SIGIO,   SIGPWR,
+};
 
 static unsigned child_bucket(pid_t pid)
 {
@@ -16,7 +38,7 @@ static unsigned child_bucket(pid_t pid)
 }
 
 void child_watch(struct runner *rt, struct child *c, pid_t pid,
-                 void (*exited)(struct child *, int))
+		 void (*exited)(struct child *, int))
 {
 	unsigned b = child_bucket(pid);
 
@@ -54,7 +76,8 @@ static struct child *child_take(struct runner *rt, pid_t pid)
 	return NULL;
 }
 
-/* Reap until nothing is left: one SIGCHLD may stand for many exits. */
+/* Reap until nothing is left: one SIGCHLD may stand for many exits (the
+ * kernel does not queue a second SIGCHLD while one is pending). */
 static void reap_all(struct runner *rt)
 {
 	struct child *c;
@@ -70,16 +93,32 @@ static void reap_all(struct runner *rt)
 	}
 }
 
-static bool anything_left(struct runner *rt)
+/* Whether any child exists, exited or not.  WNOWAIT leaves a zombie for
+ * reap_all, so its owner still hears of it.  A grandchild whose parent
+ * lives is not counted, but its parent is; when the parent dies the
+ * grandchild is reparented to us before the parent becomes a zombie. */
+static bool anything_left(void)
 {
-	/* As PID 1 every process in the namespace is ours to wait for; as a
-	 * subreaper, only our descendants: waitpid(-1) tells both. */
-	siginfo_t si = { 0 };
+	siginfo_t si = {0};
 
 	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
 		return errno != ECHILD;
-	(void)rt;
 	return true;
+}
+
+static void check_done(struct runner *rt)
+{
+	if (rt->shutting_down && !anything_left())
+		rt->loop.stop = true;
+}
+
+static void kill_reap_expired(struct timer *t)
+{
+	struct runner *rt = container_of(t, struct runner, grace_timer);
+
+	log_warn("processes still unreaped %d ms after SIGKILL: exiting anyway",
+		 KILL_REAP_MS);
+	rt->loop.stop = true;
 }
 
 static void grace_expired(struct timer *t)
@@ -87,9 +126,8 @@ static void grace_expired(struct timer *t)
 	struct runner *rt = container_of(t, struct runner, grace_timer);
 
 	log_warn("grace period over: SIGKILL to everything left");
-	if (rt->is_pid1)
-		kill(-1, SIGKILL);
-	rt->loop.stop = true;
+	signal_everything(rt, SIGKILL);
+	timer_arm(&rt->loop, &rt->grace_timer, KILL_REAP_MS, kill_reap_expired);
 }
 
 void runner_shutdown(struct runner *rt, int status)
@@ -102,60 +140,71 @@ void runner_shutdown(struct runner *rt, int status)
 	rt->exit_status = status;
 	for (i = 0; i < rt->nlisteners; i++)
 		listen_close(rt, &rt->listeners[i]);
-	/* kill(-1) from PID 1 reaches everything in the namespace, including
-	 * what escaped its process group with setsid. */
-	if (rt->is_pid1)
-		kill(-1, SIGTERM);
-	reap_all(rt);
-	if (!anything_left(rt)) {
+	log_info("stopping: SIGTERM to every process, SIGKILL after %u ms",
+		 rt->cfg.grace_ms);
+	signal_everything(rt, SIGTERM);
+	hangup_terminal_sessions(rt);
+	/* Exits are reaped from the SIGCHLD that follows, not here: this may
+	 * run inside a module's request handler or exit callback, which must
+	 * not see other children's callbacks re-entered under it. */
+	if (!anything_left()) {
 		rt->loop.stop = true;
 		return;
 	}
 	timer_arm(&rt->loop, &rt->grace_timer, rt->cfg.grace_ms, grace_expired);
 }
 
+static void on_signal(struct runner *rt, int sig)
+{
+	if (sig == SIGCHLD) {
+		reap_all(rt);
+		return;
+	}
+	if (main_forward_signal(rt, sig))
+		return;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+	case SIGHUP:
+	case SIGQUIT:
+	case SIGPWR:
+		log_info("signal %d (%s): shutting down", sig, strsignal(sig));
+		runner_shutdown(rt, 0);
+		break;
+	default:
+		log_debug("signal %d (%s) ignored", sig, strsignal(sig));
+		break;
+	}
+}
+
 static void signal_event(struct watch *w, uint32_t events)
 {
 	struct runner *rt = container_of(w, struct runner, sig_watch);
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[16];
+	ssize_t n;
+	size_t i;
 
 	(void)events;
-	while (read(rt->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGCHLD:
-			reap_all(rt);
-			break;
-		case SIGTERM:
-		case SIGINT:
-		case SIGHUP:
-		case SIGQUIT:
-			log_info("signal %u: shutting down", si.ssi_signo);
-			runner_shutdown(rt, 0);
-			break;
-		default:
-			break;
-		}
-	}
-	if (rt->shutting_down && !anything_left(rt))
-		rt->loop.stop = true;
+	while ((n = read(rt->sigfd, si, sizeof(si))) > 0)
+		for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
+			on_signal(rt, (int)si[i].ssi_signo);
+	check_done(rt);
 }
 
 int pid1_init(struct runner *rt)
 {
 	sigset_t set;
+	unsigned i;
 
 	rt->is_pid1 = getpid() == 1;
+	/* Orphans of our descendants come to us, not to the outer init. */
 	if (!rt->is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper: %m");
 	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	/* Blocked before the signalfd exists, so nothing is lost between. */
+	for (i = 0; i < ARRAY_LEN(taken_signals); i++)
+		sigaddset(&set, taken_signals[i]);
+	/* Blocked before the signalfd exists, so nothing is lost between.
+	 * Children must restore the mask before exec (proc/shell do). */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	rt->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -164,22 +213,12 @@ int pid1_init(struct runner *rt)
 	/* Writes to a vanished client must be errors, not deaths. */
 	signal(SIGPIPE, SIG_IGN);
 	return loop_watch(&rt->loop, &rt->sig_watch, rt->sigfd, EPOLLIN,
-	                  signal_event);
-}
-
-int pid1_vm_init(struct runner *rt)
-{
-	(void)rt;
-	return 0;
-}
-
-int pid1_start_main(struct runner *rt)
-{
-	(void)rt;
-	return -ENOSYS;
+			  signal_event);
 }
 
 void pid1_finish(struct runner *rt)
 {
-	(void)rt;
+	/* The kernel panics when a VM's init exits: power off instead. */
+	if (rt->vm_init)
+		vm_power_off();
 }

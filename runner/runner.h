@@ -306,6 +306,7 @@ struct config {
 	const char *token;     /* loaded from --token-file or RUNNER_TOKEN */
 	const char *keep_caps; /* cap_from_text list, or NULL */
 	const char *hostname;
+	const char *modules;   /* --modules: .ko paths, comma-separated */
 	uid_t allow_uid[MAX_ALLOW_UID];
 	unsigned nallow_uid;
 	gid_t socket_group;
