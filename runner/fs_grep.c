@@ -1,0 +1,410 @@
+/* fs_grep.c - GREP in the helper process: a POSIX ERE or a fixed string
+ * over a file or a tree, like `grep -rn` (binary files skipped, as -I).
+ *
+ * The pattern is compiled in the runner before the fork, so a bad one is
+ * E_BAD_PATTERN at once.  A pattern without ERE metacharacters is searched
+ * as a fixed string with memmem(3), the common case for agents.  Each
+ * file is read whole into one reused buffer and searched match by match
+ * over the buffer, never line by line: the matcher runs from the current
+ * position to the next hit, and line numbers are counted only up to hits.
+ *
+ * Results are T_ENTRY records (T_PATH, T_LINE, T_TEXT, T_MATCH 1 for a
+ * match, 0 for a context line) on DATA channel 1.
+ */
+#include "fs_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GREP_TEXT_MAX  65536	      /* bytes of one line in a record */
+#define GREP_FILE_MAX  (512ull << 20) /* larger files are skipped */
+#define GREP_MAX_GLOBS 8
+
+struct grep_job {
+	struct walker w; /* first: the visit callback finds us from it */
+	struct fs_out *out;
+	struct fs_summary *sum;
+	int fd;
+	bool use_regex;
+	regex_t re;
+	uint8_t *pat;
+	size_t npat;
+	uint32_t context;
+	uint64_t max;
+	unsigned nglobs;
+	char *globs[GREP_MAX_GLOBS];
+	/* per file */
+	uint8_t *buf;
+	size_t cap;
+	const char *path;
+	size_t emitted_end; /* offset past the last line sent */
+	uint64_t emitted_line;
+	size_t count_pos; /* line numbers are counted up to here */
+	uint64_t count_line;
+	uint8_t rec[2 * FS_PATH_MAX + GREP_TEXT_MAX + 128];
+};
+
+/* ---- matching ---- */
+
+/* Offset of the next match at or after pos, or SIZE_MAX. */
+static size_t grep_next(struct grep_job *g, size_t pos, size_t n)
+{
+	regmatch_t m;
+	const uint8_t *hit;
+
+	if (!g->use_regex) {
+		hit = memmem(g->buf + pos, n - pos, g->pat, g->npat);
+		return hit ? (size_t)(hit - g->buf) : SIZE_MAX;
+	}
+	/* pos is always a line start, so ^ may match there. */
+	if (regexec(&g->re, (const char *)g->buf + pos, 1, &m, 0) != 0)
+		return SIZE_MAX;
+	return pos + (size_t)m.rm_so;
+}
+
+static uint64_t line_number(struct grep_job *g, size_t off)
+{
+	const uint8_t *p = g->buf + g->count_pos, *end = g->buf + off;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		g->count_line++;
+		p++;
+	}
+	g->count_pos = off;
+	return g->count_line;
+}
+
+static size_t line_end(struct grep_job *g, size_t off, size_t n)
+{
+	const uint8_t *nl = memchr(g->buf + off, '\n', n - off);
+
+	return nl ? (size_t)(nl - g->buf) : n;
+}
+
+static void grep_emit(struct grep_job *g, size_t start, size_t end,
+		      uint64_t line, bool match)
+{
+	struct wire_buf b;
+	size_t mark, len = end - start;
+
+	wb_init(&b, g->rec, sizeof(g->rec));
+	mark = wb_open(&b, T_ENTRY);
+	wb_str(&b, T_PATH, g->path);
+	wb_u64(&b, T_LINE, line);
+	wb_bytes(&b, T_TEXT, g->buf + start,
+		 len > GREP_TEXT_MAX ? GREP_TEXT_MAX : len);
+	if (len > GREP_TEXT_MAX)
+		wb_u8(&b, T_TRUNCATED, 1);
+	wb_u8(&b, T_MATCH, match);
+	wb_close(&b, mark);
+	fs_out_record(g->out, &b);
+	g->emitted_end = end + 1;
+	g->emitted_line = line;
+	if (g->out->failed)
+		g->w.stop = true;
+}
+
+/* Context lines after the last match, up to (not into) offset limit. */
+static void grep_after(struct grep_job *g, size_t limit, size_t n)
+{
+	uint64_t last = g->emitted_line;
+	size_t off = g->emitted_end, e;
+
+	while (g->context && g->emitted_line && off < limit && off < n &&
+	       g->emitted_line - last < g->context) {
+		e = line_end(g, off, n);
+		grep_emit(g, off, e, g->emitted_line + 1, false);
+		off = e + 1;
+	}
+}
+
+/* Context lines before the match line starting at ls (line number l). */
+static void grep_before(struct grep_job *g, size_t ls, uint64_t l, size_t n)
+{
+	size_t starts[64], off = ls;
+	uint32_t k = 0, want = g->context < 64 ? g->context : 64;
+
+	while (k < want && off > g->emitted_end && off > 0) {
+		const uint8_t *nl =
+		    off >= 2 ? memrchr(g->buf, '\n', off - 1) : NULL;
+		off = nl ? (size_t)(nl - g->buf) + 1 : 0;
+		if (off < g->emitted_end)
+			break;
+		starts[k++] = off;
+	}
+	while (k--)
+		grep_emit(g, starts[k], line_end(g, starts[k], n), l - k - 1,
+			  false);
+}
+
+static void grep_buffer(struct grep_job *g, size_t n)
+{
+	const uint8_t *nl;
+	size_t pos = 0, m, ls, le;
+	uint64_t l;
+
+	g->emitted_end = 0;
+	g->emitted_line = 0;
+	g->count_pos = 0;
+	g->count_line = 1;
+	while (pos < n && !g->w.stop) {
+		m = grep_next(g, pos, n);
+		/* A match at n is an empty one ("$") on a last line that has
+		 * no '\n'; after a final '\n' there is no line at all. */
+		if (m > n || (m == n && g->buf[n - 1] == '\n'))
+			break;
+		if (g->max && g->sum->count >= g->max) {
+			g->sum->truncated = 1;
+			g->w.stop = true;
+			return;
+		}
+		nl = m > pos ? memrchr(g->buf + pos, '\n', m - pos) : NULL;
+		ls = nl ? (size_t)(nl - g->buf) + 1 : pos;
+		le = line_end(g, ls, n);
+		grep_after(g, ls, n);
+		l = line_number(g, ls);
+		grep_before(g, ls, l, n);
+		grep_emit(g, ls, le, l, true);
+		g->sum->count++;
+		pos = le + 1;
+	}
+	grep_after(g, n, n);
+}
+
+/* ---- files ---- */
+
+static int grep_read(struct grep_job *g, int fd, size_t size, size_t *n)
+{
+	ssize_t k;
+
+	if (size + 1 > g->cap) {
+		uint8_t *nb = realloc(g->buf, size + 1);
+		if (!nb)
+			return -ENOMEM;
+		g->buf = nb;
+		g->cap = size + 1;
+	}
+	*n = 0;
+	while (*n < size) {
+		k = read(fd, g->buf + *n, size - *n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break; /* shrank: search what is there */
+		*n += (size_t)k;
+	}
+	g->buf[*n] = 0; /* regexec wants a C string */
+	return 0;
+}
+
+static void grep_file(struct grep_job *g, int fd, const char *path)
+{
+	struct stat st;
+	size_t n;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > GREP_FILE_MAX)
+		return;
+	if (grep_read(g, fd, (size_t)st.st_size, &n) < 0)
+		return;
+	if (memchr(g->buf, 0, n))
+		return; /* binary: skipped, as grep -I */
+	g->path = path;
+	grep_buffer(g, n);
+}
+
+static bool grep_included(struct grep_job *g, const char *name)
+{
+	unsigned i;
+
+	if (!g->nglobs)
+		return true;
+	for (i = 0; i < g->nglobs; i++)
+		if (fnmatch(g->globs[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool grep_visit(struct walker *w, int dirfd, const char *name,
+		       const char *path, unsigned char dtype, uint32_t depth)
+{
+	struct grep_job *g = (struct grep_job *)w;
+	int fd;
+
+	(void)depth;
+	if (dtype == DT_DIR)
+		return true;
+	if ((dtype != DT_REG && dtype != DT_UNKNOWN) || !grep_included(g, name))
+		return false;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* unreadable: skipped, like grep -s */
+	grep_file(g, fd, path);
+	close(fd);
+	return false;
+}
+
+static void grep_work(void *arg, struct fs_out *out, struct fs_summary *sum)
+{
+	struct grep_job *g = arg;
+	struct stat st;
+
+	g->out = out;
+	g->sum = sum;
+	if (fstat(g->fd, &st) < 0)
+		return;
+	if (S_ISDIR(st.st_mode))
+		walk_tree(&g->w, g->fd, 0);
+	else
+		grep_file(g, g->fd, g->w.path);
+}
+
+/* ---- the request ---- */
+
+static void grep_free(void *arg)
+{
+	struct grep_job *g = arg;
+	unsigned i;
+
+	if (g->use_regex)
+		regfree(&g->re);
+	for (i = 0; i < g->nglobs; i++)
+		free(g->globs[i]);
+	free(g->pat);
+	free(g->buf);
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g);
+}
+
+static bool has_ere_meta(const uint8_t *p, size_t n)
+{
+	return memchr(p, 0, n) ||
+	       strcspn((const char *)p, ".[]()*+?{}|^$\\") < n;
+}
+
+/* ERE for a fixed string: every character literal. */
+static char *escape_ere(const uint8_t *p, size_t n)
+{
+	char *out = malloc(2 * n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (strchr(".[]()*+?{}|^$\\", p[i]))
+			*o++ = '\\';
+		*o++ = (char)p[i];
+	}
+	*o = 0;
+	return out;
+}
+
+static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
+			bool icase)
+{
+	char *src, msg[160];
+	int r;
+
+	if (!memchr(g->pat, 0, g->npat) && g->npat && !icase &&
+	    (fixed || !has_ere_meta(g->pat, g->npat)))
+		return 0; /* memmem */
+	if (memchr(g->pat, 0, g->npat)) {
+		stream_error(s, E_BAD_PATTERN, 0, "PATTERN holds a NUL byte");
+		return -1;
+	}
+	src = fixed ? escape_ere(g->pat, g->npat) : strdup((char *)g->pat);
+	if (!src) {
+		stream_error(s, E_IO, ENOMEM, "grep: out of memory");
+		return -1;
+	}
+	r = regcomp(&g->re, src[0] ? src : "()",
+		    REG_EXTENDED | REG_NEWLINE | (icase ? REG_ICASE : 0));
+	free(src);
+	if (r) {
+		regerror(r, &g->re, msg, sizeof(msg));
+		stream_error(s, E_BAD_PATTERN, 0,
+			     "invalid regular expression: %s", msg);
+		return -1;
+	}
+	g->use_regex = true;
+	return 0;
+}
+
+static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
+		      struct grep_job *g)
+{
+	uint64_t fixed, icase, ctx, max, hidden;
+	struct wire_iter it;
+	struct wire_field f;
+
+	if (fs_req_uint(s, p, n, T_FIXED, 0, &fixed) < 0 ||
+	    fs_req_uint(s, p, n, T_IGNORE_CASE, 0, &icase) < 0 ||
+	    fs_req_uint(s, p, n, T_CONTEXT, 0, &ctx) < 0 ||
+	    fs_req_uint(s, p, n, T_MAX_RESULTS, 0, &max) < 0 ||
+	    fs_req_uint(s, p, n, T_HIDDEN, 1, &hidden) < 0)
+		return -1;
+	g->context = ctx > 64 ? 64 : (uint32_t)ctx;
+	g->max = max;
+	g->w.hidden = hidden != 0;
+	g->w.max_depth = UINT32_MAX;
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		if (f.tag == T_PATTERN && !g->pat) {
+			g->pat = malloc(f.len + 1);
+			if (!g->pat)
+				break;
+			memcpy(g->pat, f.val, f.len);
+			g->pat[f.len] = 0;
+			g->npat = f.len;
+		} else if (f.tag == T_GLOB && g->nglobs < GREP_MAX_GLOBS) {
+			g->globs[g->nglobs] =
+			    strndup((const char *)f.val, f.len);
+			if (g->globs[g->nglobs])
+				g->nglobs++;
+		}
+	}
+	if (!g->pat) {
+		stream_error(s, E_BAD_REQUEST, 0, "GREP needs a PATTERN");
+		return -1;
+	}
+	return grep_compile(s, g, fixed != 0, icase != 0);
+}
+
+void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
+{
+	char path[FS_PATH_MAX];
+	struct grep_job *g;
+	int fd;
+
+	if (fs_req_path(s, p, n, T_PATH, path) < 0)
+		return;
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		stream_error(s, E_IO, ENOMEM, "grep: out of memory");
+		return;
+	}
+	g->fd = -1;
+	if (grep_parse(s, p, n, g) < 0) {
+		grep_free(g);
+		return;
+	}
+	fd = fs_open(fs_of(s), path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0) {
+		grep_free(g);
+		fs_fail(s, -fd, "grep", path);
+		return;
+	}
+	g->fd = fd;
+	g->w.visit = grep_visit;
+	walk_set_root(&g->w, path);
+	fs_job_start_keep(s, grep_work, g, grep_free, &fd, 1);
+}

@@ -1,0 +1,179 @@
+/* fs_internal.h - shared between the fs_*.c files: confined path
+ * resolution, request helpers, the forked walk helper, and the pure parts
+ * (line slicing, diff) that the unit tests link alone. */
+#ifndef RUNNER_FS_INTERNAL_H
+#define RUNNER_FS_INTERNAL_H
+
+#include "runner.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+
+/* Bound on one request path, after the root is stripped. */
+#define FS_PATH_MAX 4096
+/* EDIT and DIFF hold whole files in memory: this is their ceiling. */
+#define FS_WHOLE_FILE_MAX (64u << 20)
+
+struct fs_job;
+
+struct fs_state {
+	struct runner *rt;
+	int root_fd;	     /* O_PATH of --root, or -1: paths are plain */
+	bool use_openat2;    /* false after ENOSYS, or forced for tests */
+	struct fs_job *jobs; /* live helpers, killed by fs_fini */
+};
+
+static inline struct fs_state *fs_of(struct stream *s)
+{
+	return stream_runner(s)->fs;
+}
+
+/* ---- fs_path.c: every path a client names goes through here ---- */
+
+/* Copy a protocol path into buf as a C string: -EINVAL when empty or
+ * holding a NUL, -ENAMETOOLONG past FS_PATH_MAX. */
+int fs_path_copy(char *buf, const struct wire_field *f);
+/* Open path, following symlinks, confined to the root when there is
+ * one (absolute paths are relative to it; `..` above it is -EXDEV).
+ * Returns an fd or -errno. */
+int fs_open(struct fs_state *fs, const char *path, int flags, mode_t mode);
+/* Open the directory holding path's last component; its name (no '/',
+ * never "." or "..") is copied to name.  The caller then acts on the
+ * entry itself with the *at() calls: a symlink there is not followed. */
+int fs_open_parent(struct fs_state *fs, const char *path, char *name,
+		   size_t cap);
+/* As fs_open_parent, but when the last component is a symlink it is
+ * followed (inside the root) to the entry it names: WRITE and EDIT
+ * replace the file a link points to, not the link. */
+int fs_open_parent_follow(struct fs_state *fs, const char *path, char *name,
+			  size_t cap);
+
+/* ---- fs.c: request plumbing ---- */
+
+/* Fail s with the code for err and a message naming what failed and the
+ * path; EXDEV becomes E_ESCAPE with an explanation. */
+void fs_fail(struct stream *s, int err, const char *op, const char *path);
+/* The T_PATH (or other tag) field as a C string; on error s is failed
+ * and -1 returned. */
+int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		char *buf);
+/* An integer field or def when absent; -1 (s failed) when malformed. */
+int fs_req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		uint64_t def, uint64_t *out);
+/* Send a RESULT, or fail the stream with E_INTERNAL if it cannot go. */
+void fs_result(struct stream *s, const struct wire_buf *b);
+uint8_t fs_file_type(mode_t mode);
+int64_t fs_mtime_ns(const struct stat *st);
+/* Write all of p to a regular file fd; -errno on failure. */
+int fs_write_all(int fd, const void *p, size_t n);
+/* mkdir -p; 0 created, 1 existed, -errno. */
+int fs_mkdir_parents(struct fs_state *fs, char *path, mode_t mode);
+/* Remove a tree below dirfd/name without following symlinks. */
+int fs_remove_tree(int dirfd, const char *name);
+
+/* ---- fs_write.c: temp file + rename in the same directory ---- */
+
+struct fs_temp {
+	int dirfd;
+	int fd;
+	char name[NAME_MAX + 1]; /* final name in dirfd */
+	char tmp[NAME_MAX + 1];	 /* temp name in dirfd, "" when none */
+};
+
+/* Create a temp file next to name in dirfd, mode as given. */
+int fs_temp_open(struct fs_temp *t, int dirfd, const char *name, mode_t mode);
+/* Rename the temp over the final name (exclusive: link it, failing with
+ * -EEXIST if the name exists); closes the temp fd, not dirfd. */
+int fs_temp_commit(struct fs_temp *t);
+int fs_temp_commit_mode(struct fs_temp *t, bool exclusive);
+/* Unlink the temp file and close everything. */
+void fs_temp_abort(struct fs_temp *t);
+
+/* ---- fs_job.c: work done in a forked helper, streamed back ---- */
+
+/* What a helper produces: a byte stream on DATA channel 1, and a summary
+ * that becomes the RESULT (or ERROR when code != 0). */
+struct fs_summary {
+	uint64_t count;
+	uint32_t truncated;
+	int32_t code; /* enum wire_err, 0 for RESULT */
+	int32_t err;  /* errno */
+	char msg[200];
+};
+
+/* Buffered writer over the helper's end of the pipe. */
+struct fs_out {
+	int fd;
+	size_t len;
+	bool failed;
+	uint8_t buf[65536];
+};
+
+void fs_out_write(struct fs_out *o, const void *p, size_t n);
+void fs_out_flush(struct fs_out *o);
+/* Append one T_ENTRY record built in b. */
+void fs_out_record(struct fs_out *o, const struct wire_buf *b);
+
+/* Runs in the child: write results to out, fill sum.  arg and every fd
+ * the parent opened are inherited. */
+typedef void (*fs_work_fn)(void *arg, struct fs_out *out,
+			   struct fs_summary *sum);
+
+/* Fork a helper running work(arg); answer on s.  The child keeps the
+ * fds in keep[] (at most 6: the ones arg refers to) and closes every
+ * other.  arg is freed with free_arg in the parent once the helper is
+ * started or could not be (the child has its own copy); on failure s is
+ * failed. */
+void fs_job_start_keep(struct stream *s, fs_work_fn work, void *arg,
+		       void (*free_arg)(void *), const int *keep, size_t nkeep);
+void fs_job_kill_all(struct fs_state *fs);
+
+/* ---- fs_walk.c: a sorted, no-follow tree walk for helpers ---- */
+
+struct walker {
+	uint32_t max_depth; /* 0: the start only; children are depth 1 */
+	bool hidden;	    /* report and enter names starting with '.' */
+	bool stop;	    /* set by visit to end the walk */
+	/* Called for every entry below the start; path is the start's path
+	 * joined with the names (as find prints it).  Returns whether to
+	 * descend when the entry is a directory. */
+	bool (*visit)(struct walker *w, int dirfd, const char *name,
+		      const char *path, unsigned char dtype, uint32_t depth);
+	size_t plen;
+	char path[2 * FS_PATH_MAX];
+};
+
+/* Walk below dirfd (not closed), whose path is w->path. */
+void walk_tree(struct walker *w, int dirfd, uint32_t depth);
+void walk_set_root(struct walker *w, const char *path);
+
+/* ---- fs_lines.c: pure ---- */
+
+struct line_slice {
+	uint64_t line;	   /* number of the line the next byte belongs to */
+	uint64_t from, to; /* wanted, inclusive, 1-based; to 0 = to the end */
+	bool mid_line;	   /* the last byte seen was not '\n' */
+};
+
+void line_slice_init(struct line_slice *ls, uint64_t from, uint64_t to);
+/* Feed n bytes; returns how many of them, starting at *start, are in the
+ * wanted range. */
+size_t line_slice_feed(struct line_slice *ls, const uint8_t *p, size_t n,
+		       size_t *start);
+/* True once every wanted line has gone by. */
+bool line_slice_done(const struct line_slice *ls);
+/* Lines seen so far: a last line without '\n' counts. */
+uint64_t line_slice_total(const struct line_slice *ls);
+
+/* ---- fs_diff.c: pure ---- */
+
+typedef void (*diff_emit_fn)(void *ctx, const char *p, size_t n);
+
+/* Unified diff (3 lines of context) of a and b, as `diff -u` shapes it:
+ * headers with the names, hunks, "\ No newline at end of file".  Returns
+ * the number of changed lines (0: identical), or -ENOMEM. */
+long diff_unified(const char *a, size_t na, const char *b, size_t nb,
+		  const char *name_a, const char *name_b, diff_emit_fn emit,
+		  void *ctx);
+
+#endif

@@ -1,0 +1,343 @@
+/* fs_read.c - READ: a regular file's bytes (a byte range or a line range)
+ * as DATA on channel 1, then a RESULT with size, mode, mtime, truncated
+ * and, for line ranges, the file's total line count.
+ *
+ * pread(2) goes straight into the connection's output buffer
+ * (stream_data_buf): no copy in the runner for byte ranges, one memmove
+ * inside the frame for line ranges.  A regular file never reports
+ * readiness to epoll, so the pace is the client's credit: when it is used
+ * up we wait for ops->writable.  Work that sends nothing (skipping to
+ * line A, counting the lines after B) is cut into slices on a zero timer,
+ * so a huge file never holds the loop for long.
+ *
+ * The common case — a small file that fits the window — completes inside
+ * the request handler with its state on the stack: no allocation.
+ */
+#include "fs_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_SLICE  (8u << 20) /* bytes read per turn of the loop */
+#define COUNT_CHUNK 65536
+
+struct fs_read {
+	struct stream *s;
+	struct loop *loop;
+	int fd;
+	uint64_t pos, end;  /* file offsets: next to read, stop before */
+	uint64_t sent;	    /* DATA bytes, the offset of the next frame */
+	uint64_t max_bytes; /* 0: no cap */
+	bool lines;
+	bool truncated;
+	bool result_pending;
+	struct line_slice ls;
+	struct timer timer;
+	uint8_t resbuf[256];
+	struct wire_buf res;
+};
+
+enum read_state { READ_DONE, READ_WAIT_WRITABLE, READ_WAIT_TIMER };
+
+static void read_result(struct fs_read *r, struct stream *s)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st) < 0) {
+		stream_error_errno(s, errno, "read: fstat");
+		return;
+	}
+	wb_init(&r->res, r->resbuf, sizeof(r->resbuf));
+	wb_u64(&r->res, T_SIZE, (uint64_t)st.st_size);
+	wb_u32(&r->res, T_FILE_MODE, st.st_mode);
+	wb_i64(&r->res, T_MTIME_NS, fs_mtime_ns(&st));
+	wb_u8(&r->res, T_TRUNCATED, r->truncated);
+	wb_u64(&r->res, T_TOTAL_BYTES, r->sent);
+	if (r->lines)
+		wb_u64(&r->res, T_TOTAL_LINES, line_slice_total(&r->ls));
+	if (stream_result(s, &r->res) == -EAGAIN)
+		r->result_pending = true;
+}
+
+/* After line B: count the rest without sending.  Returns READ_DONE at
+ * EOF, READ_WAIT_TIMER when the slice is used up, or -errno. */
+static int read_count_rest(struct fs_read *r)
+{
+	uint8_t buf[COUNT_CHUNK];
+	uint64_t budget = READ_SLICE;
+	size_t start;
+	ssize_t n;
+
+	while (budget) {
+		n = pread(r->fd, buf, sizeof(buf), (off_t)r->pos);
+		if (n < 0)
+			return errno == EINTR ? READ_WAIT_TIMER : -errno;
+		if (n == 0)
+			return READ_DONE;
+		line_slice_feed(&r->ls, buf, (size_t)n, &start);
+		r->pos += (uint64_t)n;
+		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
+	}
+	return READ_WAIT_TIMER;
+}
+
+/* Send one chunk.  Returns 1 to go on, 0 at the end of what is wanted,
+ * READ_WAIT_* to suspend, or -errno. */
+static int read_chunk(struct fs_read *r, uint64_t *budget)
+{
+	size_t room = stream_data_room(r->s), want, len, start = 0;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (r->pos >= r->end)
+		return 0;
+	if (!room)
+		return READ_WAIT_WRITABLE;
+	if (!*budget)
+		return READ_WAIT_TIMER;
+	want = room;
+	if (!r->lines && r->max_bytes && r->max_bytes - r->sent < want)
+		want = (size_t)(r->max_bytes - r->sent);
+	if (r->end - r->pos < want)
+		want = (size_t)(r->end - r->pos);
+	buf = stream_data_buf(r->s);
+	n = pread(r->fd, buf, want, (off_t)r->pos);
+	if (n < 0)
+		return errno == EINTR ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	r->pos += (uint64_t)n;
+	*budget -= (uint64_t)n < *budget ? (uint64_t)n : *budget;
+	len = (size_t)n;
+	if (r->lines) {
+		len = line_slice_feed(&r->ls, buf, len, &start);
+		if (r->max_bytes && r->max_bytes - r->sent < len) {
+			len = (size_t)(r->max_bytes - r->sent);
+			r->truncated = true;
+		}
+		if (start && len)
+			memmove(buf, buf + start, len);
+	}
+	if (len) {
+		stream_data_commit(r->s, WCH_STDOUT, r->sent, len, 0);
+		r->sent += len;
+	}
+	return 1;
+}
+
+/* Is anything left that the cap stopped us from sending? */
+static bool read_capped(struct fs_read *r)
+{
+	struct stat st;
+
+	if (r->lines)
+		return r->truncated || !line_slice_done(&r->ls);
+	return fstat(r->fd, &st) == 0 && r->pos < (uint64_t)st.st_size &&
+	       r->pos < r->end;
+}
+
+static int read_run(struct fs_read *r)
+{
+	uint64_t budget = READ_SLICE;
+	int k;
+
+	for (;;) {
+		if (r->max_bytes && r->sent >= r->max_bytes) {
+			r->truncated = read_capped(r);
+			r->end = r->pos; /* nothing more to send */
+		}
+		if (r->lines && line_slice_done(&r->ls))
+			r->end = r->pos;
+		k = read_chunk(r, &budget);
+		if (k == 1)
+			continue;
+		if (k != 0)
+			return k;
+		break;
+	}
+	if (r->lines && (k = read_count_rest(r)) != READ_DONE)
+		return k;
+	read_result(r, r->s);
+	return READ_DONE;
+}
+
+static void read_free(struct fs_read *r)
+{
+	timer_cancel(r->loop, &r->timer);
+	close(r->fd);
+	free(r);
+}
+
+static void read_continue(struct fs_read *r);
+
+static void read_timer(struct timer *t)
+{
+	read_continue(container_of(t, struct fs_read, timer));
+}
+
+static void read_writable(struct stream *s)
+{
+	struct fs_read *r = s->owner;
+
+	if (r->result_pending) {
+		if (stream_result(s, &r->res) == -EAGAIN)
+			return;
+		read_free(r);
+		return;
+	}
+	read_continue(r);
+}
+
+static void read_cancel(struct stream *s)
+{
+	struct fs_read *r = s->owner;
+
+	stream_error(s, E_CANCELLED, 0, "cancelled");
+	read_free(r);
+}
+
+static void read_detach(struct stream *s)
+{
+	read_free(s->owner);
+}
+
+static const struct stream_ops read_ops = {
+    .writable = read_writable,
+    .cancel = read_cancel,
+    .detach = read_detach,
+};
+
+/* Run r; returns true when it finished (the stream is answered). */
+static bool read_step(struct fs_read *r)
+{
+	int k = read_run(r);
+
+	if (k < 0) {
+		stream_error(r->s, wire_err_from_errno(-k), -k, "read: %s",
+			     strerror(-k));
+		return true;
+	}
+	if (k == READ_DONE)
+		return !r->result_pending;
+	if (k == READ_WAIT_WRITABLE || r->result_pending)
+		stream_want_writable(r->s);
+	else
+		timer_arm(r->loop, &r->timer, 0, read_timer);
+	return false;
+}
+
+static void read_continue(struct fs_read *r)
+{
+	if (read_step(r))
+		read_free(r);
+}
+
+/* Parse the range fields into r; -1 when s was failed. */
+static int read_parse(struct stream *s, const uint8_t *p, size_t n,
+		      struct fs_read *r)
+{
+	uint64_t off, len, from, to;
+	struct wire_field f;
+
+	if (fs_req_uint(s, p, n, T_OFFSET, 0, &off) < 0 ||
+	    fs_req_uint(s, p, n, T_LENGTH, UINT64_MAX, &len) < 0 ||
+	    fs_req_uint(s, p, n, T_LINE_FROM, 0, &from) < 0 ||
+	    fs_req_uint(s, p, n, T_LINE_TO, 0, &to) < 0 ||
+	    fs_req_uint(s, p, n, T_MAX_BYTES, 0, &r->max_bytes) < 0)
+		return -1;
+	r->lines = (wire_find(p, n, T_LINE_FROM, &f), f.val) ||
+		   (wire_find(p, n, T_LINE_TO, &f), f.val);
+	if (r->lines && (off || len != UINT64_MAX)) {
+		stream_error(
+		    s, E_BAD_REQUEST, 0,
+		    "a byte range and a line range exclude each other");
+		return -1;
+	}
+	if (r->lines && to && to < (from ? from : 1)) {
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "LINE_TO %llu is before LINE_FROM %llu",
+			     (unsigned long long)to, (unsigned long long)from);
+		return -1;
+	}
+	line_slice_init(&r->ls, from, to);
+	r->pos = off;
+	r->end = len > UINT64_MAX - off ? UINT64_MAX : off + len;
+	return 0;
+}
+
+/* Resolve without opening first: opening a device can have effects
+ * (a watchdog starts ticking), and a FIFO would wait for a writer. */
+static int read_open(struct stream *s, const char *path)
+{
+	struct fs_state *fs = fs_of(s);
+	struct stat st;
+	int fd, err;
+
+	fd = fs_open(fs, path, O_PATH, 0);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		close(fd);
+		/* O_NONBLOCK: if a FIFO was swapped in meanwhile, no hang;
+		 * the second fstat below catches it. */
+		fd = fs_open(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	}
+	if (fd < 0) {
+		fs_fail(s, -fd, "read", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		close(fd);
+		fs_fail(s, err, "read", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		if (S_ISDIR(st.st_mode))
+			fs_fail(s, EISDIR, "read", path);
+		else
+			stream_error(
+			    s, E_UNSUPPORTED, 0,
+			    "read %s: not a regular file (a FIFO, socket "
+			    "or device); READ serves regular files",
+			    path);
+		return -1;
+	}
+	return fd;
+}
+
+void fs_req_read(struct stream *s, const uint8_t *p, size_t n)
+{
+	char path[FS_PATH_MAX];
+	struct fs_read r0 = {0}, *r;
+
+	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
+	    read_parse(s, p, n, &r0) < 0)
+		return;
+	r0.fd = read_open(s, path);
+	if (r0.fd < 0)
+		return;
+	r0.s = s;
+	r0.loop = &stream_runner(s)->loop;
+	if (read_step(&r0)) {
+		close(r0.fd);
+		return;
+	}
+	/* It has to wait: move the state off the stack.  Nothing points
+	 * into r0 yet but the armed timer, which is re-armed on the copy. */
+	timer_cancel(r0.loop, &r0.timer);
+	r = malloc(sizeof(*r));
+	if (!r) {
+		close(r0.fd);
+		stream_error(s, E_IO, ENOMEM, "read: out of memory");
+		return;
+	}
+	*r = r0;
+	r->res.p = r->resbuf; /* a pending RESULT was built in r0 */
+	s->ops = &read_ops;
+	s->owner = r;
+	if (!s->want_writable)
+		timer_arm(r->loop, &r->timer, 0, read_timer);
+}
