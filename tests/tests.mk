@@ -10,7 +10,8 @@
 #                      the first failing stage and prints a summary
 #
 # A unit test or fuzz target names the sources it links besides
-# protocol/wire.c in its FIRST line, and nothing else on it:
+# protocol/wire.c in a comment that opens its first line (clang-format may
+# wrap it onto " * " lines; it ends at the first "*/"):
 #     /* link: runner/shell_marker.c runner/log.c */
 # so adding a test never means editing this file.
 
@@ -27,8 +28,9 @@ TEST_HDRS := $(wildcard protocol/*.h runner/*.h tests/unit/*.h tests/fuzz/*.h)
 FUZZ_SMOKE_SECONDS ?= 10
 RUNNER_MAX_STRIPPED := 256000
 
-# The sources named on a test's first line.
-test_links = $(shell sed -n '1s|^/\* link: \(.*\) \*/ *$$|\1|p' $(1))
+# The sources named in a test's link comment.
+test_links = $(filter-out *,$(shell sed -n '1{/^\/\* link:/!q;};p;/\*\//q' \
+	$(1) | tr '\n' ' ' | sed 's|^/\* link:||; s|\*/.*||'))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
