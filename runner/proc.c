@@ -74,13 +74,13 @@ void proc_maybe_free(struct proc *p)
 	proc_free_later(p);
 }
 
-/* Forget the oldest finished background processes beyond the bound;
- * one that still has readers stays until they leave. */
-static void proc_trim(struct proc_state *ps)
+/* Forget the oldest finished background processes until at most keep
+ * are left; one that still has readers stays until they leave. */
+void proc_trim(struct proc_state *ps, unsigned keep)
 {
 	struct proc *p, *oldest;
 
-	while (ps->nkept > PROC_KEEP_EXITED) {
+	while (ps->nkept > keep) {
 		oldest = NULL;
 		for (p = ps->procs; p; p = p->next)
 			if (p->finished && p->background && !p->atts &&
@@ -194,7 +194,7 @@ static void proc_finish(struct proc *p)
 	proc_fg_try_result(p);
 	proc_att_pump_all(p);
 	if (p->background)
-		proc_trim(ps);
+		proc_trim(ps, PROC_KEEP_EXITED);
 	else
 		proc_maybe_free(p);
 }

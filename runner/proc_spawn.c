@@ -31,6 +31,18 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* Sanitizer builds (tests): the child's instrumented frames would poison
+ * shadow memory of the parent's stack, which it shares.  The child is left
+ * uninstrumented and the borrowed stack unpoisoned afterwards. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define IN_CHILD __attribute__((no_sanitize("address", "undefined")))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define IN_CHILD
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define SPAWN_STACK (32u << 10)
 #define FALLBACK_FD_MAX 65536
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -40,7 +52,7 @@ struct spawn_ctx {
 	int errfd;
 };
 
-static _Noreturn void child_fail(int errfd, int stage, int err)
+IN_CHILD static _Noreturn void child_fail(int errfd, int stage, int err)
 {
 	int msg[2] = { stage, err };
 
@@ -54,7 +66,7 @@ static _Noreturn void child_fail(int errfd, int stage, int err)
 
 /* Everything but 0, 1, 2 (and the error pipe) must disappear at execve,
  * whatever another part of the runner forgot to mark close-on-exec. */
-static void child_cloexec_rest(void)
+IN_CHILD static void child_cloexec_rest(void)
 {
 	struct rlimit rl;
 	long fd, max = FALLBACK_FD_MAX;
@@ -68,7 +80,7 @@ static void child_cloexec_rest(void)
 		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void child_default_signals(void)
+IN_CHILD static void child_default_signals(void)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
@@ -81,7 +93,7 @@ static void child_default_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static const char *env_path(char *const *envp)
+IN_CHILD static const char *env_path(char *const *envp)
 {
 	for (; envp && *envp; envp++)
 		if (!strncmp(*envp, "PATH=", 5))
@@ -91,7 +103,7 @@ static const char *env_path(char *const *envp)
 
 /* execvpe semantics over the child's own PATH: ENOENT and ENOTDIR move on,
  * EACCES is remembered, anything else stops the search. */
-static int child_exec(char *const *argv, char *const *envp)
+IN_CHILD static int child_exec(char *const *argv, char *const *envp)
 {
 	const char *file = argv[0], *p, *colon;
 	char path[PATH_MAX];
@@ -123,7 +135,7 @@ static int child_exec(char *const *argv, char *const *envp)
 	return seen_eacces ? EACCES : ENOENT;
 }
 
-static int child_main(void *arg)
+IN_CHILD static int child_main(void *arg)
 {
 	const struct spawn_ctx *ctx = arg;
 	const struct spawn_req *req = ctx->req;
@@ -209,6 +221,7 @@ int spawn_start(const struct spawn_req *req, pid_t *pid,
 		             CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
 		err = *pid < 0 ? -errno : 0;
 	}
+	UNPOISON(stack, sizeof(stack));
 	close(errpipe[1]);
 	close_lifted(lifted);
 	if (err == 0)

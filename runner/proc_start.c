@@ -457,6 +457,10 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 
 	if (parse_spawn(s, payload, n, &a) < 0)
 		return;
+	/* Remembered exits make room for a new process first. */
+	if (ps->nlive + ps->nkept >= ps->rt->cfg.max_procs &&
+	    ps->nlive < ps->rt->cfg.max_procs)
+		proc_trim(ps, ps->rt->cfg.max_procs - ps->nlive - 1);
 	if (ps->nlive + ps->nkept >= ps->rt->cfg.max_procs) {
 		stream_error(s, E_LIMIT, 0, "%u processes running or remembered "
 		             "(--max-procs)", ps->nlive + ps->nkept);

@@ -110,23 +110,27 @@ class TestSpawn(RunnerTest):
 
     def test_stdin_larger_than_window(self):
         """More stdin than the runner's window: credit comes back as the
-        pipe takes it, output is backpressured the other way."""
+        pipe takes it."""
         blob = os.urandom(3 << 20)
-        sid = self.c.send(rp.SPAWN, spawn_fields(["cat"], stdin=1))
-        res = self.c.pending[sid]
+        sid = self.c.send(rp.SPAWN, spawn_fields(["sha256sum"], stdin=1))
         sent = 0
-        while sent < len(blob):
-            room = self.c.credit.get(sid, 0)
-            if room <= 0:
-                self.c.recv(HANG)
-                continue
-            n = min(room, 65536, len(blob) - sent)
-            self.c.send_data(sid, blob[sent:sent + n], offset=sent,
-                             fin=sent + n == len(blob))
-            sent += n
+        self.c.sock.settimeout(None)  # whole frames, however slow the runner
+        try:
+            while sent < len(blob):
+                room = self.c.credit.get(sid, 0)
+                if room <= 0:
+                    self.c.recv(HANG)
+                    continue
+                n = min(room, 65536, len(blob) - sent)
+                self.c.send_data(sid, blob[sent:sent + n], offset=sent,
+                                 fin=sent + n == len(blob))
+                sent += n
+        finally:
+            self.c.sock.settimeout(HANG)
         res = self.c.wait(sid, HANG)
         self.assertTrue(res.ok, res)
-        self.assertEqual(res.out(1), blob)
+        self.assertEqual(res.out(1).split()[0],
+                         hashlib.sha256(blob).hexdigest().encode())
 
     def test_stdin_closed_by_default(self):
         res = spawn(self.c, ["cat"])
@@ -423,8 +427,11 @@ class TestRing(RunnerTest):
         res = spawn(self.c, ["sh", "-c", "cat"], background=1, follow=0,
                     stdin=1)
         pid = res.fields.int("PID")
-        self.assertTrue(self.c.call(rp.PROC_STDIN, [
-            ("PID", pid), ("DATA", data), ("EOF", 1)], timeout=HANG).ok)
+        self.c.sock.settimeout(None)  # one 80 kB frame, written whole
+        sid = self.c.send(rp.PROC_STDIN, [("PID", pid), ("DATA", data),
+                                          ("EOF", 1)])
+        self.c.sock.settimeout(HANG)
+        self.assertTrue(self.c.wait(sid, HANG).ok)
         self.assertEqual(self.c.call(rp.PROC_WAIT, [("PID", pid)],
                                      timeout=HANG).fields.int("EXIT_STATUS"), 0)
         res = self.c.call(rp.PROC_ATTACH, [("PID", pid)], timeout=HANG)
@@ -435,6 +442,27 @@ class TestRing(RunnerTest):
         self.assertEqual(res.out(1), data[-4096:])
         self.assertEqual(res.offsets[1], len(data) - 4096)
         self.assertEqual(res.fields.int("DROPPED"), len(data) - 4096)
+
+
+class TestMaxProcs(RunnerTest):
+    runner_args = ("--max-procs", "3")
+
+    def test_limit_then_room_from_exited(self):
+        pids = [spawn(self.c, ["sleep", "300"], background=1,
+                      follow=0).fields.int("PID") for _ in range(3)]
+        res = spawn(self.c, ["true"])
+        self.assertEqual(res.code_name, "E_LIMIT", res)
+        self.assertAlive()
+        self.c.call(rp.PROC_SIGNAL, [("PID", pids[0]), ("SIGNAL", 9)])
+        self.c.call(rp.PROC_WAIT, [("PID", pids[0])], timeout=HANG)
+        # The exited one is remembered, but gives way to a new process.
+        res = spawn(self.c, ["true"])
+        self.assertTrue(res.ok, res)
+        listed = [e.int("PID") for e in
+                  self.c.call(rp.PROC_LIST).fields.records()]
+        self.assertNotIn(pids[0], listed)
+        for pid in pids[1:]:
+            self.c.call(rp.PROC_SIGNAL, [("PID", pid), ("SIGNAL", 9)])
 
 
 class TestBadInput(RunnerTest):
