@@ -60,7 +60,7 @@ class VmTest(unittest.TestCase):
     @classmethod
     def boot(cls, tmp):
         env = dict(os.environ, BUILD_DIR=os.path.relpath(e2e.BUILD, e2e.ROOT),
-                   VM_TIMEOUT="240", VM_PORT="1024")
+                   VM_TIMEOUT="120", VM_PORT="1024")
         initrd = os.path.join(tmp, "initramfs.cpio.gz")
         r = subprocess.run([os.path.join(e2e.ROOT, "tools", "vm", "mkinitramfs"), initrd],
                            env=env, capture_output=True, timeout=120)
