@@ -159,7 +159,8 @@ static void att_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
 	struct proc_att *a = s->owner;
 
 	(void)ch;
-	if (a->kind == ATT_WAIT || (n && proc_in_push(a->p, s, d, n, false) < 0))
+	if (a->kind == ATT_WAIT ||
+	    (n && proc_in_push(a->p, s, d, n, false) < 0))
 		stream_grant(s, (uint32_t)n); /* stdin closed: dropped */
 	if (fin && a->kind != ATT_WAIT)
 		proc_in_eof(a->p);
@@ -196,11 +197,12 @@ static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
 	off[0] = off[1] = 0;
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
-		if (f.tag != T_PID && f.tag != T_FROM_OFFSET && f.tag != T_FOLLOW)
+		if (f.tag != T_PID && f.tag != T_FROM_OFFSET &&
+		    f.tag != T_FOLLOW)
 			continue;
 		if (wire_uint(&f, &v) < 0) {
-			stream_error(s, E_BAD_REQUEST, 0, "bad integer field 0x%04x",
-			             f.tag);
+			stream_error(s, E_BAD_REQUEST, 0,
+			             "bad integer field 0x%04x", f.tag);
 			return false;
 		}
 		if (f.tag == T_PID)

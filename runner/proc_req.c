@@ -29,8 +29,8 @@ static bool parse_small(struct stream *s, const uint8_t *p, size_t n,
 		if (f.tag != T_PID && f.tag != T_SIGNAL && f.tag != T_EOF)
 			continue;
 		if (wire_uint(&f, &v) < 0) {
-			stream_error(s, E_BAD_REQUEST, 0, "bad integer field 0x%04x",
-			             f.tag);
+			stream_error(s, E_BAD_REQUEST, 0,
+			             "bad integer field 0x%04x", f.tag);
 			return false;
 		}
 		if (f.tag == T_PID)
@@ -84,8 +84,9 @@ void proc_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 	if (!parse_small(s, p, n, &r) || !(pr = proc_lookup(s, r.pid)))
 		return;
 	if (pr->in_fd < 0 || pr->in_eof) {
-		stream_error(s, E_IO, EPIPE, "stdin of process %d is closed%s",
-		             (int)r.pid, pr->finished ? " (it has exited)" : "");
+		stream_error(s, E_IO, EPIPE, "stdin of process %d is %s",
+		             (int)r.pid,
+		             pr->finished ? "closed: it has exited" : "closed");
 		return;
 	}
 	if (!r.data.len) {

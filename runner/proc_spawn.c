@@ -45,7 +45,8 @@
 
 #define SPAWN_STACK (32u << 10)
 #define FALLBACK_FD_MAX 65536
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct spawn_ctx {
 	const struct spawn_req *req;

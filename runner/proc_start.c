@@ -39,6 +39,17 @@ static int bad(struct stream *s, int code, const char *msg)
 	return -1;
 }
 
+static bool is_flag(uint16_t tag)
+{
+	switch (tag) {
+	case T_ENV_MODE: case T_PTY: case T_STDIN: case T_BACKGROUND:
+	case T_FOLLOW: case T_TIMEOUT_MS: case T_OUTPUT_LIMIT: case T_ROWS:
+	case T_COLS:
+		return true;
+	}
+	return false;
+}
+
 static int parse_flag(const struct wire_field *f, struct spawn_args *a)
 {
 	uint64_t v;
@@ -59,35 +70,44 @@ static int parse_flag(const struct wire_field *f, struct spawn_args *a)
 	return 0;
 }
 
-/* First pass: counts, sizes and every check that needs no allocation. */
+/* ARGV, ENV or CWD: counted and checked; NULL or why it is refused. */
+static const char *scan_string(const struct wire_field *f,
+                               struct spawn_args *a, size_t *bytes)
+{
+	const uint8_t *eq;
+
+	if (memchr(f->val, 0, f->len))
+		return "ARGV, ENV and CWD may not contain NUL";
+	*bytes += f->len + 1;
+	if (f->tag == T_ARGV) {
+		if (a->argc == 0 && f->len == 0)
+			return "ARGV[0] (the program) is empty";
+		a->argc++;
+		a->argv_bytes += f->len + 1;
+	} else if (f->tag == T_ENV) {
+		eq = memchr(f->val, '=', f->len);
+		if (!eq || eq == f->val)
+			return "ENV entries must be KEY=VALUE, KEY not empty";
+		a->nenv++;
+	}
+	return NULL;
+}
+
+/* First pass: counts, sizes and every check that needs no allocation.
+ * Unknown tags are ignored. */
 static int parse_scan(struct stream *s, const uint8_t *p, size_t n,
                       struct spawn_args *a, size_t *bytes)
 {
 	struct wire_iter it;
 	struct wire_field f;
+	const char *why;
 
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
 		if (f.tag == T_ARGV || f.tag == T_ENV || f.tag == T_CWD) {
-			if (memchr(f.val, 0, f.len))
-				return bad(s, E_BAD_REQUEST,
-				           "ARGV, ENV and CWD may not contain NUL");
-			*bytes += f.len + 1;
-		}
-		if (f.tag == T_ARGV) {
-			if (a->argc == 0 && f.len == 0)
-				return bad(s, E_BAD_REQUEST,
-				           "ARGV[0] (the program) is empty");
-			a->argc++;
-			a->argv_bytes += f.len + 1;
-		} else if (f.tag == T_ENV) {
-			const uint8_t *eq = memchr(f.val, '=', f.len);
-			if (!eq || eq == f.val)
-				return bad(s, E_BAD_REQUEST,
-				           "ENV entries must be KEY=VALUE with a "
-				           "non-empty KEY");
-			a->nenv++;
-		} else if (f.tag != T_CWD && parse_flag(&f, a) < 0) {
+			if ((why = scan_string(&f, a, bytes)))
+				return bad(s, E_BAD_REQUEST, why);
+		} else if (is_flag(f.tag) && parse_flag(&f, a) < 0) {
 			return bad(s, E_BAD_REQUEST, "malformed integer field");
 		}
 	}
@@ -231,8 +251,10 @@ static int fds_pipes(struct spawn_fds *f, const struct spawn_args *a,
 
 static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 {
-	struct winsize ws = { .ws_row = a->rows ? (unsigned short)a->rows : 24,
-	                      .ws_col = a->cols ? (unsigned short)a->cols : 80 };
+	struct winsize ws = {
+		.ws_row = a->rows ? (unsigned short)a->rows : 24,
+		.ws_col = a->cols ? (unsigned short)a->cols : 80,
+	};
 	char name[64];
 	int m, sl;
 
@@ -362,8 +384,8 @@ static int spawn_error(struct stream *s, int err, enum spawn_stage stage,
                        const struct spawn_args *a)
 {
 	if (stage == SPAWN_EXEC)
-		stream_error(s, E_EXEC, err, "cannot execute %s: %s", a->argv[0],
-		             strerror(err));
+		stream_error(s, E_EXEC, err, "cannot execute %s: %s",
+		             a->argv[0], strerror(err));
 	else if (stage == SPAWN_CHDIR)
 		stream_error(s, wire_err_from_errno(err), err, "cwd %s: %s",
 		             a->cwd, strerror(err));
@@ -462,8 +484,9 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 	    ps->nlive < ps->rt->cfg.max_procs)
 		proc_trim(ps, ps->rt->cfg.max_procs - ps->nlive - 1);
 	if (ps->nlive + ps->nkept >= ps->rt->cfg.max_procs) {
-		stream_error(s, E_LIMIT, 0, "%u processes running or remembered "
-		             "(--max-procs)", ps->nlive + ps->nkept);
+		stream_error(s, E_LIMIT, 0,
+		             "%u processes running or remembered (--max-procs)",
+		             ps->nlive + ps->nkept);
 		goto out;
 	}
 	if (!(p = proc_new(ps, &a))) {
@@ -481,7 +504,8 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 	}
 	proc_wire(p, &f);
 	if (a.timeout_ms)
-		timer_arm(&ps->rt->loop, &p->timeout, a.timeout_ms, proc_timeout);
+		timer_arm(&ps->rt->loop, &p->timeout, a.timeout_ms,
+		          proc_timeout);
 	proc_answer_start(s, p, &a);
 out:
 	free(a.block);

@@ -159,6 +159,12 @@ class TestSpawn(RunnerTest):
                     env=["PATH=/nonexistent:/bin:/usr/bin"], env_mode=1)
         self.assertEqual(res.out(1), b"ok\n")
 
+    def test_unknown_tags_ignored(self):
+        res = self.c.call(rp.SPAWN, [("ARGV", "echo"), ("ARGV", "x"),
+                                     (0x7777, b"\x01\x02\x03")])
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.out(1), b"x\n")
+
     def test_cwd(self):
         res = spawn(self.c, ["pwd"], cwd="/tmp")
         self.assertEqual(res.out(1), b"/tmp\n")
@@ -497,6 +503,10 @@ class TestBadInput(RunnerTest):
 
     def test_argv_over_limit(self):
         self.check(spawn(self.c, ["true"] + ["x"] * 5000), rp.E_LIMIT)
+
+    def test_malformed_integer(self):
+        payload = rp.field("ARGV", "true") + rp.field(0x0202, b"\x01\x02\x03")
+        self.check(self.c.call(rp.SPAWN, payload=payload), rp.E_BAD_REQUEST)
 
     def test_nul_in_argv_and_bad_env_mode(self):
         self.check(spawn(self.c, ["echo", "a\0b"]), rp.E_BAD_REQUEST)

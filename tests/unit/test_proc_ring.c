@@ -151,7 +151,8 @@ static void test_in_place_matches_model(void **state)
 		want = total - (total > CAP ? total - CAP : 0);
 		assert_int_equal(read_all(&r, off, out, sizeof(out), &d), want);
 		assert_memory_equal(out, model + total - want, want);
-		assert_int_equal(d, (total - want) > off ? total - want - off : 0);
+		assert_int_equal(d, total - want > off ? total - want - off
+		                                       : 0);
 	}
 	ring_free(&r);
 }

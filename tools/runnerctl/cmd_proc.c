@@ -29,7 +29,8 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static uint64_t field_uint(const struct rc_frame *f, uint16_t tag, uint64_t dflt)
+static uint64_t field_uint(const struct rc_frame *f, uint16_t tag,
+                           uint64_t dflt)
 {
 	struct wire_field fl;
 	uint64_t v;
@@ -43,7 +44,8 @@ static uint64_t field_uint(const struct rc_frame *f, uint16_t tag, uint64_t dflt
 /* Output of a followed process: DATA to our stdout/stderr, drop notices
  * to stderr.  Returns 1 while the stream is open, else the exit status to
  * pass through (the process's, or 1/126/127 for an ERROR). */
-static int follow_frame(struct rc_conn *c, uint32_t id, const struct rc_frame *f)
+static int follow_frame(struct rc_conn *c, uint32_t id,
+                        const struct rc_frame *f)
 {
 	const uint8_t *d;
 	uint64_t off, ev;
@@ -65,8 +67,9 @@ static int follow_frame(struct rc_conn *c, uint32_t id, const struct rc_frame *f
 	case WT_EVENT:
 		ev = field_uint(f, T_EVENT, 0);
 		if (ev == EV_DROPPED)
-			fprintf(stderr, "runnerctl: %" PRIu64 " bytes of channel %"
-			        PRIu64 " were dropped (ring buffer)\n",
+			fprintf(stderr,
+			        "runnerctl: %" PRIu64 " bytes of channel "
+			        "%" PRIu64 " were dropped (ring buffer)\n",
 			        field_uint(f, T_DROPPED, 0),
 			        field_uint(f, T_CHANNEL, 0));
 		return 1;
@@ -193,9 +196,10 @@ static void print_entry(const uint8_t *p, size_t n)
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &fl) > 0) {
 		if (fl.tag == T_ARGV && used < sizeof(args) - 1) {
-			used += (size_t)snprintf(args + used, sizeof(args) - used,
-			                         "%s%.*s", used ? " " : "",
-			                         (int)fl.len, (const char *)fl.val);
+			used += (size_t)snprintf(args + used,
+			                         sizeof(args) - used, "%s%.*s",
+			                         used ? " " : "", (int)fl.len,
+			                         (const char *)fl.val);
 			continue;
 		}
 		if (fl.tag == T_PID)
@@ -296,7 +300,7 @@ int cmd_kill(struct rc_conn *c, int argc, char **argv)
 	if (argc != 2 && argc != 3)
 		return cmd_usage("usage: kill PID [SIGNAL]");
 	if (argc == 3 && (sig = parse_signal(argv[2])) < 0)
-		return cmd_usage("kill: SIGNAL is a number or a name like TERM");
+		return cmd_usage("kill: SIGNAL is a number or a name (TERM)");
 	wb_init(&b, buf, sizeof(buf));
 	wb_u32(&b, T_PID, (uint32_t)strtoul(argv[1], NULL, 10));
 	wb_u32(&b, T_SIGNAL, (uint32_t)sig);
