@@ -120,6 +120,8 @@ class DockerTest(unittest.TestCase):
         f = res.fields
         self.assertEqual(f.int("PID"), 1)
         self.assertEqual(f.int("IS_PID1"), 1)
+        # started as root, it dropped to the image's sandbox user
+        self.assertEqual(f.int("UID"), 1000)
         self.assertTrue(c.call(rp.PING).ok)
         # runnerctl's docker: shorthand, same path
         r = self.ctl(ctr, "info")
@@ -130,6 +132,16 @@ class DockerTest(unittest.TestCase):
         self.assertFalse(res.ok)
         self.assertEqual(res.code, rp.E_UNKNOWN_TYPE)
         self.assertTrue(c.call(rp.PING).ok)
+
+    def test_hardening_visible_from_inside(self):
+        ctr = self.start()
+        status = self.docker("exec", ctr, "cat", "/proc/1/status").stdout.decode()
+        fields = dict(ln.split(":", 1) for ln in status.splitlines() if ":" in ln)
+        self.assertEqual(fields["Uid"].split(), ["1000"] * 4)
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            self.assertEqual(int(fields[cap], 16), 0, cap)
+        self.assertEqual(fields["NoNewPrivs"].strip(), "1")
+        self.assertEqual(fields["Seccomp"].strip(), "2")   # filter mode
 
     def test_several_attach_clients_at_once(self):
         ctr = self.start()
@@ -228,13 +240,13 @@ class DockerTest(unittest.TestCase):
         self.assertEqual(f.int("PID"), 1)
         self.assertEqual(f.int("UID"), 1000)
         self.assertIn("unix:/tmp/runner.sock", self.logs(ctr))
-        r = self.ctl(ctr, "exec", "--", "id -u; touch /tmp/ok && echo tmp-writable",
-                     feature="exec")
+        r = self.ctl(ctr, "exec", "--", "id -u; touch /tmp/ok && echo tmp-writable")
+        took, code = self.stop(ctr)
+        self.assertEqual(code, 0, self.logs(ctr))
+        e2e.require_feature(self, r, "exec")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"1000", r.stdout)
         self.assertIn(b"tmp-writable", r.stdout)
-        took, code = self.stop(ctr)
-        self.assertEqual(code, 0, self.logs(ctr))
 
     def test_docker_exec_bash_for_humans(self):
         ctr = self.start()
