@@ -57,7 +57,8 @@ static uint8_t *out_target(struct proc_out *o, size_t *room)
 	if (p->background)
 		return ring_space(&o->ring, room);
 	if (!p->fg) {
-		*room = 0;
+		/* fg_drop() closes the pipes; nothing reads them until then. */
+		proc_out_pause(o);
 		return NULL;
 	}
 	*room = stream_data_room(p->fg);
@@ -125,6 +126,14 @@ void proc_out_readable(struct watch *w, uint32_t events)
 
 	(void)events;
 	dst = out_target(o, &room);
+	if (!dst && o->p->background) {
+		/* No memory for the ring: lose this output rather than spin
+		 * on a readable pipe. */
+		log_warn("pid %d: no memory for its output ring",
+		         (int)o->p->pid);
+		out_end(o);
+		return;
+	}
 	if (!dst)
 		return;
 	if (o->drain_left >= 0 && room > (uint64_t)o->drain_left)
