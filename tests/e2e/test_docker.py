@@ -205,6 +205,29 @@ class DockerTest(unittest.TestCase):
         self.assertEqual(res.fields.int("PID"), 1)  # the container's PID 1
         r = e2e.runnerctl("unix:" + sock, "ping")
         self.assertEqual(r.returncode, 0, r.stderr)
+        # docker exec still works: attach is told where the socket is
+        r = e2e.runnerctl("cmd:%s exec -i -e RUNNER_SOCKET=/run/runner/runner.sock %s "
+                          "/sbin/runner attach" % (DOCKER_BIN, ctr), "ping")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_serve_on_stdio_of_docker_run(self):
+        # One connection per container, no socket at all: the runner
+        # speaks on the stdin/stdout `docker run -i` gives it.
+        name = "runner-e2e-" + uuid.uuid4().hex[:10]
+        self.addCleanup(self.docker, "rm", "-f", name, check=False)
+        p = subprocess.Popen([DOCKER_BIN, "run", "-i", "--network", "none", "--name", name,
+                              IMAGE, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)    # the runner's log: docker logs
+        c = rp.Client(rfile=p.stdout.fileno(), wfile=p.stdin.fileno(), proc=p)
+        try:
+            c.hello()
+            res = c.call(rp.INFO)
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.fields.int("PID"), 1)
+        finally:
+            c.close()       # EOF on stdin: the only client is gone
+        r = self.docker("wait", name, timeout=60)
+        self.assertEqual(r.stdout.strip(), b"0", self.logs(name))
 
     def test_docker_stop_is_prompt_clean_and_leaves_no_zombie(self):
         ctr = self.start()
