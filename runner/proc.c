@@ -25,7 +25,8 @@ int proc_init(struct runner *rt)
 	return 0;
 }
 
-static void proc_release(struct proc *p)
+/* Memory only: fds, timers, the child and streams are already gone. */
+void proc_release(struct proc *p)
 {
 	unsigned i;
 

@@ -62,8 +62,8 @@ void proc_att_remove(struct proc_att *a)
 	proc_maybe_free(p);
 }
 
-/* 0 when the bytes buffered so far went out; -EAGAIN when the stream
- * must wait for room. */
+/* 0 once the EVENT is queued; -EAGAIN while the connection buffer is
+ * full (stream_event then asked for ops->writable). */
 static int att_send_dropped(struct proc_att *a, unsigned i, uint64_t n)
 {
 	uint8_t buf[64];

@@ -103,6 +103,7 @@ void proc_exited(struct child *c, int wstatus);
 void proc_out_eof(struct proc_out *o);
 void proc_kill_group(struct proc *p, int sig);
 void proc_maybe_free(struct proc *p);
+void proc_release(struct proc *p);
 void proc_trim(struct proc_state *ps, unsigned keep);
 void proc_result_fields(const struct proc *p, struct wire_buf *b);
 void proc_fg_try_result(struct proc *p);

@@ -496,10 +496,7 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 	if (proc_launch(s, p, &a, &f) < 0) {
 		fds_close(&f, true);
 		fds_close(&f, false);
-		for (unsigned i = 0; i < 2; i++)
-			ring_free(&p->out[i].ring);
-		free(p->argv);
-		free(p);
+		proc_release(p);
 		goto out;
 	}
 	proc_wire(p, &f);
