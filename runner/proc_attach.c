@@ -57,6 +57,7 @@ void proc_att_remove(struct proc_att *a)
 			break;
 		}
 	}
+	timer_cancel(&p->ps->rt->loop, &a->timeout);
 	proc_in_forget(p, a->s);
 	free(a);
 	proc_maybe_free(p);
@@ -184,21 +185,26 @@ static void att_detach(struct stream *s)
 	proc_att_remove(s->owner);
 }
 
+struct attach_req {
+	pid_t pid;
+	uint64_t off[2];
+	uint64_t timeout_ms;
+	bool follow;
+};
+
 static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
-                         pid_t *pid, uint64_t off[2], bool *follow)
+                         struct attach_req *r)
 {
 	struct wire_iter it;
 	struct wire_field f;
 	unsigned noff = 0;
 	uint64_t v;
 
-	*pid = 0;
-	*follow = true;
-	off[0] = off[1] = 0;
+	*r = (struct attach_req){ .follow = true };
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
 		if (f.tag != T_PID && f.tag != T_FROM_OFFSET &&
-		    f.tag != T_FOLLOW)
+		    f.tag != T_FOLLOW && f.tag != T_TIMEOUT_MS)
 			continue;
 		if (wire_uint(&f, &v) < 0) {
 			stream_error(s, E_BAD_REQUEST, 0,
@@ -206,16 +212,18 @@ static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
 			return false;
 		}
 		if (f.tag == T_PID)
-			*pid = (pid_t)v;
+			r->pid = v > 0x7fffffff ? 0 : (pid_t)v;
 		else if (f.tag == T_FOLLOW)
-			*follow = v != 0;
+			r->follow = v != 0;
+		else if (f.tag == T_TIMEOUT_MS)
+			r->timeout_ms = v;
 		else if (noff < 2)
-			off[noff++] = v;
+			r->off[noff++] = v;
 	}
 	/* One offset applies to every channel; two are stdout, stderr. */
 	if (noff == 1)
-		off[1] = off[0];
-	if (*pid <= 0) {
+		r->off[1] = r->off[0];
+	if (r->pid <= 0) {
 		stream_error(s, E_BAD_REQUEST, 0, "PID is required");
 		return false;
 	}
@@ -236,23 +244,20 @@ struct proc *proc_lookup(struct stream *s, pid_t pid)
 
 void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
 {
+	struct attach_req r;
 	struct proc_att *a;
 	struct proc *pr;
-	uint64_t off[2];
-	bool follow;
-	pid_t pid;
 
-	if (!parse_attach(s, p, n, &pid, off, &follow) ||
-	    !(pr = proc_lookup(s, pid)))
+	if (!parse_attach(s, p, n, &r) || !(pr = proc_lookup(s, r.pid)))
 		return;
 	if (!pr->background) {
 		stream_error(s, E_BAD_REQUEST, 0,
 		             "process %d is not a background process: its "
 		             "output belongs to its SPAWN stream",
-		             (int)pid);
+		             (int)r.pid);
 		return;
 	}
-	a = proc_att_add(pr, s, follow ? ATT_FOLLOW : ATT_SNAPSHOT, off);
+	a = proc_att_add(pr, s, r.follow ? ATT_FOLLOW : ATT_SNAPSHOT, r.off);
 	if (!a) {
 		stream_error(s, E_IO, ENOMEM, "out of memory");
 		return;
@@ -260,21 +265,30 @@ void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
 	proc_att_pump(a);
 }
 
+static void wait_expired(struct timer *t)
+{
+	struct proc_att *a = container_of(t, struct proc_att, timeout);
+
+	stream_error(a->s, E_TIMEOUT, 0, "process %d is still running",
+	             (int)a->p->pid);
+	proc_att_remove(a);
+}
+
 void proc_req_wait(struct stream *s, const uint8_t *p, size_t n)
 {
+	struct attach_req r;
 	struct proc_att *a;
 	struct proc *pr;
-	uint64_t off[2];
-	bool follow;
-	pid_t pid;
 
-	if (!parse_attach(s, p, n, &pid, off, &follow) ||
-	    !(pr = proc_lookup(s, pid)))
+	if (!parse_attach(s, p, n, &r) || !(pr = proc_lookup(s, r.pid)))
 		return;
 	a = proc_att_add(pr, s, ATT_WAIT, NULL);
 	if (!a) {
 		stream_error(s, E_IO, ENOMEM, "out of memory");
 		return;
 	}
+	if (r.timeout_ms && !pr->finished)
+		timer_arm(&stream_runner(s)->loop, &a->timeout, r.timeout_ms,
+		          wait_expired);
 	proc_att_pump(a);
 }

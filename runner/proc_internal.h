@@ -61,6 +61,7 @@ struct proc_att {
 	uint64_t off[2];
 	uint64_t until[2]; /* ATT_SNAPSHOT: what was buffered at attach */
 	uint64_t dropped;  /* reported so far */
+	struct timer timeout; /* ATT_WAIT with TIMEOUT_MS */
 };
 
 struct proc {

@@ -381,6 +381,16 @@ class TestBackground(RunnerTest):
             self.c, "kill -0 %d" % grandchild).fields.int("EXIT_STATUS") != 0))
         del snap
 
+    def test_wait_timeout(self):
+        pid = self.bg(self.c, ["sleep", "300"])
+        res = self.c.call(rp.PROC_WAIT, [("PID", pid), ("TIMEOUT_MS", 100)],
+                          timeout=HANG)
+        self.assertEqual(res.code_name, "E_TIMEOUT", res)
+        self.assertTrue(self.c.call(rp.PROC_SIGNAL, [("PID", pid)]).ok)
+        res = self.c.call(rp.PROC_WAIT, [("PID", pid), ("TIMEOUT_MS", 20000)],
+                          timeout=HANG)
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 143, res)
+
     def test_wait_and_list(self):
         pid = self.bg(self.c, ["sh", "-c", "sleep 0.3; exit 5"])
         w = self.c.call(rp.PROC_WAIT, [("PID", pid)], timeout=HANG)
