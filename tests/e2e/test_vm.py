@@ -96,6 +96,12 @@ class VmTest(unittest.TestCase):
         self.assertIn("reboot: Power down", self.console, self.tail())
         self.assertEqual(self.qemu_status, 0, self.tail())
 
+    def test_shutdown_needed_no_sigkill(self):
+        # The main command exited; everything left (the session's shell)
+        # honours the runner's stop without the grace period running out.
+        self.assertIn("E2E-VERDICT", self.console, self.tail())
+        self.assertNotIn("grace period over", self.console, self.tail())
+
     def test_verdict(self):
         m = re.search(r"^E2E-VERDICT (PASS|FAIL)$", self.console, re.M)
         self.assertTrue(m, "no verdict on the console" + self.tail())
