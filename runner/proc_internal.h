@@ -98,6 +98,25 @@ struct proc_state {
 	int devnull;        /* stdin of processes without one */
 };
 
+/* A SPAWN request, parsed (proc_args.c). */
+struct spawn_args {
+	char **argv, **env; /* NULL-terminated, strings in one block */
+	size_t argc, nenv, argv_bytes;
+	char *cwd;
+	void *block;
+	uint64_t env_mode, output_limit;
+	uint64_t timeout_ms, rows, cols;
+	bool pty, stdin_open, background, follow;
+};
+
+/* proc_args.c */
+/* 0, or -1 after answering the error on s.  a->block holds everything
+ * and is the caller's to free (also NULL on error). */
+int proc_parse_spawn(struct stream *s, const uint8_t *p, size_t n,
+                     struct spawn_args *a);
+/* NULL-terminated; the strings are a's and environ's, not copies. */
+char **proc_build_env(const struct spawn_args *a);
+
 /* proc.c */
 struct proc *proc_find(struct proc_state *ps, pid_t pid);
 void proc_exited(struct child *c, int wstatus);
