@@ -6,7 +6,7 @@ the static runner.  The runner mounts the world, loads the vsock loopback
 modules (--modules), listens on vsock:PORT and runs tools/vm/guest-test as
 its main command; that script drives the runner with the static runnerctl
 over vsock CID 1 and prints one E2E-CHECK line per check on the serial
-console.  When it exits the runner powers the guest off.
+console, then sends SHUTDOWN, and the runner powers the guest off.
 """
 import os
 import re
@@ -95,6 +95,10 @@ class VmTest(unittest.TestCase):
         self.assertNotIn("Kernel panic", self.console, self.tail())
         self.assertIn("reboot: Power down", self.console, self.tail())
         self.assertEqual(self.qemu_status, 0, self.tail())
+
+    def test_shutdown_request_over_vsock_powers_off(self):
+        self.assertIn("shutdown requested by a client", self.console, self.tail())
+        self.assertIn("reboot: Power down", self.console, self.tail())
 
     def test_shutdown_needed_no_sigkill(self):
         # The main command exited; everything left (the session's shell)
