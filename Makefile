@@ -15,8 +15,13 @@ OPT     ?= -O2 -g
 # harmless there and effective for the gcc-built client and tests.
 RUNNER_SRC := $(wildcard runner/*.c) protocol/wire.c
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(B)/obj/runner/%.o)
-RUNNER_CFLAGS := $(CSTD) $(OPT) $(WARN) $(HARDEN) -ffunction-sections \
-                 -fdata-sections $(DEPS_CFLAGS)
+# Size matters for a binary baked into every image (< 250 KB stripped):
+# -Os, no unwind tables (C, no exceptions, no backtraces), and sections
+# the linker can drop one by one.
+RUNNER_OPT ?= -Os -g
+RUNNER_CFLAGS := $(CSTD) $(RUNNER_OPT) $(WARN) $(HARDEN) -ffunction-sections \
+                 -fdata-sections -fno-asynchronous-unwind-tables \
+                 -fno-unwind-tables $(DEPS_CFLAGS)
 RUNNER_LDFLAGS := -static -Wl,--gc-sections
 
 # The host client: glibc gcc is fine (it may also be built static).

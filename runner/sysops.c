@@ -31,10 +31,13 @@ void sys_ping(struct stream *s, const uint8_t *p, size_t n)
 		stream_error(s, E_LIMIT, 0, "PING reply does not fit the frame");
 }
 
+/* Resident set size from /proc/self/statm (second field, in pages).
+ * Parsed by hand: sscanf would pull musl's whole scanf and float parser
+ * into a binary that must stay small. */
 static uint64_t self_rss(void)
 {
-	char buf[128];
-	unsigned long size = 0, res = 0;
+	char buf[128], *p;
+	uint64_t pages = 0;
 	ssize_t n;
 	int fd;
 
@@ -46,9 +49,12 @@ static uint64_t self_rss(void)
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	if (sscanf(buf, "%lu %lu", &size, &res) != 2)
+	p = strchr(buf, ' ');
+	if (!p)
 		return 0;
-	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		pages = pages * 10 + (uint64_t)(*p - '0');
+	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 static uint32_t self_fds(void)
