@@ -3,13 +3,13 @@ and runnerctl spawn/ps/attach/kill.  Real processes in the runner's
 PID namespace; pids in fields are that namespace's."""
 import hashlib
 import os
-import socket
-import stat
+import shutil
+import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import Runner, RunnerTest
+from harness import RUNNERCTL, RunnerTest
 import rproto as rp
 
 HANG = 30  # seconds: only a guard against hangs, never a speed assertion
@@ -569,6 +569,16 @@ class TestRunnerctl(RunnerTest):
         p = self.r.ctl("spawn", "--pty", "--", "sh", "-c",
                        "test -t 1 && echo tty", input=b"")
         self.assertIn(b"tty", p.stdout, p)
+
+    @unittest.skipUnless(shutil.which("script"), "needs script(1) for a tty")
+    def test_spawn_pty_takes_terminal_size(self):
+        cmd = ("stty cols 123 rows 45; %s --connect unix:%s spawn --pty -- "
+               "sh -c 'stty size; exit 3'" % (RUNNERCTL, self.r.sock))
+        p = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                           capture_output=True, timeout=HANG,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 3, p)
+        self.assertIn(b"45 123\r\n", p.stdout)
 
     def test_spawn_errors(self):
         p = self.r.ctl("spawn", "--", "/no/such/program", input=b"")

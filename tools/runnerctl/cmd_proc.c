@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,13 +142,46 @@ static int usage_spawn(void)
 	                 "[--timeout MS] -- ARGV...");
 }
 
+/* A PTY process on our terminal: its size, and our terminal raw so keys
+ * (^C included) reach the process, not us.  Restored by the caller. */
+static bool tty_raw(struct wire_buf *b, struct termios *saved)
+{
+	struct winsize ws;
+	struct termios raw;
+
+	if (!isatty(0) || tcgetattr(0, saved) < 0)
+		return false;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+		wb_u16(b, T_ROWS, ws.ws_row);
+		wb_u16(b, T_COLS, ws.ws_col);
+	}
+	raw = *saved;
+	cfmakeraw(&raw);
+	return tcsetattr(0, TCSADRAIN, &raw) == 0;
+}
+
+static int spawn_follow(struct rc_conn *c, struct wire_buf *b, bool pty)
+{
+	struct termios saved;
+	bool raw = pty && tty_raw(b, &saved);
+	uint32_t id = rc_new_stream(c);
+	int r;
+
+	if (rc_send_fields(c, id, WT_SPAWN, b) < 0)
+		r = cmd_fail(c);
+	else
+		r = follow(c, id, true);
+	if (raw)
+		tcsetattr(0, TCSADRAIN, &saved);
+	return r;
+}
+
 int cmd_spawn(struct rc_conn *c, int argc, char **argv)
 {
 	static uint8_t buf[1 << 20];
 	struct wire_buf b;
 	struct rc_frame f;
-	bool bg = false;
-	uint32_t id;
+	bool bg = false, pty = false;
 	int i;
 
 	wb_init(&b, buf, sizeof(buf));
@@ -154,7 +189,7 @@ int cmd_spawn(struct rc_conn *c, int argc, char **argv)
 		if (!strcmp(argv[i], "--bg"))
 			bg = true;
 		else if (!strcmp(argv[i], "--pty"))
-			wb_u8(&b, T_PTY, 1);
+			pty = true;
 		else if (!strcmp(argv[i], "--cwd") && i + 1 < argc)
 			wb_str(&b, T_CWD, argv[++i]);
 		else if (!strcmp(argv[i], "--env") && i + 1 < argc)
@@ -170,6 +205,7 @@ int cmd_spawn(struct rc_conn *c, int argc, char **argv)
 	for (; i < argc; i++)
 		wb_str(&b, T_ARGV, argv[i]);
 	wb_u8(&b, T_STDIN, !bg);
+	wb_u8(&b, T_PTY, pty);
 	if (bg) {
 		wb_u8(&b, T_BACKGROUND, 1);
 		wb_u8(&b, T_FOLLOW, 0);
@@ -178,10 +214,7 @@ int cmd_spawn(struct rc_conn *c, int argc, char **argv)
 		printf("%" PRIu64 "\n", field_uint(&f, T_PID, 0));
 		return 0;
 	}
-	id = rc_new_stream(c);
-	if (rc_send_fields(c, id, WT_SPAWN, &b) < 0)
-		return cmd_fail(c);
-	return follow(c, id, true);
+	return spawn_follow(c, &b, pty);
 }
 
 static void print_entry(const uint8_t *p, size_t n)
