@@ -1,20 +1,262 @@
-/* cmd_shell.c - runnerctl commands for shell.  (being written) */
+/* cmd_shell.c - runnerctl exec and shell: commands in a shell session. */
 #include "cmds.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define STDIN_CHUNK 16384
+#define CMD_MAX	    (16u << 20)
+
+/* An interactive shell nested in the session: it starts where the
+ * session is, with its exported environment, on a sane terminal.  The
+ * runner puts the session's own terminal modes back afterwards. */
+#define INTERACTIVE_CMD "stty sane 2>/dev/null; \"${SHELL:-/bin/sh}\" -i"
+
+static volatile sig_atomic_t winch;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static uint64_t field_uint(const struct rc_frame *f, uint16_t tag,
+			   uint64_t dflt)
+{
+	struct wire_field fl;
+	uint64_t v;
+
+	if (wire_find(f->p, f->h.len, tag, &fl) > 0 && wire_uint(&fl, &v) == 0)
+		return v;
+	return dflt;
+}
+
+/* The RESULT of an EXEC: output (wait mode), notes, the exit status. */
+static int exec_result(const struct rc_frame *f)
+{
+	struct wire_field fl;
+	int64_t status = 0;
+
+	if (wire_find(f->p, f->h.len, T_OUTPUT, &fl) > 0 && fl.len)
+		write_all(1, fl.val, fl.len);
+	if (wire_find(f->p, f->h.len, T_EXIT_STATUS, &fl) > 0)
+		wire_int(&fl, &status);
+	if (field_uint(f, T_TIMED_OUT, 0))
+		fprintf(stderr, "runnerctl: the command timed out\n");
+	if (field_uint(f, T_TRUNCATED, 0))
+		fprintf(stderr,
+			"runnerctl: output truncated (%" PRIu64
+			" bytes in all)\n",
+			field_uint(f, T_TOTAL_BYTES, 0));
+	if (field_uint(f, T_RESPAWNED, 0))
+		fprintf(stderr,
+			"runnerctl: the session's shell was restarted\n");
+	return (int)(status & 0xff);
+}
+
+#define STREAM_OPEN (-1) /* not an exit status: 0..255 are */
+
+/* One frame of the EXEC stream: STREAM_OPEN, else the exit status. */
+static int exec_frame(struct rc_conn *c, uint32_t id, const struct rc_frame *f)
+{
+	const uint8_t *d;
+	uint64_t off;
+	uint8_t ch;
+	size_t n;
+
+	if (f->h.stream == 0 && f->h.type == WT_ERROR)
+		return rc_error_of(c, f), cmd_fail(c);
+	if (f->h.stream != id)
+		return STREAM_OPEN; /* RESIZE answers */
+	switch (f->h.type) {
+	case WT_DATA:
+		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) == 0)
+			write_all(ch == WCH_STDERR ? 2 : 1, d, n);
+		return STREAM_OPEN;
+	case WT_RESULT: return exec_result(f);
+	case WT_ERROR: rc_error_of(c, f); return cmd_fail(c);
+	}
+	return STREAM_OPEN;
+}
+
+static bool pump_stdin(struct rc_conn *c, uint32_t id, uint64_t *off)
+{
+	static uint8_t buf[STDIN_CHUNK];
+	int64_t credit = rc_credit(c, id);
+	ssize_t n;
+
+	if (credit <= 0)
+		return true;
+	n = read(0, buf, credit < STDIN_CHUNK ? (size_t)credit : STDIN_CHUNK);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		rc_send_data(c, id, *off, buf, 0, true);
+		return false;
+	}
+	rc_send_data(c, id, *off, buf, (size_t)n, false);
+	*off += (uint64_t)n;
+	return true;
+}
+
+static void send_resize(struct rc_conn *c, const char *session)
+{
+	struct winsize ws;
+	uint8_t buf[128];
+	struct wire_buf b;
+
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+		return;
+	wb_init(&b, buf, sizeof(buf));
+	wb_str(&b, T_SESSION, session);
+	wb_u16(&b, T_ROWS, ws.ws_row);
+	wb_u16(&b, T_COLS, ws.ws_col);
+	rc_send_fields(c, rc_new_stream(c), WT_SHELL_RESIZE, &b);
+}
+
+/* Frames until the EXEC ends; stdin forwarded, resizes sent. */
+static int exec_follow(struct rc_conn *c, uint32_t id, bool with_stdin,
+		       const char *session)
+{
+	struct pollfd pfd[2] = {{.fd = c->rfd, .events = POLLIN},
+				{.fd = 0, .events = POLLIN}};
+	struct rc_frame f;
+	uint64_t off = 0;
+	int r;
+
+	if (with_stdin)
+		rc_track(c, id);
+	for (;;) {
+		while ((r = rc_recv_timeout(c, &f, 0)) == 0)
+			if ((r = exec_frame(c, id, &f)) != STREAM_OPEN)
+				return r;
+		if (r != -EAGAIN)
+			return cmd_fail(c);
+		if (winch) {
+			winch = 0;
+			send_resize(c, session);
+		}
+		pfd[1].fd = with_stdin && rc_credit(c, id) > 0 ? 0 : -1;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return cmd_fail(c);
+		if (pfd[1].fd == 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
+			with_stdin = pump_stdin(c, id, &off);
+	}
+}
+
+static int usage_exec(void)
+{
+	return cmd_usage("usage: exec [--session S] [--timeout MS] [--raw] "
+			 "[--stream] [-i] -- 'COMMAND'");
+}
 
 int cmd_exec(struct rc_conn *c, int argc, char **argv)
 {
-	(void)c;
-	(void)argc;
-	(void)argv;
-	return cmd_usage("exec: not built yet");
+	const char *session = "main", *cmd;
+	bool raw = false, stream = false, with_stdin = false;
+	uint32_t timeout = 0, id;
+	struct wire_buf b;
+	uint8_t *buf;
+	size_t len;
+	int i, r;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--session") && i + 1 < argc)
+			session = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			timeout = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--raw"))
+			raw = true;
+		else if (!strcmp(argv[i], "--stream"))
+			stream = true;
+		else if (!strcmp(argv[i], "-i"))
+			with_stdin = true;
+		else
+			return usage_exec();
+	}
+	if (i + 2 != argc)
+		return usage_exec();
+	cmd = argv[i + 1];
+	len = strlen(cmd);
+	if (len > CMD_MAX || !(buf = malloc(len + 1024)))
+		return cmd_usage("exec: command too long");
+	wb_init(&b, buf, len + 1024);
+	wb_str(&b, T_SESSION, session);
+	wb_bytes(&b, T_COMMAND, cmd, len);
+	if (timeout)
+		wb_u32(&b, T_TIMEOUT_MS, timeout);
+	wb_u8(&b, T_MODE, stream ? WM_STREAM : WM_WAIT);
+	wb_u8(&b, T_FORMAT, raw || stream ? WFMT_RAW : WFMT_PLAIN);
+	id = rc_new_stream(c);
+	r = rc_send_fields(c, id, WT_EXEC, &b);
+	free(buf);
+	if (r < 0)
+		return cmd_fail(c);
+	return exec_follow(c, id, with_stdin, session);
+}
+
+static struct termios saved_tty;
+
+static void tty_restore(void)
+{
+	tcsetattr(0, TCSAFLUSH, &saved_tty);
 }
 
 int cmd_shell(struct rc_conn *c, int argc, char **argv)
 {
-	(void)c;
-	(void)argc;
-	(void)argv;
-	return cmd_usage("shell: not built yet");
-}
+	struct sigaction sa = {.sa_handler = on_winch};
+	const char *session = "main";
+	struct termios raw;
+	uint8_t buf[256];
+	struct wire_buf b;
+	uint32_t id;
+	int r;
 
+	if (argc == 3 && !strcmp(argv[1], "--session"))
+		session = argv[2];
+	else if (argc != 1)
+		return cmd_usage("usage: shell [--session S]");
+	if (!isatty(0) || tcgetattr(0, &saved_tty) < 0)
+		return cmd_usage("shell: stdin is not a terminal (use exec)");
+	sigaction(SIGWINCH, &sa, NULL);
+	send_resize(c, session);
+	wb_init(&b, buf, sizeof(buf));
+	wb_str(&b, T_SESSION, session);
+	wb_str(&b, T_COMMAND, INTERACTIVE_CMD);
+	wb_u8(&b, T_MODE, WM_STREAM);
+	wb_u8(&b, T_FORMAT, WFMT_RAW);
+	id = rc_new_stream(c);
+	if (rc_send_fields(c, id, WT_EXEC, &b) < 0)
+		return cmd_fail(c);
+	raw = saved_tty;
+	cfmakeraw(&raw);
+	tcsetattr(0, TCSAFLUSH, &raw);
+	atexit(tty_restore);
+	r = exec_follow(c, id, true, session);
+	tty_restore();
+	return r;
+}
