@@ -368,7 +368,6 @@ class TestBackground(RunnerTest):
 
     def test_group_killed_with_grandchildren(self):
         pid = self.bg(self.c, ["sh", "-c", "sleep 300 & echo $!; wait"])
-        snap = b""
         self.assertTrue(wait_until(lambda: self.attach(
             self.c, pid, follow=0).out(1).endswith(b"\n")))
         grandchild = int(self.attach(self.c, pid, follow=0).out(1))
@@ -379,7 +378,6 @@ class TestBackground(RunnerTest):
         self.assertEqual(w.fields.int("EXIT_STATUS"), 137)
         self.assertTrue(wait_until(lambda: sh(
             self.c, "kill -0 %d" % grandchild).fields.int("EXIT_STATUS") != 0))
-        del snap
 
     def test_wait_timeout(self):
         pid = self.bg(self.c, ["sleep", "300"])
