@@ -282,6 +282,9 @@ class Client:
         self.sock = self.proc = None
 
     def write_raw(self, b):
+        if self.sock:
+            self.sock.sendall(b)  # honours the socket timeout; os.write would not
+            return
         view = memoryview(b)
         while view:
             n = os.write(self.wfd, view)
