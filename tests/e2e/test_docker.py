@@ -231,12 +231,15 @@ class DockerTest(unittest.TestCase):
 
     def test_docker_stop_is_prompt_clean_and_leaves_no_zombie(self):
         ctr = self.start()
+        # As the sandbox user, like anything the sandbox runs: a runner
+        # that has dropped to uid 1000 cannot signal what `docker exec`
+        # starts as root (it would then only die with the namespace).
         # An orphan: its parent (the exec'd sh) exits at once, so it is
         # reparented to PID 1, which must reap it when it exits.
-        self.docker("exec", ctr, "sh", "-c", "sleep 0.2 & exit 0")
+        self.docker("exec", "--user", "1000", ctr, "sh", "-c", "sleep 0.2 & exit 0")
         # A long-lived process that escaped into its own session: only
         # PID 1's kill(-1) reaches it at shutdown.
-        self.docker("exec", "-d", ctr, "setsid", "sleep", "1000")
+        self.docker("exec", "-d", "--user", "1000", ctr, "setsid", "sleep", "1000")
         end = time.time() + 20
         while True:
             procs = self.processes(ctr)
