@@ -249,9 +249,16 @@ class DockerTest(unittest.TestCase):
                 break   # the short sleep is gone and reaped
             self.assertLess(time.time(), end, "zombies or orphans remain: %r" % procs)
             time.sleep(0.1)
+        # A host client stays attached through the stop, as a sandbox
+        # daemon's would: its root-owned relay must go when the runner
+        # closes the connection, not hold the stop up.
+        c = self.client(ctr)
+        self.assertTrue(c.call(rp.PING).ok)
         took, code = self.stop(ctr, timeout=30)
         self.assertEqual(code, 0, "exit %s (137 = docker had to SIGKILL):\n%s" % (
             code, self.logs(ctr)))
+        with self.assertRaises((rp.ProtocolClosed, OSError)):
+            c.call(rp.PING, timeout=10)
         # Everything here honours SIGTERM (the session's shell included:
         # the runner must stop it, not respawn it), so the grace period
         # never runs out.  A log line, not a stopwatch, tells.
