@@ -143,6 +143,12 @@ class DockerTest(unittest.TestCase):
         self.assertEqual(fields["NoNewPrivs"].strip(), "1")
         self.assertEqual(fields["Seccomp"].strip(), "2")   # filter mode
 
+    def test_no_such_container_is_a_clear_error(self):
+        r = e2e.runnerctl("docker:runner-e2e-does-not-exist", "ping")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"No such container", r.stderr)
+        self.assertIn(b"runnerctl: ", r.stderr)
+
     def test_several_attach_clients_at_once(self):
         ctr = self.start()
         clients = [self.client(ctr) for _ in range(4)]
