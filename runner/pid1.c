@@ -47,6 +47,12 @@ void child_watch(struct runner *rt, struct child *c, pid_t pid,
 	c->next = rt->children[b];
 	rt->children[b] = c;
 	rt->nchildren++;
+	/* Nothing new may outlive a shutdown (a shell respawned after the
+	 * SIGTERM broadcast would otherwise sit out the whole grace). */
+	if (rt->shutting_down) {
+		log_debug("child %d started during shutdown: killed", (int)pid);
+		kill(pid, SIGKILL);
+	}
 }
 
 void child_unwatch(struct runner *rt, struct child *c)

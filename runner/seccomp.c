@@ -224,10 +224,10 @@ static void restrict_families(struct rules *r)
 		if (family_allowed(f))
 			continue;
 		cmp = arg(0, SCMP_CMP_EQ, (uint64_t)f, 0);
-		add(r, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &cmp);
+		add(r, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, &cmp);
 	}
 	cmp = arg(0, SCMP_CMP_GE, AF_MAX, 0);
-	add(r, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &cmp);
+	add(r, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, &cmp);
 }
 
 static void build(struct rules *r, const struct runner *rt)

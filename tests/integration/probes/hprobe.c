@@ -219,6 +219,14 @@ static int c_personality_norandom(void)
 	return personality(ADDR_NO_RANDOMIZE) < 0 ? fail() : 0;
 }
 
+static int c_personality_linux32(void)
+{
+	if (personality(PER_LINUX32) < 0)
+		return fail();
+	personality(PER_LINUX);
+	return 0;
+}
+
 static int c_personality_query(void)
 {
 	return personality(0xffffffff) < 0 ? fail() : 0;
@@ -249,6 +257,7 @@ static const struct check {
     {"setsid_pty", c_setsid_pty},
     {"tiocsti", c_tiocsti},
     {"personality_norandom", c_personality_norandom},
+    {"personality_linux32", c_personality_linux32},
     {"personality_query", c_personality_query},
 };
 

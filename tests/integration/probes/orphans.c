@@ -1,8 +1,9 @@
-/* orphans N - make N orphans and check that whoever adopts them reaps
+/* orphans N [ADOPTER] - make N orphans and check that whoever adopts them reaps
  * them.  N children each fork a grandchild and exit at once; the
  * grandchildren, adopted by our parent (PID 1 or the subreaper), wait on
  * a pipe until we have reaped all N children, then exit together.
- * Afterwards no zombie with our parent as its parent may remain.
+ * Afterwards no zombie with our parent (or ADOPTER: 1 when we entered
+ * the namespace with nsenter) as its parent may remain.
  * Prints "orphans=N zombies_left=K" and exits 0 iff K is 0. */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -50,7 +51,7 @@ static int zombies_of(pid_t ppid)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000, i, left = -1, gate[2];
-	pid_t adopter = getppid(), pid;
+	pid_t adopter = argc > 2 ? atoi(argv[2]) : getppid(), pid;
 	char c;
 
 	if (pipe(gate) < 0)

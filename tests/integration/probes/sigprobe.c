@@ -60,6 +60,16 @@ static int daemon_mode(const char *mode, const char *path)
 		_exit(0);
 	signal(SIGTERM, strcmp(mode, "ignore") ? SIG_DFL : SIG_IGN);
 	signal(SIGHUP, strcmp(mode, "ignore") ? SIG_DFL : SIG_IGN);
+	/* Let go of the caller's pipes: whoever waits for their EOF must
+	 * not wait for us. */
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (fd < 0)
 		return 3;

@@ -1,0 +1,239 @@
+"""PID-1 duties: reaping, signals, graceful shutdown, the main command
+(tini's scenarios), subreaper mode.  Real processes in real namespaces;
+the probes are static programs from tests/integration/probes/."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import Runner, RUNNER
+import rproto as rp
+from pidtools import (have_probes, kv, probe, run_main, scratch, wait_file)
+
+needs_probes = unittest.skipUnless(
+    have_probes(), "SKIP: probes not built (make -f Makefile -f tests/integration/probes.mk probes)")
+
+
+def nsenter(r, *cmd, timeout=60):
+    """Run cmd inside the runner's PID and mount namespaces."""
+    return subprocess.run(["nsenter", "-t", str(r.pid()), "-p", "-m", "--"] + list(cmd),
+                          capture_output=True, timeout=timeout)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class TestMainCommandStatus(unittest.TestCase):
+    """`runner -- CMD`: the runner's exit status is CMD's."""
+
+    def test_exit_codes_pass_through(self):
+        for code in (0, 1, 2, 42, 126, 127, 128, 255):
+            p = run_main(["/bin/sh", "-c", "exit %d" % code])
+            self.assertEqual(p.returncode, code, p.stderr[-2000:])
+
+    def test_signalled_main_gives_128_plus_n(self):
+        for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSEGV):
+            p = run_main(["/bin/sh", "-c", "kill -%d $$" % sig])
+            self.assertEqual(p.returncode, 128 + sig, p.stderr[-2000:])
+
+    def test_missing_program_is_127(self):
+        p = run_main(["/nonexistent/program"])
+        self.assertEqual(p.returncode, 127)
+        self.assertIn(b"cannot run /nonexistent/program", p.stderr)
+
+    def test_not_executable_is_126(self):
+        d = scratch()
+        path = os.path.join(d, "plain")
+        with open(path, "w") as f:
+            f.write("not a program\n")
+        os.chmod(path, 0o644)
+        p = run_main([path])
+        self.assertEqual(p.returncode, 126, p.stderr[-2000:])
+
+    def test_args_and_stdio_reach_main(self):
+        p = run_main(["/bin/sh", "-c", 'printf "%s|" "$@"', "sh", "a b", "", "c"])
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"a b||c|", p.stdout)
+
+    def test_subreaper_mode_status(self):
+        p = run_main(["/bin/sh", "-c", "exit 7"], pid1=False)
+        self.assertEqual(p.returncode, 7, p.stderr[-2000:])
+
+
+@needs_probes
+class TestMainCommandSignals(unittest.TestCase):
+    def test_signals_are_forwarded(self):
+        d = scratch()
+        out = os.path.join(d, "sigs")
+        with Runner(args=["--", probe("sigprobe"), "echo", out]) as r:
+            wait_file(out, "ready")
+            expect = []
+            for sig in (signal.SIGUSR1, signal.SIGHUP, signal.SIGWINCH,
+                        signal.SIGINT, signal.SIGUSR2, signal.SIGQUIT,
+                        signal.SIGCONT):
+                os.kill(r.pid(), sig)
+                expect.append("sig %d" % sig)
+                wait_file(out, expect[-1])
+            self.assertTrue(r.alive(), r.logtext())
+            # SIGTERM is forwarded too: the probe exits 0, so does the runner.
+            self.assertEqual(r.stop(), 0, r.logtext())
+        with open(out) as f:
+            lines = f.read().split("\n")
+        self.assertEqual([l for l in lines if l.startswith("sig ")],
+                         expect + ["sig %d" % signal.SIGTERM])
+
+    def test_main_exit_stops_the_rest(self):
+        # A detached process ignoring SIGTERM outlives the main command;
+        # the runner (not PID 1: a subreaper, so the pid is visible here)
+        # must SIGKILL it after the grace and only then exit, with the
+        # main command's status.
+        d = scratch()
+        pidfile = os.path.join(d, "pid")
+        script = '%s daemon ignore %s; while [ ! -s %s ]; do sleep 0.01; done; exit 5' % (
+            probe("sigprobe"), pidfile, pidfile)
+        t0 = time.monotonic()
+        p = run_main(["/bin/sh", "-c", script], args=["--grace", "700"], pid1=False)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(p.returncode, 5, p.stderr[-2000:])
+        with open(pidfile) as f:
+            pid = int(f.read())
+        self.assertFalse(alive(pid), "detached child survived the runner")
+        self.assertGreaterEqual(elapsed, 0.7)
+        self.assertIn(b"grace period over", p.stderr)
+
+
+@needs_probes
+class TestReaping(unittest.TestCase):
+    def test_1000_orphans_reaped_as_pid1(self):
+        p = run_main([probe("orphans"), "1000"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr[-2000:])
+        self.assertIn(b"orphans=1000 zombies_left=0", p.stdout)
+
+    def test_1000_orphans_reaped_as_subreaper(self):
+        p = run_main([probe("orphans"), "1000"], pid1=False)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr[-2000:])
+        self.assertIn(b"orphans=1000 zombies_left=0", p.stdout)
+
+    def test_orphans_from_outside_reaped_without_main(self):
+        # Processes entering the namespace later (docker exec) leave
+        # their orphans to PID 1 too.
+        with Runner() as r:
+            p = nsenter(r, probe("orphans"), "300", "1")
+            self.assertEqual(p.returncode, 0, p.stdout + r.logtext().encode())
+            self.assertIn(b"zombies_left=0", p.stdout)
+            self.assertTrue(r.alive())
+            res = r.client().call(rp.PING)
+            self.assertTrue(res.ok, res)
+
+
+@needs_probes
+class TestShutdown(unittest.TestCase):
+    def start_daemon(self, r, mode, d, name):
+        out = os.path.join(d, name)
+        p = nsenter(r, probe("sigprobe"), "daemon", mode, out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_file(out, "\n")
+
+    def test_sigterm_stops_children_without_waiting_for_grace(self):
+        d = scratch()
+        r = Runner(args=["--grace", "20000"])
+        try:
+            for i in range(3):
+                self.start_daemon(r, "term", d, "d%d" % i)
+            t0 = time.monotonic()
+            code = r.stop(timeout=30)
+            elapsed = time.monotonic() - t0
+        finally:
+            r.__exit__(None, None, None)
+        self.assertEqual(code, 0)
+        # Everything obeyed SIGTERM: no reason to sit out the 20 s grace.
+        self.assertLess(elapsed, 20)
+
+    def test_sigterm_ignorer_is_killed_after_grace(self):
+        d = scratch()
+        r = Runner(args=["--grace", "800"])
+        try:
+            self.start_daemon(r, "ignore", d, "d")
+            t0 = time.monotonic()
+            code = r.stop(timeout=30)
+            elapsed = time.monotonic() - t0
+            log = r.logtext()
+        finally:
+            r.__exit__(None, None, None)
+        self.assertEqual(code, 0, log)
+        self.assertGreaterEqual(elapsed, 0.8)
+        self.assertIn("grace period over", log)
+
+    def test_sigint_and_sighup_also_stop(self):
+        for sig in (signal.SIGINT, signal.SIGHUP):
+            r = Runner()
+            try:
+                os.kill(r.pid(), sig)
+                r.proc.wait(30)
+                self.assertEqual(r.proc.returncode, 0, r.logtext())
+            finally:
+                r.__exit__(None, None, None)
+
+    def test_shutdown_request(self):
+        d = scratch()
+        r = Runner(args=["--grace", "20000"])
+        try:
+            self.start_daemon(r, "term", d, "d")
+            c = r.client()
+            res = c.call(rp.SHUTDOWN, [("GRACE_MS", 1500)])
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.fields.int("GRACE_MS"), 1500)
+            r.proc.wait(30)
+            self.assertEqual(r.proc.returncode, 0, r.logtext())
+        finally:
+            r.__exit__(None, None, None)
+
+    def test_shutdown_bad_grace_is_an_error(self):
+        with Runner() as r:
+            c = r.client()
+            res = c.call(rp.SHUTDOWN, [("GRACE_MS", 3600001)])
+            self.assertFalse(res.ok)
+            self.assertEqual(res.code, rp.E_BAD_REQUEST)
+            self.assertTrue(r.alive())
+            self.assertTrue(r.client().call(rp.PING).ok)
+
+    def test_subreaper_sigterm_reaches_detached_descendants(self):
+        d = scratch()
+        pidfile = os.path.join(d, "pid")
+        r = Runner(pid1=False, args=["--grace", "20000", "--",
+                                     "/bin/sh", "-c", "%s daemon term %s; exec sleep 1000" % (
+                                         probe("sigprobe"), pidfile)])
+        try:
+            pid = int(wait_file(pidfile, "\n"))
+            self.assertTrue(alive(pid))
+            r.proc.send_signal(signal.SIGTERM)  # forwarded to the main
+            r.proc.wait(30)
+            # sleep dies of SIGTERM: 143; the setsid'd daemon, in no group
+            # the runner knows, was found through /proc.
+            self.assertEqual(r.proc.returncode, 128 + signal.SIGTERM, r.logtext())
+            self.assertFalse(alive(pid))
+        finally:
+            r.__exit__(None, None, None)
+
+
+class TestInfo(unittest.TestCase):
+    def test_info_reports_hardening_steps(self):
+        with Runner() as r:
+            res = r.client().call(rp.INFO)
+            self.assertTrue(res.ok, res)
+            steps = [s.decode() for s in res.fields.all("HARDENING")]
+            names = [s.split("=", 1)[0] for s in steps]
+            self.assertEqual(names, ["caps_bounding", "securebits", "user", "caps",
+                                     "no_new_privs", "seccomp"], steps)
+            for s in steps:
+                self.assertRegex(s, r"^\w+=(applied|skipped: .+)")
+
+
+if __name__ == "__main__":
+    unittest.main()
