@@ -118,6 +118,9 @@ class VmTest(unittest.TestCase):
     def test_protocol_over_vsock(self):
         self.expect("ping", "info-pid1", "bad-target")
 
+    def test_dropped_to_the_sandbox_user(self):
+        self.expect("info-user", "runs-as-sandbox")
+
     def test_exec_over_vsock(self):
         self.expect("exec", "exec-state", "exec-status")
 
