@@ -108,9 +108,9 @@ static int parse(struct bench_cfg *c, int argc, char **argv)
 /* Only what the suites made: the directory may be the caller's. */
 static void work_cleanup(struct bench *b)
 {
-	static const char *const names[] = { "big.dat", "pty.dat",
-		                             "small.txt", "written.dat",
-		                             "written-dd.dat", "tree" };
+	static const char *const names[] = {"big.dat",	      "pty.dat",
+					    "small.txt",      "written.dat",
+					    "written-dd.dat", "tree"};
 	char path[600];
 	size_t i;
 

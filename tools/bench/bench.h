@@ -111,6 +111,12 @@ struct bench {
 struct row *row_new(struct bench *b, const char *id, const char *group,
 		    enum row_kind kind, const char *unit, const char *title);
 struct row *row_find(struct bench *b, const char *id);
+/* Shorthands: a latency row in microseconds, a throughput row in MB/s;
+ * base, when not NULL, names the row this one is compared with. */
+struct row *row_lat(struct bench *b, const char *id, const char *group,
+		    const char *base, const char *title);
+struct row *row_tput(struct bench *b, const char *id, const char *group,
+		     const char *base, const char *title);
 void row_fail(struct row *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Mark a row not measurable because the runner refused the request:
@@ -135,6 +141,7 @@ struct target {
 	char dir[256];	   /* private temp dir */
 	char sock[300];
 	char log[300];
+	const char *const *extra; /* flags it was started with, for restarts */
 };
 
 /* Start `unshare --fork --pid --mount-proc runner --listen unix:SOCK
@@ -149,6 +156,14 @@ int target_fds(const struct target *t);
 /* Runner plus every descendant (the shells), VmRSS summed. */
 long target_tree_rss_kib(const struct target *t);
 
+/* A suite is a list of steps against one runner and one connection.
+ * Before each step a runner that died or a connection that broke (a
+ * crash, a stuck request) is replaced, so one bad row does not take the
+ * rest of the suite with it. */
+typedef void (*step_fn)(struct bench *b, struct target *t, struct rc_conn *c);
+void run_steps(struct bench *b, const char *suite, const char *const *extra,
+	       const step_fn *steps);
+
 /* ---- requests (ops.c): 0, a positive wire error code, or -errno ---- */
 
 int op_ping(struct rc_conn *c);
@@ -161,8 +176,6 @@ int op_read(struct rc_conn *c, const char *path, uint64_t *bytes);
 int op_write(struct rc_conn *c, const char *path, uint64_t bytes);
 int op_grep(struct rc_conn *c, const char *root, const char *pattern,
 	    uint64_t *matches);
-/* The terminal frame was not RESULT: is it worth retrying? */
-bool op_fatal(int r);
 
 /* ---- local baselines (local.c) ---- */
 

@@ -9,10 +9,64 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REQ_BUF	     4096
 #define UPLOAD_CHUNK (256u << 10)
+/* No frame for this long: the runner is stuck.  Bulk transfers reset it
+ * with every frame, so it bounds silence, not duration. */
+#define SILENCE_MS_DEFAULT 30000
+
+static int silence_ms(void)
+{
+	const char *e = getenv("BENCH_TIMEOUT_MS");
+
+	return e && atoi(e) > 0 ? atoi(e) : SILENCE_MS_DEFAULT;
+}
+
+/* After a transport error or a stuck runner the stream of frames is no
+ * longer in step with our requests: close the connection so that every
+ * later request fails at once (and run_steps starts afresh) instead of
+ * waiting again or reading a stale answer. */
+static int conn_broken(struct rc_conn *c, int r)
+{
+	if (r == -EAGAIN) {
+		snprintf(c->err, sizeof(c->err),
+			 "no answer within %d ms: runner stuck?", silence_ms());
+		r = -ETIMEDOUT;
+	}
+	if (c->wfd >= 0 && c->wfd != c->rfd)
+		close(c->wfd);
+	if (c->rfd >= 0)
+		close(c->rfd);
+	c->rfd = c->wfd = -1;
+	return r;
+}
+
+static int recv_frame(struct rc_conn *c, struct rc_frame *f)
+{
+	int r;
+
+	if (c->rfd < 0)
+		return -ENOTCONN;
+	r = rc_recv_timeout(c, f, silence_ms());
+	return r < 0 ? conn_broken(c, r) : 0;
+}
+
+static int send_fields(struct rc_conn *c, uint32_t id, uint8_t type,
+		       const struct wire_buf *b)
+{
+	int r;
+
+	if (c->wfd < 0) {
+		snprintf(c->err, sizeof(c->err), "connection closed earlier");
+		return -ENOTCONN;
+	}
+	r = rc_send_fields(c, id, type, b);
+	return r == -EMSGSIZE ? r : r < 0 ? conn_broken(c, r) : 0;
+}
 
 struct reply {
 	uint64_t data_bytes; /* DATA payload bytes, every channel */
@@ -47,7 +101,7 @@ static int drain(struct rc_conn *c, uint32_t id, struct reply *rp)
 	int r;
 
 	for (;;) {
-		if ((r = rc_recv(c, &f)) < 0)
+		if ((r = recv_frame(c, &f)) < 0)
 			return r;
 		if (f.h.stream == 0 && f.h.type == WT_ERROR)
 			return rc_error_of(c, &f);
@@ -72,7 +126,7 @@ static int call(struct rc_conn *c, uint8_t type, const struct wire_buf *b,
 	int r;
 
 	*rp = (struct reply){.exit_status = -1};
-	if ((r = rc_send_fields(c, id, type, b)) < 0)
+	if ((r = send_fields(c, id, type, b)) < 0)
 		return r;
 	return drain(c, id, rp);
 }
@@ -84,11 +138,6 @@ static int want_exit_zero(struct rc_conn *c, const struct reply *rp)
 	snprintf(c->err, sizeof(c->err), "command exited with status %lld",
 		 (long long)rp->exit_status);
 	return -EBADMSG;
-}
-
-bool op_fatal(int r)
-{
-	return r < 0 && r != -EBADMSG;
 }
 
 int op_ping(struct rc_conn *c)
@@ -177,7 +226,7 @@ static int await_credit(struct rc_conn *c, uint32_t id, struct reply *rp)
 	int r;
 
 	while (rc_credit(c, id) <= 0) {
-		if ((r = rc_recv(c, &f)) < 0)
+		if ((r = recv_frame(c, &f)) < 0)
 			return r;
 		if (f.h.stream == 0 && f.h.type == WT_ERROR)
 			return rc_error_of(c, &f);
@@ -212,7 +261,7 @@ int op_write(struct rc_conn *c, const char *path, uint64_t bytes)
 	wb_str(&b, T_PATH, path);
 	wb_u8(&b, T_WRITE_MODE, WW_TRUNCATE);
 	rc_track(c, id);
-	if ((r = rc_send_fields(c, id, WT_WRITE, &b)) < 0)
+	if ((r = send_fields(c, id, WT_WRITE, &b)) < 0)
 		return r;
 	do {
 		uint64_t n = bytes - off;

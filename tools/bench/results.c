@@ -37,6 +37,26 @@ struct row *row_new(struct bench *b, const char *id, const char *group,
 	return r;
 }
 
+static struct row *row_based(struct row *r, const char *base)
+{
+	if (base)
+		snprintf(r->baseline, sizeof(r->baseline), "%s", base);
+	return r;
+}
+
+struct row *row_lat(struct bench *b, const char *id, const char *group,
+		    const char *base, const char *title)
+{
+	return row_based(row_new(b, id, group, RK_LATENCY, "us", title), base);
+}
+
+struct row *row_tput(struct bench *b, const char *id, const char *group,
+		     const char *base, const char *title)
+{
+	return row_based(row_new(b, id, group, RK_THROUGHPUT, "MB/s", title),
+			 base);
+}
+
 struct row *row_find(struct bench *b, const char *id)
 {
 	int i;

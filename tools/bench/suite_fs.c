@@ -1,5 +1,6 @@
-/* suite_fs.c - file operations: a small read's round trip, 1 GB read and
- * write throughput beside dd, grep over a 10k-file tree beside GNU grep. */
+/* suite_fs.c - file operations: a small read's round trip, big-file read
+ * and write throughput beside dd, GREP over a tree of small files beside
+ * GNU grep. */
 #include "bench.h"
 
 #include <errno.h>
@@ -22,7 +23,13 @@ static int do_read_small(void *ctx)
 	uint64_t n = 0;
 	int r = op_read(x->c, x->path, &n);
 
-	return r ? r : n == x->bytes ? 0 : -EBADMSG;
+	if (r == 0 && n != x->bytes) {
+		snprintf(x->c->err, sizeof(x->c->err),
+			 "READ returned %llu bytes of %llu",
+			 (unsigned long long)n, (unsigned long long)x->bytes);
+		return -EBADMSG;
+	}
+	return r;
 }
 
 static int xfer_read(void *ctx, uint64_t *bytes)
@@ -35,10 +42,9 @@ static int xfer_read(void *ctx, uint64_t *bytes)
 static int xfer_write(void *ctx, uint64_t *bytes)
 {
 	struct file_xfer *x = ctx;
-	int r = op_write(x->c, x->path, x->bytes);
 
 	*bytes = x->bytes;
-	return r;
+	return op_write(x->c, x->path, x->bytes);
 }
 
 static int do_grep(void *ctx)
@@ -56,140 +62,115 @@ static int do_gnu_grep(void *ctx)
 	return local_run(argv, NULL);
 }
 
-static void small_read_row(struct bench *b, struct rc_conn *c)
+static void work_path(struct bench *b, char *buf, size_t n, const char *name)
+{
+	snprintf(buf, n, "%s/%s", b->cfg.work, name);
+}
+
+static void small_read_row(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	char path[512];
 	struct file_xfer x = {.c = c, .path = path, .bytes = SMALL_BYTES};
-	struct meas op = {.row =
-			      row_new(b, "read_small", "fs", RK_LATENCY, "us",
-				      "READ of a 100-byte file, round trip"),
-			  .fn = do_read_small,
-			  .ctx = &x,
-			  .conn = c};
-	int r;
+	struct row *r = row_lat(b, "read_small", "fs", "ping",
+				"READ of a 100-byte file, round trip");
+	struct meas op = {.row = r, .fn = do_read_small, .ctx = &x, .conn = c};
+	int e;
 
-	snprintf(path, sizeof(path), "%s/small.txt", b->cfg.work);
-	strcpy(op.row->baseline, "ping");
-	row_target(op.row, TM_MEDIAN, TC_LE, 100);
-	if ((r = make_file(path, SMALL_BYTES, true)) < 0) {
-		row_fail(op.row, "error (%s: %s)", path, strerror(-r));
+	work_path(b, path, sizeof(path), "small.txt");
+	row_target(r, TM_MEDIAN, TC_LE, 100);
+	if ((e = make_file(path, SMALL_BYTES, true)) < 0) {
+		row_fail(r, "error (%s: %s)", path, strerror(-e));
 		return;
 	}
 	measure_pair(b, &op, NULL, b->cfg.lat_n);
-	row_print(b, op.row);
+	row_print(b, r);
 }
 
-static void big_rows(struct bench *b, struct rc_conn *c)
+static void read_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
-	char big[512], out[512], dd_out[512];
-	struct file_xfer xr = {.c = c, .path = big, .bytes = b->cfg.big_bytes},
-			 xw = {.c = c, .path = out, .bytes = b->cfg.big_bytes},
-			 xd = {.path = dd_out, .bytes = b->cfg.big_bytes};
-	struct meas rd = {.row = row_new(b, "read_tput", "fs", RK_THROUGHPUT,
-					 "MB/s",
-					 "READ of a big file to the client"),
-			  .xfn = xfer_read,
-			  .ctx = &xr,
-			  .conn = c};
-	struct meas dd_rd = {
-	    .row = row_new(b, "dd_read", "baseline", RK_THROUGHPUT, "MB/s",
-			   "floor: `dd if=FILE of=/dev/null bs=1M`"),
-	    .xfn = xfer_dd_read,
-	    .ctx = &xr};
-	struct meas wr = {.row = row_new(b, "write_tput", "fs", RK_THROUGHPUT,
-					 "MB/s",
-					 "WRITE of a big file from the client"),
-			  .xfn = xfer_write,
-			  .ctx = &xw,
-			  .conn = c};
-	struct meas dd_wr = {
-	    .row = row_new(b, "dd_write", "baseline", RK_THROUGHPUT, "MB/s",
-			   "floor: `dd if=/dev/zero of=FILE bs=1M`"),
-	    .xfn = xfer_dd_write,
-	    .ctx = &xd};
-	int r;
+	char big[512];
+	struct file_xfer x = {.c = c, .path = big, .bytes = b->cfg.big_bytes};
+	struct row *rr = row_tput(b, "read_tput", "fs", "dd_read",
+				  "READ of a big file to the client");
+	struct row *rb = row_tput(b, "dd_read", "baseline", NULL,
+				  "floor: `dd if=FILE of=/dev/null bs=1M`");
+	struct meas op = {.row = rr, .xfn = xfer_read, .ctx = &x, .conn = c};
+	struct meas base = {.row = rb, .xfn = xfer_dd_read, .ctx = &x};
+	int e;
 
-	snprintf(big, sizeof(big), "%s/big.dat", b->cfg.work);
-	snprintf(out, sizeof(out), "%s/written.dat", b->cfg.work);
-	snprintf(dd_out, sizeof(dd_out), "%s/written-dd.dat", b->cfg.work);
-	strcpy(rd.row->baseline, "dd_read");
-	strcpy(wr.row->baseline, "dd_write");
-	row_target(rd.row, TM_MEDIAN, TC_GE, 1000);
-	row_target(wr.row, TM_MEDIAN, TC_GE, 1000);
-	if ((r = make_file(big, b->cfg.big_bytes, false)) < 0) {
-		row_fail(rd.row, "error (%s: %s)", big, strerror(-r));
+	work_path(b, big, sizeof(big), "big.dat");
+	row_target(rr, TM_MEDIAN, TC_GE, 1000);
+	if ((e = make_file(big, x.bytes, false)) < 0) {
+		row_fail(rr, "error (%s: %s)", big, strerror(-e));
 		return;
 	}
-	measure_tput(b, &rd, &dd_rd);
-	row_print(b, dd_rd.row);
-	row_print(b, rd.row);
-	measure_tput(b, &wr, &dd_wr);
-	row_print(b, dd_wr.row);
-	row_print(b, wr.row);
+	measure_tput(b, &op, &base);
+	row_print(b, rb);
+	row_print(b, rr);
+}
+
+static void write_rows(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	char out[512], dd_out[512];
+	struct file_xfer xw = {.c = c, .path = out, .bytes = b->cfg.big_bytes},
+			 xd = {.path = dd_out, .bytes = b->cfg.big_bytes};
+	struct row *rw = row_tput(b, "write_tput", "fs", "dd_write",
+				  "WRITE of a big file from the client");
+	struct row *rb = row_tput(b, "dd_write", "baseline", NULL,
+				  "floor: `dd if=/dev/zero of=FILE bs=1M`");
+	struct meas op = {.row = rw, .xfn = xfer_write, .ctx = &xw, .conn = c};
+	struct meas base = {.row = rb, .xfn = xfer_dd_write, .ctx = &xd};
+
+	work_path(b, out, sizeof(out), "written.dat");
+	work_path(b, dd_out, sizeof(dd_out), "written-dd.dat");
+	row_target(rw, TM_MEDIAN, TC_GE, 1000);
+	measure_tput(b, &op, &base);
+	row_print(b, rb);
+	row_print(b, rw);
 	/* Two more copies of a big file in RAM help no one. */
 	unlink(out);
 	unlink(dd_out);
 }
 
-static void grep_rows(struct bench *b, struct rc_conn *c)
+static void grep_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	struct grep_ctx g = {.c = c};
-	struct meas op = {.row =
-			      row_new(b, "grep_tree", "fs", RK_LATENCY, "us",
-				      "GREP a fixed word over a tree of small "
-				      "files"),
-			  .fn = do_grep,
-			  .ctx = &g,
-			  .conn = c};
-	struct meas base = {.row = row_new(b, "gnu_grep", "baseline",
-					   RK_LATENCY, "us",
-					   "GNU `grep -rn WORD TREE` locally"),
-			    .fn = do_gnu_grep,
-			    .ctx = &g};
+	struct row *rg = row_lat(b, "grep_tree", "fs", "gnu_grep",
+				 "GREP a fixed word over a tree of small "
+				 "files");
+	struct row *rb = row_lat(b, "gnu_grep", "baseline", NULL,
+				 "GNU `grep -rn WORD TREE` locally");
+	struct meas op = {
+	    .row = rg, .fn = do_grep, .ctx = &g, .conn = c, .warm = 2};
+	struct meas base = {.row = rb, .fn = do_gnu_grep, .ctx = &g, .warm = 2};
 	unsigned expect = 0;
-	int r;
+	int e;
 
-	snprintf(g.root, sizeof(g.root), "%s/tree", b->cfg.work);
-	strcpy(op.row->baseline, "gnu_grep");
-	row_target(op.row, TM_RATIO, TC_LE, 2);
-	if ((r = make_tree(g.root, b->cfg.grep_files, &expect)) < 0) {
-		row_fail(op.row, "error (tree: %s)", strerror(-r));
+	work_path(b, g.root, sizeof(g.root), "tree");
+	row_target(rg, TM_RATIO, TC_LE, 2);
+	if ((e = make_tree(g.root, b->cfg.grep_files, &expect)) < 0) {
+		row_fail(rg, "error (tree: %s)", strerror(-e));
 		return;
 	}
-	op.warm = base.warm = 2;
 	measure_pair(b, &op, &base, b->cfg.quick ? 3 : 10);
-	row_extra(op.row, "files", b->cfg.grep_files);
-	row_extra(op.row, "expected_matches", expect);
-	if (op.row->ok) {
-		row_extra(op.row, "matches", (double)g.matches);
+	row_extra(rg, "files", b->cfg.grep_files);
+	row_extra(rg, "expected_matches", expect);
+	if (rg->ok) {
+		row_extra(rg, "matches", (double)g.matches);
 		if (g.matches != expect)
-			snprintf(op.row->status, sizeof(op.row->status),
+			snprintf(rg->status, sizeof(rg->status),
 				 "ok, but %llu matches reported, %u expected",
 				 (unsigned long long)g.matches, expect);
 	}
-	row_print(b, base.row);
-	row_print(b, op.row);
+	row_print(b, rb);
+	row_print(b, rg);
 	rm_tree(g.root);
 }
 
 void suite_fs(struct bench *b)
 {
-	static const char *const args[] = {NULL};
-	struct target t;
-	struct rc_conn c;
-	int r;
+	static const step_fn steps[] = {small_read_row, read_rows, write_rows,
+					grep_rows, NULL};
 
-	if ((r = target_start(b, &t, args)) < 0) {
-		progress("fs: cannot start the runner: %s", strerror(-r));
-		return;
-	}
-	if (target_connect(&t, &c) == 0) {
-		small_read_row(b, &c);
-		big_rows(b, &c);
-		grep_rows(b, &c);
-	} else {
-		progress("fs: cannot connect: %s", c.err);
-	}
-	rc_close(&c);
-	target_stop(b, &t);
+	run_steps(b, "fs", NULL, steps);
 }

@@ -34,94 +34,70 @@ static int xfer_spawn_cat_pty(void *ctx, uint64_t *bytes)
 	return op_spawn(x->c, argv, true, bytes);
 }
 
-static void spawn_rows(struct bench *b, struct rc_conn *c)
+static void spawn_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
-	struct meas op = {.row =
-			      row_new(b, "spawn_true", "proc", RK_LATENCY, "us",
-				      "SPAWN /bin/true, pipes, to its RESULT"),
-			  .fn = do_spawn_true,
-			  .ctx = c,
-			  .conn = c};
-	struct meas base = {
-	    .row = row_new(b, "posix_spawn_true", "baseline", RK_LATENCY, "us",
-			   "floor: posix_spawn /bin/true + waitpid "
-			   "locally"),
-	    .fn = do_local_spawn};
+	struct row *rs = row_lat(b, "spawn_true", "proc", "posix_spawn_true",
+				 "SPAWN /bin/true (pipes) to its RESULT");
+	struct row *rb = row_lat(b, "posix_spawn_true", "baseline", NULL,
+				 "floor: posix_spawn /bin/true + waitpid "
+				 "locally");
+	struct meas op = {.row = rs, .fn = do_spawn_true, .ctx = c, .conn = c};
+	struct meas base = {.row = rb, .fn = do_local_spawn};
 
-	strcpy(op.row->baseline, "posix_spawn_true");
-	row_target(op.row, TM_MEDIAN, TC_LE, 500);
+	row_target(rs, TM_MEDIAN, TC_LE, 500);
 	measure_pair(b, &op, &base, b->cfg.lat_n);
-	row_print(b, base.row);
-	row_print(b, op.row);
+	row_print(b, rb);
+	row_print(b, rs);
 }
 
-static void tput_row(struct bench *b, struct meas *op, struct meas *base,
-		     const char *base_id)
+static void pipe_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
-	strcpy(op->row->baseline, base_id);
-	measure_tput(b, op, base);
-	if (base)
-		row_print(b, base->row);
-	row_print(b, op->row);
-}
-
-static void pipe_rows(struct bench *b, struct rc_conn *c)
-{
-	char big[512], small[512];
-	struct file_xfer xb = {.c = c, .path = big},
-			 xs = {.c = c, .path = small};
+	char big[512];
+	struct file_xfer x = {.c = c, .path = big, .bytes = b->cfg.big_bytes};
+	struct row *rp = row_tput(b, "spawn_pipe_tput", "proc", "cat_file",
+				  "SPAWN `cat FILE`: stdout through a pipe "
+				  "to the client");
+	struct row *rb = row_tput(b, "cat_file", "baseline", NULL,
+				  "floor: `cat FILE > /dev/null` locally");
 	struct meas op = {
-	    .row = row_new(b, "spawn_pipe_tput", "proc", RK_THROUGHPUT, "MB/s",
-			   "SPAWN `cat FILE`: stdout through a pipe "
-			   "to the client"),
-	    .xfn = xfer_spawn_cat,
-	    .ctx = &xb,
-	    .conn = c};
-	struct meas base = {
-	    .row = row_new(b, "cat_file", "baseline", RK_THROUGHPUT, "MB/s",
-			   "floor: `cat FILE > /dev/null` locally"),
-	    .xfn = xfer_cat,
-	    .ctx = &xb};
-	struct meas pty = {
-	    .row = row_new(b, "spawn_pty_tput", "proc", RK_THROUGHPUT, "MB/s",
-			   "SPAWN `cat FILE` on a PTY to the client"),
-	    .xfn = xfer_spawn_cat_pty,
-	    .ctx = &xs,
-	    .conn = c};
-	int r;
+	    .row = rp, .xfn = xfer_spawn_cat, .ctx = &x, .conn = c};
+	struct meas base = {.row = rb, .xfn = xfer_cat, .ctx = &x};
+	int e;
 
 	snprintf(big, sizeof(big), "%s/big.dat", b->cfg.work);
-	snprintf(small, sizeof(small), "%s/pty.dat", b->cfg.work);
-	xb.bytes = b->cfg.big_bytes;
-	xs.bytes = b->cfg.pty_bytes;
-	row_target(op.row, TM_MEDIAN, TC_GE, 1000);
-	if ((r = make_file(big, xb.bytes, false)) < 0 ||
-	    (r = make_file(small, xs.bytes, true)) < 0) {
-		row_fail(op.row, "error (scratch file: %s)", strerror(-r));
+	row_target(rp, TM_MEDIAN, TC_GE, 1000);
+	if ((e = make_file(big, x.bytes, false)) < 0) {
+		row_fail(rp, "error (%s: %s)", big, strerror(-e));
 		return;
 	}
-	tput_row(b, &op, &base, "cat_file");
-	/* Same floor as the shell's PTY row, measured there. */
-	tput_row(b, &pty, NULL, "cat_pty_file");
+	measure_tput(b, &op, &base);
+	row_print(b, rb);
+	row_print(b, rp);
+}
+
+/* Same file and floor as the shell's PTY row (cat_pty_file). */
+static void pty_rows(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	char path[512];
+	struct file_xfer x = {.c = c, .path = path, .bytes = b->cfg.pty_bytes};
+	struct row *rp = row_tput(b, "spawn_pty_tput", "proc", "cat_pty_file",
+				  "SPAWN `cat FILE` on a PTY to the client");
+	struct meas op = {
+	    .row = rp, .xfn = xfer_spawn_cat_pty, .ctx = &x, .conn = c};
+	int e;
+
+	snprintf(path, sizeof(path), "%s/pty.dat", b->cfg.work);
+	if ((e = make_file(path, x.bytes, true)) < 0) {
+		row_fail(rp, "error (%s: %s)", path, strerror(-e));
+		return;
+	}
+	measure_tput(b, &op, NULL);
+	row_print(b, rp);
 }
 
 void suite_proc(struct bench *b)
 {
-	static const char *const args[] = {NULL};
-	struct target t;
-	struct rc_conn c;
-	int r;
+	static const step_fn steps[] = {spawn_rows, pipe_rows, pty_rows, NULL};
 
-	if ((r = target_start(b, &t, args)) < 0) {
-		progress("proc: cannot start the runner: %s", strerror(-r));
-		return;
-	}
-	if (target_connect(&t, &c) == 0) {
-		spawn_rows(b, &c);
-		pipe_rows(b, &c);
-	} else {
-		progress("proc: cannot connect: %s", c.err);
-	}
-	rc_close(&c);
-	target_stop(b, &t);
+	run_steps(b, "proc", NULL, steps);
 }

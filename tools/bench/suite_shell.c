@@ -22,77 +22,51 @@ static int xfer_exec_cat(void *ctx, uint64_t *bytes)
 	return op_exec(x->c, NULL, x->cmd, bytes);
 }
 
-static void exec_rows(struct bench *b, struct rc_conn *c)
+static void exec_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
-	struct meas op = {
-	    .row = row_new(b, "exec_true", "shell", RK_LATENCY, "us",
-			   "EXEC `true` in session main (wait mode)"),
-	    .fn = do_exec_true,
-	    .ctx = c,
-	    .conn = c};
-	struct meas base = {
-	    .row = row_new(b, "sh_c_true", "baseline", RK_LATENCY, "us",
-			   "floor: fork+exec `sh -c true` locally"),
-	    .fn = do_sh_true};
+	struct row *re = row_lat(b, "exec_true", "shell", "sh_c_true",
+				 "EXEC `true` in session main (wait mode)");
+	struct row *rb = row_lat(b, "sh_c_true", "baseline", NULL,
+				 "floor: fork+exec `sh -c true` locally");
+	struct meas op = {.row = re, .fn = do_exec_true, .ctx = c, .conn = c};
+	struct meas base = {.row = rb, .fn = do_sh_true};
 
-	strcpy(op.row->baseline, "sh_c_true");
-	row_target(op.row, TM_MEDIAN, TC_LE, 300);
+	row_target(re, TM_MEDIAN, TC_LE, 300);
 	measure_pair(b, &op, &base, b->cfg.lat_n);
-	row_print(b, base.row);
-	row_print(b, op.row);
+	row_print(b, rb);
+	row_print(b, re);
 }
 
-static void pty_rows(struct bench *b, struct rc_conn *c)
+static void pty_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
-	struct file_xfer x = {.c = c};
 	char path[512];
+	struct file_xfer x = {.c = c, .path = path, .bytes = b->cfg.pty_bytes};
+	struct row *rp = row_tput(b, "exec_pty_tput", "shell", "cat_pty_file",
+				  "EXEC `cat FILE`: output through the PTY "
+				  "(stream mode, raw)");
+	struct row *rb = row_tput(b, "cat_pty_file", "baseline", NULL,
+				  "floor: `cat FILE > /dev/null` locally "
+				  "(the PTY rows' file)");
 	struct meas op = {
-	    .row = row_new(b, "exec_pty_tput", "shell", RK_THROUGHPUT, "MB/s",
-			   "EXEC `cat FILE` output through the PTY "
-			   "(stream mode, raw)"),
-	    .xfn = xfer_exec_cat,
-	    .ctx = &x,
-	    .conn = c};
-	struct meas base = {
-	    .row = row_new(b, "cat_pty_file", "baseline", RK_THROUGHPUT, "MB/s",
-			   "floor: `cat FILE > /dev/null` locally "
-			   "(same file)"),
-	    .xfn = xfer_cat,
-	    .ctx = &x};
-	int r;
+	    .row = rp, .xfn = xfer_exec_cat, .ctx = &x, .conn = c};
+	struct meas base = {.row = rb, .xfn = xfer_cat, .ctx = &x};
+	int e;
 
 	snprintf(path, sizeof(path), "%s/pty.dat", b->cfg.work);
-	x.path = path;
-	x.bytes = b->cfg.pty_bytes;
 	snprintf(x.cmd, sizeof(x.cmd), "cat '%s'", path);
-	strcpy(op.row->baseline, "cat_pty_file");
-	row_target(op.row, TM_MEDIAN, TC_GE, 200);
-	if ((r = make_file(path, b->cfg.pty_bytes, true)) < 0) {
-		row_fail(op.row, "error (%s: %s)", path, strerror(-r));
+	row_target(rp, TM_MEDIAN, TC_GE, 200);
+	if ((e = make_file(path, x.bytes, true)) < 0) {
+		row_fail(rp, "error (%s: %s)", path, strerror(-e));
 		return;
 	}
 	measure_tput(b, &op, &base);
-	row_print(b, base.row);
-	row_print(b, op.row);
+	row_print(b, rb);
+	row_print(b, rp);
 }
 
 void suite_shell(struct bench *b)
 {
-	static const char *const args[] = {NULL};
-	struct target t;
-	struct rc_conn c;
-	int r;
+	static const step_fn steps[] = {exec_rows, pty_rows, NULL};
 
-	if ((r = target_start(b, &t, args)) < 0) {
-		progress("shell: cannot start the runner: %s", strerror(-r));
-		return;
-	}
-	if (target_connect(&t, &c) == 0) {
-		exec_rows(b, &c);
-		pty_rows(b, &c);
-	} else {
-		progress("shell: cannot connect: %s", c.err);
-	}
-	rc_close(&c);
-	target_stop(b, &t);
+	run_steps(b, "shell", NULL, steps);
 }

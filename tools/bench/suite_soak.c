@@ -83,13 +83,35 @@ static void soak_one(struct bench *b, struct target *t, struct rc_conn *c,
 	row_print(b, r);
 }
 
+static void soak_step(struct bench *b, struct target *t, struct rc_conn *c,
+		      int which)
+{
+	char small[512];
+
+	snprintf(small, sizeof(small), "%s/small.txt", b->cfg.work);
+	soak_one(b, t, c, &soak_ops[which], small);
+}
+
+static void soak_exec_step(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	soak_step(b, t, c, 0);
+}
+
+static void soak_read_step(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	soak_step(b, t, c, 1);
+}
+
+static void soak_ping_step(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	soak_step(b, t, c, 2);
+}
+
 void suite_soak(struct bench *b)
 {
-	static const char *const args[] = {NULL};
-	struct target t;
-	struct rc_conn c;
+	static const step_fn steps[] = {soak_exec_step, soak_read_step,
+					soak_ping_step, NULL};
 	char small[512];
-	size_t i;
 	int r;
 
 	snprintf(small, sizeof(small), "%s/small.txt", b->cfg.work);
@@ -97,16 +119,5 @@ void suite_soak(struct bench *b)
 		progress("soak: %s: %s", small, strerror(-r));
 		return;
 	}
-	if ((r = target_start(b, &t, args)) < 0) {
-		progress("soak: cannot start the runner: %s", strerror(-r));
-		return;
-	}
-	if (target_connect(&t, &c) == 0) {
-		for (i = 0; i < sizeof(soak_ops) / sizeof(soak_ops[0]); i++)
-			soak_one(b, &t, &c, &soak_ops[i], small);
-	} else {
-		progress("soak: cannot connect: %s", c.err);
-	}
-	rc_close(&c);
-	target_stop(b, &t);
+	run_steps(b, "soak", NULL, steps);
 }

@@ -31,6 +31,7 @@ int target_spawn(struct bench *b, struct target *t, const char *const *extra)
 	pid_t pid;
 
 	memset(t, 0, sizeof(*t));
+	t->extra = extra;
 	snprintf(t->dir, sizeof(t->dir), "/tmp/runner-bench-XXXXXX");
 	if (!mkdtemp(t->dir))
 		return -errno;
@@ -252,4 +253,47 @@ static long tree_rss(pid_t pid, int depth)
 long target_tree_rss_kib(const struct target *t)
 {
 	return t->pid > 0 ? tree_rss(t->pid, 0) : -1;
+}
+
+static bool target_alive(const struct target *t)
+{
+	return t->pid > 0 && kill(t->pid, 0) == 0;
+}
+
+static int target_restart(struct bench *b, struct target *t, struct rc_conn *c,
+			  const char *suite)
+{
+	const char *const *extra = t->extra;
+	int r;
+
+	rc_close(c);
+	/* A runner that broke a connection may be stuck: never reuse it. */
+	if (t->unshare_pid > 0) {
+		progress("%s: replacing the runner (log: %s)", suite, t->log);
+		target_stop(b, t);
+	}
+	if ((r = target_start(b, t, extra)) < 0) {
+		progress("%s: cannot start the runner: %s", suite,
+			 strerror(-r));
+		return r;
+	}
+	if ((r = target_connect(t, c)) < 0)
+		progress("%s: cannot connect: %s", suite, c->err);
+	return r;
+}
+
+void run_steps(struct bench *b, const char *suite, const char *const *extra,
+	       const step_fn *steps)
+{
+	struct target t = {.extra = extra};
+	struct rc_conn c = {.rfd = -1, .wfd = -1};
+
+	for (; *steps; steps++) {
+		if ((c.rfd < 0 || !target_alive(&t)) &&
+		    target_restart(b, &t, &c, suite) < 0)
+			break;
+		(*steps)(b, &t, &c);
+	}
+	rc_close(&c);
+	target_stop(b, &t);
 }
