@@ -10,6 +10,9 @@ Also a command line for scripts (the bench) that want the same daemon:
     eval "$(python3 tests/e2e/dockerd.py start)"   # prints DOCKER=... DOCKER_HOST=...
     python3 tests/e2e/dockerd.py stop              # stops what `start` started
 
+(`start` records its daemon in $BUILD_DIR/dockerd.json; a second `start`
+with the same BUILD_DIR reuses it; `stop` stops only that one.)
+
 The private daemon never touches the host's network: --bridge=none
 --iptables=false --ip-masq=false, and every container runs --network none.
 Its data-root and exec-root live in one temp dir, removed on stop.
@@ -27,7 +30,10 @@ import time
 # first on PATH may refuse the old API.
 DOCKER_BIN = os.environ.get("DOCKER") or (
     "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker")
-STATE_FILE = os.path.join(tempfile.gettempdir(), "runner-e2e-dockerd.json")
+# What `start` started, for `stop`: one per build dir, so two users of the
+# machine (the bench, a person) never stop each other's daemon.
+_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+STATE_FILE = os.path.join(_ROOT, os.environ.get("BUILD_DIR", "build"), "dockerd.json")
 
 
 class Unavailable(Exception):
@@ -146,35 +152,59 @@ def _remove_tree(root):
     shutil.rmtree(root, ignore_errors=True)
 
 
+def _read_state():
+    try:
+        with open(STATE_FILE) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _is_our_dockerd(st):
+    """The recorded pid is still the dockerd we started (pids get reused)."""
+    try:
+        with open("/proc/%d/cmdline" % st["pid"], "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    return (os.path.basename(argv[0]) == b"dockerd" and
+            ("--data-root", st["root"] + "/data") == tuple(
+                a.decode() for a in argv[argv.index(b"--data-root"):][:2])
+            if b"--data-root" in argv else False)
+
+
 def _main(argv):
     if argv[1:] == ["start"]:
-        eng = Engine.get()
-        if eng.proc:
-            with open(STATE_FILE, "w") as f:
-                json.dump({"pid": eng.proc.pid, "root": eng.root, "host": eng.host}, f)
+        st = _read_state()
+        if st and _is_our_dockerd(st) and _answers(dict(os.environ, DOCKER_HOST=st["host"])):
+            eng = Engine(st["host"])     # started by an earlier `start`
+        else:
+            eng = Engine.get()
+            if eng.proc:
+                with open(STATE_FILE, "w") as f:
+                    json.dump({"pid": eng.proc.pid, "root": eng.root, "host": eng.host}, f)
         print("export DOCKER=%s DOCKER_HOST=%s" % (DOCKER_BIN, eng.host))
         # The daemon runs in its own session and outlives this process.
         return 0
     if argv[1:] == ["stop"]:
-        try:
-            with open(STATE_FILE) as f:
-                st = json.load(f)
-        except OSError:
+        st = _read_state()
+        if not st:
             return 0
-        env = dict(os.environ, DOCKER_HOST=st["host"])
-        ids = subprocess.run([DOCKER_BIN, "ps", "-aq"], env=env, capture_output=True,
-                             timeout=30).stdout.split()
-        if ids:
-            subprocess.run([DOCKER_BIN, "rm", "-f"] + [i.decode() for i in ids], env=env,
-                           capture_output=True, timeout=60)
-        try:
-            os.kill(st["pid"], signal.SIGTERM)
-            for _ in range(300):
-                os.kill(st["pid"], 0)
-                time.sleep(0.1)
-        except ProcessLookupError:
-            pass
-        _remove_tree(st["root"])
+        if _is_our_dockerd(st):
+            env = dict(os.environ, DOCKER_HOST=st["host"])
+            ids = subprocess.run([DOCKER_BIN, "ps", "-aq"], env=env, capture_output=True,
+                                 timeout=30).stdout.split()
+            if ids:
+                subprocess.run([DOCKER_BIN, "rm", "-f"] + [i.decode() for i in ids],
+                               env=env, capture_output=True, timeout=60)
+            try:
+                os.kill(st["pid"], signal.SIGTERM)
+                for _ in range(300):
+                    os.kill(st["pid"], 0)
+                    time.sleep(0.1)
+            except ProcessLookupError:
+                pass
+            _remove_tree(st["root"])
         os.unlink(STATE_FILE)
         return 0
     print("usage: dockerd.py start|stop", file=sys.stderr)
