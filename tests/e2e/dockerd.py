@@ -164,13 +164,12 @@ def _is_our_dockerd(st):
     """The recorded pid is still the dockerd we started (pids get reused)."""
     try:
         with open("/proc/%d/cmdline" % st["pid"], "rb") as f:
-            argv = f.read().split(b"\0")
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0")]
     except OSError:
         return False
-    return (os.path.basename(argv[0]) == b"dockerd" and
-            ("--data-root", st["root"] + "/data") == tuple(
-                a.decode() for a in argv[argv.index(b"--data-root"):][:2])
-            if b"--data-root" in argv else False)
+    return (os.path.basename(argv[0]) == "dockerd" and
+            "--data-root" in argv[:-1] and
+            argv[argv.index("--data-root") + 1] == st["root"] + "/data")
 
 
 def _main(argv):
