@@ -68,6 +68,9 @@ void session_free(struct session *ss)
 		ss->pid = 0;
 	}
 	session_teardown(ss);
+	if (ss->cmd_fd >= 0)
+		close(ss->cmd_fd);
+	ss->cmd_fd = -1;
 	for (i = 0; i < sh->n; i++) {
 		if (sh->v[i] == ss) {
 			sh->v[i] = sh->v[--sh->n];
@@ -214,6 +217,8 @@ static int session_create(struct runner *rt, const char *name, size_t n,
 	}
 	ss->spec = *spec;
 	if ((r = session_spawn(ss)) < 0) {
+		if (ss->cmd_fd >= 0)
+			close(ss->cmd_fd);
 		spec_free(&ss->spec);
 		free(ss);
 		return r;

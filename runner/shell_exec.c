@@ -83,13 +83,38 @@ static bool pend_flush(struct exec *ex)
 	return true;
 }
 
-bool exec_pend_blocked(struct session *ss)
+static bool exec_streaming(const struct session *ss)
+{
+	const struct exec *ex = &ss->ex;
+
+	return ex->s && ex->mode == WM_STREAM &&
+	       (ex->phase == EX_RUNNING || ex->phase == EX_FINISHING);
+}
+
+/* How much the next PTY read may take: 0 means stop reading until the
+ * client grants credit (backpressure reaches the command through the
+ * PTY's own buffer). */
+size_t exec_read_room(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
+	size_t free;
 
-	if (!ex->pend_len)
-		return false;
-	return !pend_flush(ex);
+	if (!exec_streaming(ss))
+		return PTY_READ_CHUNK;
+	free = PEND_CAP - PEND_SLACK - ex->pend_len;
+	if (free < PTY_READ_MIN) {
+		pend_flush(ex);
+		free = PEND_CAP - PEND_SLACK - ex->pend_len;
+	}
+	if (free < PTY_READ_MIN)
+		return 0;
+	return free < PTY_READ_CHUNK ? free : PTY_READ_CHUNK;
+}
+
+void exec_flush(struct session *ss)
+{
+	if (exec_streaming(ss))
+		pend_flush(&ss->ex);
 }
 
 void exec_consume(struct session *ss, const uint8_t *p, size_t n)
@@ -196,7 +221,14 @@ void exec_begin(struct session *ss)
 	ss->scanning = true;
 	ex->phase = EX_RUNNING;
 	r = session_write_trigger(ss, ex->token);
-	if (r < 0) {
+	if (r == -EPIPE && ss->pid > 0) {
+		/* The shell died and we have not heard yet: the command never
+		 * reached it.  Requeue; the death respawns the shell, whose
+		 * bootstrap marker starts the command again. */
+		ss->scanning = ss->ready = false;
+		ex->phase = EX_QUEUED;
+		kill(ss->pid, SIGKILL);
+	} else if (r < 0) {
 		ss->scanning = false;
 		exec_abort(ss, E_IO, "cannot hand the command to the shell");
 	}
@@ -443,7 +475,8 @@ static void exec_writable(struct stream *s)
 		exec_try_finish(ss);
 		return;
 	}
-	if (pend_flush(&ss->ex) && !ss->reading && ss->ptm >= 0)
+	pend_flush(&ss->ex);
+	if (!ss->reading && ss->ptm >= 0 && exec_read_room(ss))
 		session_set_reading(ss, true);
 }
 

@@ -16,11 +16,16 @@
 #include "runner.h"
 #include "shell_output.h"
 
-#define SESSION_NAME_MAX    64
-#define SESSION_CMD_FD	    62 /* the memfd, as the shell sees it */
-#define SESSION_SCRIPT_FD   3  /* the script pipe before bash moves it */
-#define PTY_READ_CHUNK	    65536
-#define PEND_CAP	    (PTY_READ_CHUNK + PLAIN_LINE_MAX + 2 * MARKER_PREFIX_MAX)
+#define SESSION_NAME_MAX  64
+#define SESSION_CMD_FD	  62 /* the memfd, as the shell sees it */
+#define SESSION_SCRIPT_FD 3  /* the script pipe before bash moves it */
+#define PTY_READ_CHUNK	  65536
+/* Stream-mode output gathers in pend between flushes, so DATA frames are
+ * large even though a PTY read returns a few KiB.  A read is admitted only
+ * while pend has room for what one read can produce (PEND_SLACK more). */
+#define PEND_SLACK	    (PLAIN_LINE_MAX + 2 * MARKER_PREFIX_MAX)
+#define PEND_CAP	    (4 * PTY_READ_CHUNK + PEND_SLACK)
+#define PTY_READ_MIN	    4096
 #define STDIN_REQ_MAX	    65536 /* SHELL_STDIN bytes one request may carry */
 #define EXEC_OUTPUT_DEFAULT (1u << 20)
 #define EXEC_INT_GRACE_MS   1000 /* SIGINT -> SIGKILL of the foreground */
@@ -72,7 +77,11 @@ struct session {
 	pid_t pid;     /* 0 while no shell runs */
 	int ptm, pts;  /* we keep pts open: the master never hangs up */
 	int script_fd; /* write end of the shell's script pipe */
-	int cmd_fd;    /* memfd holding the current command text */
+	int cmd_fd;
+	/* The last trigger written to script_fd: its length and where its
+	 * first line (the one that runs the command) ends. */
+	int trigger_len,
+	    trigger_line1; /* memfd holding the current command text */
 	struct watch pty_w, script_w;
 	struct child child;
 	bool ready;   /* bootstrap marker seen */
@@ -114,7 +123,8 @@ void exec_marker(struct session *ss, int64_t status);
 void exec_shell_died(struct session *ss, int32_t status, bool respawned);
 void exec_begin(struct session *ss);
 void exec_abort(struct session *ss, int code, const char *why);
-bool exec_pend_blocked(struct session *ss);
+size_t exec_read_room(struct session *ss);
+void exec_flush(struct session *ss);
 void stdin_flush(struct session *ss);
 int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof);
 

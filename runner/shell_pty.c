@@ -74,6 +74,8 @@ int session_write_trigger(struct session *ss, const char *token)
 	/* The shell consumed the previous trigger before printing the marker
 	 * we waited for, so the pipe is empty and a short write cannot be. */
 	w = write(ss->script_fd, line, (size_t)n);
+	ss->trigger_len = n;
+	ss->trigger_line1 = (int)(strchr(line, '\n') - line) + 1;
 	if (w < 0)
 		return -errno;
 	return w == n ? 0 : -EAGAIN;
@@ -368,7 +370,10 @@ static int spawn_pipes(struct session *ss, int *script_rd)
 	ss->script_fd = p[1];
 	if (fcntl(ss->script_fd, F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
-	ss->cmd_fd = cmd_memfd();
+	/* The memfd belongs to the session, not to one shell: a command
+	 * queued across a respawn keeps its text. */
+	if (ss->cmd_fd < 0)
+		ss->cmd_fd = cmd_memfd();
 	return ss->cmd_fd < 0 ? ss->cmd_fd : 0;
 }
 
@@ -393,7 +398,7 @@ int session_spawn(struct session *ss)
 	struct loop *l = &ss->rt->loop;
 	int script_rd = -1, r;
 
-	ss->ptm = ss->pts = ss->script_fd = ss->cmd_fd = -1;
+	ss->ptm = ss->pts = ss->script_fd = -1;
 	if ((r = pty_open(ss)) < 0 || (r = spawn_pipes(ss, &script_rd)) < 0)
 		goto fail;
 	r = spawn_process(ss, script_rd);
@@ -435,8 +440,9 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Forget the shell's fds.  Closing the master hangs up whatever still
- * holds the old terminal (background jobs of a dead shell). */
+/* Forget the shell's fds (the command memfd stays with the session).  Closing
+ * the master hangs up whatever still holds the old terminal (background jobs of
+ * a dead shell). */
 void session_teardown(struct session *ss)
 {
 	struct loop *l = &ss->rt->loop;
@@ -448,7 +454,6 @@ void session_teardown(struct session *ss)
 	close_fd(&ss->ptm);
 	close_fd(&ss->pts);
 	close_fd(&ss->script_fd);
-	close_fd(&ss->cmd_fd);
 	ss->ready = ss->scanning = ss->reading = false;
 	ss->in_head = ss->in_len = 0;
 	ss->in_line_open = false;
@@ -487,19 +492,21 @@ void session_set_reading(struct session *ss, bool on)
 static void pty_read(struct session *ss, int rounds)
 {
 	uint8_t *buf = ss->sh->rbuf;
+	size_t room;
 	ssize_t n;
 
 	while (rounds-- > 0 && ss->ptm >= 0) {
-		if (exec_pend_blocked(ss)) {
-			session_set_reading(ss, false);
-			return;
-		}
-		n = read(ss->ptm, buf, PTY_READ_CHUNK);
+		room = exec_read_room(ss);
+		if (!room)
+			break;
+		n = read(ss->ptm, buf, room);
 		if (n <= 0)
-			return; /* EAGAIN; EIO cannot happen while we hold pts
-				 */
+			break; /* EAGAIN; EIO cannot happen while we hold pts */
 		exec_consume(ss, buf, (size_t)n);
 	}
+	exec_flush(ss);
+	if (ss->ptm >= 0 && ss->reading != (exec_read_room(ss) > 0))
+		session_set_reading(ss, !ss->reading);
 }
 
 void session_pty_event(struct watch *w, uint32_t events)
@@ -533,10 +540,21 @@ void session_child_exited(struct child *c, int wstatus)
 	struct session *ss = container_of(c, struct session, child);
 	int32_t status =
 	    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-	bool had_exec = ss->ex.phase == EX_RUNNING || ss->ex.phase == EX_QUEUED;
-	bool quick = now_ns() - ss->spawned_ns < QUICK_DEATH_NS;
+	bool had_exec, quick;
 	bool respawned = false;
+	int unread = 0;
 
+	/* Killed before it read the whole first line of the trigger (bash
+	 * reads a pipe a byte at a time): the command never started, so it
+	 * may run on the next shell instead of failing. */
+	if (ss->ex.phase == EX_RUNNING &&
+	    ioctl(ss->script_fd, FIONREAD, &unread) == 0 &&
+	    unread > ss->trigger_len - ss->trigger_line1) {
+		ss->ex.phase = EX_QUEUED;
+		ss->scanning = false;
+	}
+	had_exec = ss->ex.phase == EX_RUNNING || ss->ex.phase == EX_QUEUED;
+	quick = now_ns() - ss->spawned_ns < QUICK_DEATH_NS;
 	log_debug("session %s: shell %d ended with status %d", ss->name,
 		  (int)ss->pid, status);
 	ss->pid = 0;
