@@ -227,6 +227,36 @@ class TestSetuidGainsNothing(unittest.TestCase):
         self.assertEqual(kv(text)["status.CapEff"], ZERO_CAPS)
 
 
+class TestProgramsStillWork(unittest.TestCase):
+    """The filter is a deny list: git, python (subprocess, multiprocessing,
+    asyncio, getaddrinfo) and coreutils run under it as the sandbox user."""
+
+    def test_git_python_coreutils(self):
+        py = "/usr/bin/python3"
+        if not (shutil.which("git") and os.path.exists(py)):
+            self.skipTest("SKIP: needs git and /usr/bin/python3")
+        d = scratch()
+        os.chown(d, 65534, 65534)
+        script = (
+            "cd %s && export HOME=%s && git init -q && echo hi > f && git add f"
+            " && git -c user.email=a@b -c user.name=n commit -q -m x"
+            " && git log --oneline | wc -l && sort -u /etc/passwd >/dev/null"
+            " && timeout 1 sleep 5; echo timeout=$? && %s -c '%s' && echo ALL-OK"
+        ) % (d, d, py, "\n".join([
+            "import subprocess, multiprocessing, asyncio, socket",
+            "assert subprocess.run([\"ls\", \"/\"], capture_output=True).returncode == 0",
+            "with multiprocessing.Pool(2) as p: assert sum(p.map(abs, [-1, 2])) == 3",
+            "socket.getaddrinfo(\"localhost\", 80)",
+            "async def m():",
+            "    p = await asyncio.create_subprocess_exec(\"true\"); return await p.wait()",
+            "assert asyncio.run(m()) == 0",
+        ]))
+        p = run_main(["/bin/sh", "-c", script], args=["--user", "65534:65534"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr[-3000:])
+        self.assertIn(b"timeout=124", p.stdout)
+        self.assertIn(b"ALL-OK", p.stdout, p.stderr[-3000:])
+
+
 class TestUnshareBinary(unittest.TestCase):
     def test_unshare_user_namespace_refused(self):
         if not shutil.which("unshare"):
