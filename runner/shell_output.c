@@ -112,15 +112,11 @@ static void plain_text(struct plain_filter *f, uint8_t c, out_sink sink,
 	switch (c) {
 	case 0x1b: f->state = PS_ESC; return;
 	case '\n':
-		plain_put(f, '\n', sink, arg);
-		/* The newline lands at the cursor, but the line keeps what
-		 * was right of it: "abc\r\n" is still "abc". */
-		if (f->cursor < f->len) {
-			memmove(f->line + f->cursor - 1, f->line + f->cursor,
-				f->len - f->cursor);
-			f->line[f->len - 1] = '\n';
-		}
-		sink(arg, f->line, f->len);
+		/* The line keeps what lies right of the cursor: "abc\r\n" is
+		 * still "abc".  line has one byte beyond PLAIN_LINE_MAX for it.
+		 */
+		f->line[f->len] = '\n';
+		sink(arg, f->line, f->len + 1);
 		f->len = f->cursor = 0;
 		return;
 	case '\r': f->cursor = 0; return;
@@ -287,13 +283,20 @@ static bool utf8_cont(uint8_t b)
 	return (b & 0xc0) == 0x80;
 }
 
+/* Length of the sequence a lead byte starts (1 for ASCII and strays). */
+static size_t utf8_len(uint8_t b)
+{
+	return b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+}
+
 size_t collector_emit(const struct collector *c, uint8_t *out, bool utf8)
 {
 	size_t h = c->hlen, t = tail_len(c), skip = 0, omit, i;
 	char mark[OMIT_MAX];
 
 	if (!collector_truncated(c)) {
-		memcpy(out, c->head, h);
+		if (h)
+			memcpy(out, c->head, h);
 		if (t)
 			tail_copy(c, out + h, t);
 		return h + t;
@@ -305,7 +308,7 @@ size_t collector_emit(const struct collector *c, uint8_t *out, bool utf8)
 		for (i = 0; i < 3 && h > i && utf8_cont(c->head[h - 1 - i]);
 		     i++)
 			;
-		if (h > i && c->head[h - 1 - i] >= 0xc0)
+		if (h > i && utf8_len(c->head[h - 1 - i]) > i + 1)
 			h -= i + 1;
 		if (t) {
 			tail_copy(c, out, t);
@@ -319,7 +322,8 @@ size_t collector_emit(const struct collector *c, uint8_t *out, bool utf8)
 	if (t)
 		tail_copy(c, out + h + omit, t);
 	memmove(out + h + omit, out + h + omit + skip, t - skip);
-	memcpy(out, c->head, h);
+	if (h)
+		memcpy(out, c->head, h);
 	memcpy(out + h, mark, omit);
 	return h + omit + t - skip;
 }

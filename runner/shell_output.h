@@ -49,7 +49,7 @@ void marker_flush(struct marker_scan *m, out_sink sink, void *arg);
 #define PLAIN_LINE_MAX 8192
 
 struct plain_filter {
-	uint8_t line[PLAIN_LINE_MAX];
+	uint8_t line[PLAIN_LINE_MAX + 1]; /* + the newline */
 	size_t len, cursor;
 	uint8_t state;
 };
