@@ -58,10 +58,10 @@ unit: $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit: FAILED:$$failed"; exit 1; fi; \
 	echo "unit: $(words $(UNIT_BIN)) test programs passed"
 
-# probes.mk (the pid1 tests' helper programs) adds its binaries with
-# `integration: ...` lines of its own.
+# probes.mk defines PROBES: static helper programs the suites run inside
+# the sandbox.
 -include tests/integration/probes.mk
-integration: all
+integration: all $(PROBES)
 	BUILD_DIR=$(B) tests/integration/run
 
 fuzz-smoke: $(FUZZ_BIN)
@@ -93,7 +93,7 @@ check-static: $(B)/runner
 
 # Stages run one after another (also under make -j): each one's output
 # reads whole, and a later stage never runs on a broken earlier one.
-TEST_STAGES := unit all check-static integration fuzz-smoke e2e
+TEST_STAGES := unit all integration fuzz-smoke e2e check-static
 test:
 	@$(MAKE) --no-print-directory deps-build deps-test deps-docker deps-vm
 	@summary=; t0=$$(date +%s); \
