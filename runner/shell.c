@@ -203,9 +203,12 @@ static struct session *session_new(struct runner *rt, const char *name,
 	return ss;
 }
 
-/* Create and start a session; takes ownership of spec.  0 or -errno. */
+/* Create and start a session; takes ownership of spec.  0 or -errno.
+ * keep: register it even if the shell does not start (the next EXEC
+ * tries again and reports why). */
 static int session_create(struct runner *rt, const char *name, size_t n,
-			  struct session_spec *spec, struct session **out)
+			  struct session_spec *spec, bool keep,
+			  struct session **out)
 {
 	struct shell_state *sh = rt->shell;
 	struct session *ss = session_new(rt, name, n);
@@ -216,7 +219,7 @@ static int session_create(struct runner *rt, const char *name, size_t n,
 		return -ENOMEM;
 	}
 	ss->spec = *spec;
-	if ((r = session_spawn(ss)) < 0) {
+	if ((r = session_spawn(ss)) < 0 && !keep) {
 		if (ss->cmd_fd >= 0)
 			close(ss->cmd_fd);
 		spec_free(&ss->spec);
@@ -225,7 +228,7 @@ static int session_create(struct runner *rt, const char *name, size_t n,
 	}
 	sh->v[sh->n++] = ss;
 	*out = ss;
-	return 0;
+	return r;
 }
 
 void shell_req_open(struct stream *s, const uint8_t *p, size_t n)
@@ -255,7 +258,8 @@ void shell_req_open(struct stream *s, const uint8_t *p, size_t n)
 			     rt->cfg.max_sessions);
 		return;
 	}
-	r = session_create(rt, (const char *)q.name, q.name_len, &q.spec, &ss);
+	r = session_create(rt, (const char *)q.name, q.name_len, &q.spec, false,
+			   &ss);
 	if (r < 0) {
 		stream_error(s,
 			     r == -ENOENT || r == -ENOTDIR
@@ -465,7 +469,7 @@ int shell_init(struct runner *rt)
 		return -ENOMEM;
 	/* A runner without a working shell still serves files and
 	 * processes: the failure is logged, and EXEC says so. */
-	r = session_create(rt, "main", 4, &spec, &ss);
+	r = session_create(rt, "main", 4, &spec, true, &ss);
 	if (r < 0)
 		log_warn("default session: cannot start the shell: %s",
 			 strerror(-r));

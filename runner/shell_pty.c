@@ -258,13 +258,13 @@ static int cmd_memfd(void)
 /* ---- the child ---- */
 
 /* Runs in the forked child: single-threaded parent, so plain calls are
- * safe.  Reports a failure's errno through errfd and exits. */
+ * safe.  Reports the failing step and its errno through errfd, exits. */
 static void child_exec(struct session *ss, int script_rd, int errfd,
 		       char **argv, char **envp, const char *home)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	int sig, report[2] = {0, 0};
 	sigset_t none;
-	int sig, e;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -272,17 +272,20 @@ static void child_exec(struct session *ss, int script_rd, int errfd,
 		sigaction(sig, &dfl, NULL); /* EINVAL for KILL/STOP: fine */
 	if (setsid() < 0 || ioctl(ss->pts, TIOCSCTTY, 0) < 0)
 		goto fail;
+	report[0]++;
 	if (dup2(ss->pts, 0) < 0 || dup2(ss->pts, 1) < 0 ||
 	    dup2(ss->pts, 2) < 0 || dup2(script_rd, SESSION_SCRIPT_FD) < 0 ||
 	    dup2(ss->cmd_fd, SESSION_CMD_FD) < 0)
 		goto fail;
+	report[0]++;
 	if (ss->spec.cwd ? chdir(ss->spec.cwd) < 0
 			 : (!home || chdir(home) < 0) && chdir("/") < 0)
 		goto fail;
+	report[0]++;
 	execve(argv[0], argv, envp);
 fail:
-	e = errno;
-	if (write(errfd, &e, sizeof(e)) < 0)
+	report[1] = errno;
+	if (write(errfd, report, sizeof(report)) < 0)
 		(void)0; /* the parent then sees EOF and a dead child */
 	_exit(127);
 }
@@ -290,7 +293,9 @@ fail:
 static int spawn_fork(struct session *ss, int script_rd, char **argv,
 		      struct spawn_env *env)
 {
-	int errp[2], e = 0;
+	static const char *const steps[] = {
+	    "controlling terminal", "file descriptors", "chdir", "execve"};
+	int errp[2], report[2], e;
 	ssize_t r;
 	pid_t pid;
 
@@ -309,12 +314,14 @@ static int spawn_fork(struct session *ss, int script_rd, char **argv,
 	/* Blocks until the child execs (close-on-exec) or reports: about a
 	 * millisecond, and the only way to turn ENOENT into an error. */
 	do
-		r = read(errp[0], &e, sizeof(e));
+		r = read(errp[0], report, sizeof(report));
 	while (r < 0 && errno == EINTR);
 	close(errp[0]);
-	if (r == sizeof(e)) {
+	if (r == sizeof(report)) {
 		waitpid(pid, NULL, 0); /* not registered yet: ours to reap */
-		return -e;
+		log_warn("session %s: starting %s: %s: %s", ss->name, argv[0],
+			 steps[report[0] & 3], strerror(report[1]));
+		return -report[1];
 	}
 	ss->pid = pid;
 	return 0;
