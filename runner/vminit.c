@@ -68,32 +68,54 @@ static bool is_mounted(const char *target, unsigned long magic)
 	       here.st_dev != parent.st_dev;
 }
 
-static void mount_one(const struct vm_mount *m)
+/* True when this call mounted it (the filesystem is then ours to
+ * change). */
+static bool mount_one(const struct vm_mount *m)
 {
 	if (is_mounted(m->target, m->magic))
-		return;
+		return false;
 	/* The root of an initramfs is writable; a read-only root that
 	 * lacks the directory just loses this mount. */
 	if (mkdir(m->target, m->mode) < 0 && errno != EEXIST)
 		log_warn("vm init: mkdir %s: %m", m->target);
-	if (mount(m->fstype, m->target, m->fstype, m->flags, m->options) == 0)
-		return;
+	if (mount(m->fstype, m->target, m->fstype, m->flags, m->options) == 0) {
+		log_debug("vm init: %s mounted on %s", m->fstype, m->target);
+		return true;
+	}
 	/* No devtmpfs in the kernel: a tmpfs /dev is still somewhere to
 	 * put devpts, shm and the links. */
 	if (!strcmp(m->fstype, "devtmpfs") &&
 	    mount("tmpfs", m->target, "tmpfs", m->flags, m->options) == 0) {
 		log_warn("vm init: no devtmpfs, /dev is an empty tmpfs");
-		return;
+		return true;
 	}
 	log_warn("vm init: mount %s on %s: %m", m->fstype, m->target);
+	return false;
 }
 
-/* /dev/ptmx must be the ptmx of our devpts instance (newinstance), and
- * /dev/fd & co. are what bash's process substitution expects. */
-static void dev_links(void)
+/* /dev/ptmx must open the ptmx of our devpts instance (newinstance).
+ * devtmpfs is one filesystem kernel-wide: outside the kernel's own init
+ * (--init-mounts in a privileged container) changing a file in it would
+ * change the host's /dev, so there the link is a bind mount, which only
+ * our mount namespace sees. */
+static void ptmx_link(bool own_dev)
+{
+	if (own_dev) {
+		if (unlink("/dev/ptmx") < 0 && errno != ENOENT)
+			log_warn("vm init: unlink /dev/ptmx: %m");
+		else if (symlink("pts/ptmx", "/dev/ptmx") < 0)
+			log_warn("vm init: symlink /dev/ptmx: %m");
+		return;
+	}
+	if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0)
+		log_warn("vm init: bind /dev/pts/ptmx on /dev/ptmx: %m");
+}
+
+/* What bash's process substitution and scripts expect; added only where
+ * missing, never replacing what /dev already has. */
+static void fd_links(void)
 {
 	static const char *const links[][2] = {
-	    {"/dev/ptmx", "pts/ptmx"},
 	    {"/dev/fd", "/proc/self/fd"},
 	    {"/dev/stdin", "/proc/self/fd/0"},
 	    {"/dev/stdout", "/proc/self/fd/1"},
@@ -101,12 +123,27 @@ static void dev_links(void)
 	};
 	unsigned i;
 
-	for (i = 0; i < ARRAY_LEN(links); i++) {
-		if (unlink(links[i][0]) < 0 && errno != ENOENT)
-			continue; /* keep what we cannot replace */
-		if (symlink(links[i][1], links[i][0]) < 0)
+	for (i = 0; i < ARRAY_LEN(links); i++)
+		if (symlink(links[i][1], links[i][0]) < 0 && errno != EEXIST)
 			log_warn("vm init: symlink %s: %m", links[i][0]);
+}
+
+static void mount_all(bool kernel_init)
+{
+	bool mounted, dev = false, pts = false;
+	unsigned i;
+
+	for (i = 0; i < ARRAY_LEN(vm_mounts); i++) {
+		mounted = mount_one(&vm_mounts[i]);
+		if (!strcmp(vm_mounts[i].target, "/dev"))
+			dev = mounted;
+		else if (!strcmp(vm_mounts[i].target, "/dev/pts"))
+			pts = mounted;
 	}
+	if (pts)
+		ptmx_link(dev && kernel_init);
+	if (dev && kernel_init)
+		fd_links();
 }
 
 /* The kernel starts init with fds 0-2 on /dev/console when the initramfs
@@ -197,15 +234,12 @@ int pid1_vm_init(struct runner *rt)
 	const char *name =
 	    rt->cfg.hostname ? rt->cfg.hostname : DEFAULT_HOSTNAME;
 	int r = 0;
-	unsigned i;
 
 	/* Only the kernel's own init powers off at the end; a container's
 	 * PID 1 with --init-mounts just exits. */
 	rt->vm_init = getpid() == 1 && proc_missing();
 	if (rt->vm_init || rt->cfg.init_mounts) {
-		for (i = 0; i < ARRAY_LEN(vm_mounts); i++)
-			mount_one(&vm_mounts[i]);
-		dev_links();
+		mount_all(rt->vm_init);
 		console_fds();
 		if ((rt->vm_init || rt->cfg.hostname) &&
 		    sethostname(name, strlen(name)) < 0)

@@ -1,5 +1,5 @@
 # tests/integration/probes.mk - small static test programs run inside the
-# sandbox by test_pid1.py and test_harden.py (they find them in
+# sandbox by the integration suites (test_pid1.py, test_harden.py... find them in
 # $(BUILD_DIR)/probes/).  Static musl, so they run under any user and in
 # images without a libc.  Include from the top Makefile.
 PROBE_SRC := $(wildcard tests/integration/probes/*.c)
@@ -7,7 +7,8 @@ PROBES := $(PROBE_SRC:tests/integration/probes/%.c=$(B)/probes/%)
 
 $(B)/probes/%: tests/integration/probes/%.c | $(DEPS_BUILD_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) -std=c11 -O2 -Wall -Wextra -Werror -static $(DEPS_CFLAGS) \
+	$(MUSL_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static \
+	    $(DEPS_CFLAGS) \
 	    -o $@ $<
 
 probes: $(PROBES)

@@ -11,7 +11,6 @@
  *
  * Each check runs in a child of its own, so one that is killed (the
  * foreign-ABI syscalls) does not end the others. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>

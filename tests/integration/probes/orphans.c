@@ -5,7 +5,6 @@
  * Afterwards no zombie with our parent (or ADOPTER: 1 when we entered
  * the namespace with nsenter) as its parent may remain.
  * Prints "orphans=N zombies_left=K" and exits 0 iff K is 0. */
-#define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>

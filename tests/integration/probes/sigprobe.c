@@ -8,7 +8,6 @@
  *                            MODE "term" dies of SIGTERM, "ignore"
  *                            ignores it (only SIGKILL ends it)
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
