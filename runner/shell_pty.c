@@ -571,8 +571,9 @@ void session_child_exited(struct child *c, int wstatus)
 	session_teardown(ss);
 	ss->quick_deaths = quick ? ss->quick_deaths + 1 : 0;
 	/* An idle shell that dies at once would die again: wait for the next
-	 * EXEC to try.  A shell an EXEC ended (`exit`) comes back now. */
-	if (had_exec || ss->quick_deaths == 0)
+	 * EXEC to try.  A shell an EXEC ended (`exit`) comes back now.  None
+	 * comes back while the runner stops: SIGTERM is what killed it. */
+	if ((had_exec || ss->quick_deaths == 0) && !ss->rt->shutting_down)
 		respawned = session_spawn(ss) == 0;
 	if (had_exec)
 		exec_shell_died(ss, status, respawned);
