@@ -36,8 +36,8 @@ static void main_exited(struct child *c, int wstatus)
 		 WIFSIGNALED(wstatus) ? "killed by signal" : "exited with",
 		 WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : code);
 	rt->main_pid = 0;
-	/* m stays allocated: the runner exits soon and nothing else points
-	 * at it. */
+	/* The reaper unlinked c before calling us: nothing points at m. */
+	free(m);
 	runner_shutdown(rt, code);
 }
 

@@ -2,8 +2,10 @@
 (tini's scenarios), subreaper mode.  Real processes in real namespaces;
 the probes are static programs from tests/integration/probes/."""
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -220,6 +222,38 @@ class TestShutdown(unittest.TestCase):
             self.assertFalse(alive(pid))
         finally:
             r.__exit__(None, None, None)
+
+
+class TestInitMounts(unittest.TestCase):
+    """--init-mounts as PID 1 of fresh mount, UTS and network namespaces:
+    what is missing gets mounted, the hostname is set, lo comes up, and
+    the host's /dev (devtmpfs is one filesystem kernel-wide) is not
+    changed.  The VM path proper (no /proc at all) is tests/e2e/test_vm.py."""
+
+    def test_container_init_mounts(self):
+        before = os.lstat("/dev/ptmx")
+        # /tmp and /run get fresh tmpfs mounts: the socket lives elsewhere.
+        d = tempfile.mkdtemp(prefix="initmounts-", dir=os.path.dirname(RUNNER))
+        try:
+            script = ("hostname; grep -E ' /(tmp|run) tmpfs ' /proc/mounts | wc -l;"
+                      " cat /sys/class/net/lo/flags 2>/dev/null || ip -o link show lo")
+            p = subprocess.run(
+                ["unshare", "--fork", "--pid", "--mount", "--uts", "--net",
+                 "--mount-proc", RUNNER, "--listen", "unix:" + os.path.join(d, "s"),
+                 "--init-mounts", "--hostname", "initbox", "--", "/bin/sh", "-c", script],
+                capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        lines = p.stdout.decode().split("\n")
+        self.assertEqual(lines[0], "initbox")
+        self.assertEqual(lines[1], "2")
+        self.assertTrue(lines[2].startswith("0x") and int(lines[2], 16) & 1 or "UP" in lines[2],
+                        lines[2])
+        after = os.lstat("/dev/ptmx")
+        self.assertEqual((before.st_mode, before.st_rdev, before.st_ino),
+                         (after.st_mode, after.st_rdev, after.st_ino))
+        self.assertIn(b"vm init: filesystems mounted", p.stderr)
 
 
 class TestInfo(unittest.TestCase):
