@@ -501,6 +501,15 @@ class TestBusybox(ShellCase):
         self.assertEqual(self.out("echo alive"), b"alive\n")
 
 
+class TestAsUnprivilegedUser(ShellCase):
+    runner_args = ("--user", "65534:65534")
+
+    def test_exec_as_nobody(self):
+        self.assertEqual(self.out("id -u; cd /tmp && pwd"), b"65534\n/tmp\n")
+        self.assertEqual(self.ex("exit 2").fields.int("RESPAWNED"), 1)
+        self.assertEqual(self.out("echo again"), b"again\n")
+
+
 class TestNoDefaultSession(RunnerTest):
     runner_args = ("--no-default-session",)
 
