@@ -128,11 +128,15 @@ void user_switch(struct runner *rt)
 		return;
 	}
 	if (r < 0) {
-		log_error("--user %s: %s", spec,
+		/* A mistyped --user must not leave the sandbox running as
+		 * whoever started it (docker run --user does the same).  The
+		 * loop has not run: exiting here is still allowed. */
+		log_error("--user %s: %s; not starting", spec,
 			  r == -ENOENT ? "no such user in /etc/passwd"
 				       : "want NAME, UID or UID:GID");
-		harden_note(rt, "user", "skipped: cannot resolve %s", spec);
-		return;
+		rt->exit_status = 1;
+		pid1_finish(rt);
+		exit(1);
 	}
 	if (getuid() == t.uid && geteuid() == t.uid && getgid() == t.gid) {
 		switch_ids(&t); /* drop extra groups if we may; else as is */

@@ -257,6 +257,19 @@ class TestProgramsStillWork(unittest.TestCase):
         self.assertIn(b"ALL-OK", p.stdout, p.stderr[-3000:])
 
 
+class TestUserFlag(unittest.TestCase):
+    def test_unknown_user_refuses_to_start(self):
+        for spec in ("no-such-user-xyz", "12:x"):
+            p = run_main(["/bin/true"], args=["--user", spec])
+            self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+            self.assertIn(b"not starting", p.stderr)
+
+    def test_numeric_uid_without_passwd_entry(self):
+        p = run_main(["/bin/sh", "-c", "id -u; id -g"], args=["--user", "4242:4343"])
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertEqual(p.stdout.split(), [b"4242", b"4343"])
+
+
 class TestUnshareBinary(unittest.TestCase):
     def test_unshare_user_namespace_refused(self):
         if not shutil.which("unshare"):
