@@ -126,6 +126,7 @@ static int c_fork(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 7 ? 0 : 254;
 }
 
+#if defined(__x86_64__)
 static int c_int80(void)
 {
 	long ret = 20; /* i386 getpid */
@@ -138,6 +139,18 @@ static int c_x32(void)
 {
 	return syscall(X32_BIT | SYS_getpid) < 0 ? fail() : 0;
 }
+#else
+/* Foreign ABIs are an x86-64 matter: elsewhere the checks are moot. */
+static int c_int80(void)
+{
+	return ENOSYS;
+}
+
+static int c_x32(void)
+{
+	return ENOSYS;
+}
+#endif
 
 static int c_bpf(void)
 {
