@@ -1,0 +1,54 @@
+/* rx_oracle.c - runs runner/regex.c over records on stdin for
+ * test_regex_oracle.py, which compares the answers with GNU grep -E.
+ *
+ * Input, one item a line:  P<pattern> (or I<pattern> for RX_ICASE), then
+ * S<subject> lines, then a line "=".  Output, one line per record: "E " and
+ * the compile error, or one '1'/'0' per subject (matches or not).
+ *
+ * The matcher is included, not linked, so probes.mk can build this like
+ * every other probe: one source file, static musl.
+ */
+#include "../../../runner/regex.c"
+
+#include <stdio.h>
+
+#define LINE_MAX_LEN 65536
+
+int main(void)
+{
+	static char line[LINE_MAX_LEN], pat[LINE_MAX_LEN], res[LINE_MAX_LEN];
+	char err[256];
+	struct rx *rx = NULL;
+	size_t len, npat = 0, nres = 0;
+	int flags = 0, r = 0;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		len = strlen(line);
+		if (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (len && (line[0] == 'P' || line[0] == 'I')) {
+			flags = line[0] == 'I' ? RX_ICASE : 0;
+			npat = len - 1;
+			memcpy(pat, line + 1, npat);
+			r = rx_compile(&rx, pat, npat, flags, err, sizeof(err));
+			nres = 0;
+		} else if (len && line[0] == 'S') {
+			if (!r && nres < sizeof(res) - 1)
+				res[nres++] =
+				    rx_search(rx, (uint8_t *)line + 1, len - 1)
+					? '1'
+					: '0';
+		} else if (len == 1 && line[0] == '=') {
+			if (r)
+				printf("E %s\n", err);
+			else
+				printf("%.*s\n", (int)nres, res);
+			rx_free(rx);
+			rx = NULL;
+			r = 0;
+			fflush(stdout);
+		}
+	}
+	rx_free(rx);
+	return 0;
+}
