@@ -50,9 +50,8 @@ static void session_free_deferred(struct deferred *d)
 	free(ss);
 }
 
-/* Stop the shell and forget the session.  Its watches may have events
- * queued in this epoll batch, so the memory goes after the batch. */
-void session_free(struct session *ss)
+/* Stop the shell and take the session out of the registry. */
+static void session_stop(struct session *ss)
 {
 	struct shell_state *sh = ss->sh;
 	unsigned i;
@@ -77,6 +76,13 @@ void session_free(struct session *ss)
 			break;
 		}
 	}
+}
+
+/* Its watches may have events queued in this epoll batch, so the memory
+ * goes after the batch. */
+void session_free(struct session *ss)
+{
+	session_stop(ss);
 	loop_defer(&ss->rt->loop, &ss->free_d, session_free_deferred);
 }
 
@@ -374,7 +380,7 @@ void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	}
 	if (data.len > STDIN_REQ_MAX ||
-	    ss->in_len + data.len > 4 * STDIN_REQ_MAX) {
+	    ss->in_len + data.len > STDIN_BACKLOG_MAX) {
 		stream_error(s, E_LIMIT, 0,
 			     "stdin backlog full: the command "
 			     "is not reading (at most %d bytes per request)",
@@ -479,16 +485,15 @@ int shell_init(struct runner *rt)
 void shell_fini(struct runner *rt)
 {
 	struct shell_state *sh = rt->shell;
+	struct session *ss;
 
 	if (!sh)
 		return;
-	while (sh->n)
-		session_free(sh->v[sh->n - 1]);
-	/* Deferred frees run only inside the loop, which has ended. */
-	while (rt->loop.deferred) {
-		struct deferred *d = rt->loop.deferred;
-		rt->loop.deferred = d->next;
-		d->fn(d);
+	/* The loop has ended: no batch can still point at a watch. */
+	while (sh->n) {
+		ss = sh->v[sh->n - 1];
+		session_stop(ss);
+		session_free_deferred(&ss->free_d);
 	}
 	free(sh->v);
 	free(sh);

@@ -12,10 +12,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define RESULT_FIXED	  512 /* every RESULT field but T_OUTPUT and T_CWD */
-#define RESULT_STACK	  8192
-#define STDIN_BACKLOG_MAX (4 * STDIN_REQ_MAX)
-#define QUICK_DEATHS_MAX  3
+#define RESULT_FIXED	 512 /* every RESULT field but T_OUTPUT and T_CWD */
+#define RESULT_STACK	 8192
+#define QUICK_DEATHS_MAX 3
 
 static void exec_try_finish(struct session *ss);
 
@@ -27,8 +26,8 @@ static void pend_put(struct exec *ex, const uint8_t *p, size_t n)
 		memmove(ex->pend, ex->pend + ex->pend_head, ex->pend_len);
 		ex->pend_head = 0;
 	}
-	/* Reads stop while pend holds anything, so one read's worth always
-	 * fits; only a dying shell's final drain can overflow, and loses. */
+	/* exec_read_room admits a read only while its output fits, so this
+	 * cuts nothing but a dying shell's final drain. */
 	if (n > PEND_CAP - ex->pend_head - ex->pend_len)
 		n = PEND_CAP - ex->pend_head - ex->pend_len;
 	memcpy(ex->pend + ex->pend_head + ex->pend_len, p, n);
@@ -97,18 +96,18 @@ static bool exec_streaming(const struct session *ss)
 size_t exec_read_room(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
-	size_t free;
+	size_t room;
 
 	if (!exec_streaming(ss))
 		return PTY_READ_CHUNK;
-	free = PEND_CAP - PEND_SLACK - ex->pend_len;
-	if (free < PTY_READ_MIN) {
+	room = PEND_CAP - PEND_SLACK - ex->pend_len;
+	if (room < PTY_READ_MIN) {
 		pend_flush(ex);
-		free = PEND_CAP - PEND_SLACK - ex->pend_len;
+		room = PEND_CAP - PEND_SLACK - ex->pend_len;
 	}
-	if (free < PTY_READ_MIN)
+	if (room < PTY_READ_MIN)
 		return 0;
-	return free < PTY_READ_CHUNK ? free : PTY_READ_CHUNK;
+	return room < PTY_READ_CHUNK ? room : PTY_READ_CHUNK;
 }
 
 void exec_flush(struct session *ss)
@@ -147,8 +146,10 @@ static void exec_reset(struct session *ss)
 	ex->s = NULL; /* ended or detached by now: never touched again */
 	ex->phase = EX_IDLE;
 	ex->pend_head = ex->pend_len = 0;
+	/* Stdin the command did not read is not the next command's. */
 	ss->in_head = ss->in_len = 0;
 	ss->in_owed = 0;
+	ss->in_line_open = false;
 	if (ss->ptm >= 0 && !ss->reading)
 		session_set_reading(ss, true);
 }
@@ -432,10 +433,11 @@ int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof)
 
 	if (in_reserve(ss, n + extra) < 0)
 		return -ENOMEM;
-	memcpy(ss->in_q + ss->in_len, p, n);
-	ss->in_len += n;
-	if (n)
+	if (n) {
+		memcpy(ss->in_q + ss->in_len, p, n);
+		ss->in_len += n;
 		ss->in_line_open = p[n - 1] != '\n';
+	}
 	if (eof) {
 		ss->in_q[ss->in_len++] = 0x04;
 		if (ss->in_line_open)

@@ -27,6 +27,7 @@
 #define PEND_CAP	    (4 * PTY_READ_CHUNK + PEND_SLACK)
 #define PTY_READ_MIN	    4096
 #define STDIN_REQ_MAX	    65536 /* SHELL_STDIN bytes one request may carry */
+#define STDIN_BACKLOG_MAX   (4 * STDIN_REQ_MAX) /* queued for the PTY */
 #define EXEC_OUTPUT_DEFAULT (1u << 20)
 #define EXEC_INT_GRACE_MS   1000 /* SIGINT -> SIGKILL of the foreground */
 #define EXEC_KILL_GRACE_MS  1000 /* SIGKILL foreground -> kill the shell */
