@@ -72,7 +72,8 @@ int session_write_trigger(struct session *ss, const char *token)
 		    "printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" >/dev/tty\n",
 		    SESSION_CMD_FD, token);
 	/* The shell consumed the previous trigger before printing the marker
-	 * we waited for, so the pipe is empty and a short write cannot be. */
+	 * we waited for, so the pipe has room, and a write this far below
+	 * PIPE_BUF is atomic: all of it or nothing. */
 	w = write(ss->script_fd, line, (size_t)n);
 	ss->trigger_len = n;
 	ss->trigger_line1 = (int)(strchr(line, '\n') - line) + 1;

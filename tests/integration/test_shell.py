@@ -241,8 +241,12 @@ class TestExec(ShellCase):
         self.assertEqual(self.out("echo alive"), b"alive\n")
 
     def test_timeout_ignoring_sigint(self):
-        res = self.ex("trap '' INT; sleep 100", TIMEOUT_MS=200)
+        # SIGINT is ignored: the ladder's SIGKILL ends it; the shell stays.
+        pid = self.ex("true").fields.int("SHELL_PID")
+        res = self.ex("sh -c \"trap '' INT; sleep 100\"", TIMEOUT_MS=200)
         self.assertEqual(res.fields.int("TIMED_OUT"), 1)
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 137)
+        self.assertEqual(res.fields.int("SHELL_PID"), pid)
         self.assertEqual(self.out("echo alive"), b"alive\n")
 
     def test_signal(self):
