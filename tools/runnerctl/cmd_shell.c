@@ -171,20 +171,47 @@ static int exec_follow(struct rc_conn *c, uint32_t id, bool with_stdin,
 static int usage_exec(void)
 {
 	return cmd_usage("usage: exec [--session S] [--timeout MS] [--raw] "
-			 "[--stream] [-i] -- 'COMMAND'");
+			 "[--stream] [-i] [--] 'COMMAND' [MORE WORDS...]");
+}
+
+/* The words after the options, joined by spaces as ssh does.  NULL if
+ * too long. */
+static uint8_t *join_words(char **w, int n, size_t *len)
+{
+	size_t total = 0, off = 0, k;
+	uint8_t *buf;
+	int i;
+
+	for (i = 0; i < n; i++)
+		total += strlen(w[i]) + 1;
+	if (total > CMD_MAX || !(buf = malloc(total)))
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf[off++] = ' ';
+		k = strlen(w[i]);
+		memcpy(buf + off, w[i], k);
+		off += k;
+	}
+	*len = off;
+	return buf;
 }
 
 int cmd_exec(struct rc_conn *c, int argc, char **argv)
 {
-	const char *session = "main", *cmd;
+	const char *session = "main";
 	bool raw = false, stream = false, with_stdin = false;
 	uint32_t timeout = 0, id;
 	struct wire_buf b;
-	uint8_t *buf;
+	uint8_t *cmd, *buf;
 	size_t len;
 	int i, r;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
 		if (!strcmp(argv[i], "--session") && i + 1 < argc)
 			session = argv[++i];
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
@@ -198,15 +225,18 @@ int cmd_exec(struct rc_conn *c, int argc, char **argv)
 		else
 			return usage_exec();
 	}
-	if (i + 2 != argc)
+	if (i >= argc)
 		return usage_exec();
-	cmd = argv[i + 1];
-	len = strlen(cmd);
-	if (len > CMD_MAX || !(buf = malloc(len + 1024)))
+	if (!(cmd = join_words(argv + i, argc - i, &len)))
 		return cmd_usage("exec: command too long");
+	if (!(buf = malloc(len + 1024))) {
+		free(cmd);
+		return cmd_usage("exec: out of memory");
+	}
 	wb_init(&b, buf, len + 1024);
 	wb_str(&b, T_SESSION, session);
 	wb_bytes(&b, T_COMMAND, cmd, len);
+	free(cmd);
 	if (timeout)
 		wb_u32(&b, T_TIMEOUT_MS, timeout);
 	wb_u8(&b, T_MODE, stream ? WM_STREAM : WM_WAIT);
