@@ -339,6 +339,18 @@ static bool g_bad_interval(const uint8_t *p, const uint8_t *end)
 
 /* ---- lexer: dfa.c's tokens ---- */
 
+/* A decimal number at p into *num (left alone when there is none),
+ * saturated above GNU's RE_DUP_MAX; returns the end. */
+static const uint8_t *digits(const uint8_t *p, const uint8_t *end, long *num)
+{
+	for (; p < end && is_digit(*p); p++) {
+		*num = *num < 0 ? *p - '0' : *num * 10 + *p - '0';
+		if (*num > 32768)
+			*num = 32768;
+	}
+	return p;
+}
+
 static void lex_interval(struct parser *ps)
 {
 	const uint8_t *q = ps->p;
@@ -350,17 +362,13 @@ static void lex_interval(struct parser *ps)
 		return;
 	}
 
-	for (; q < ps->end && is_digit(*q); q++)
-		lo = lo < 0 ? *q - '0' : lo * 10 + *q - '0',
-		lo = lo > 32768 ? 32768 : lo;
+	q = digits(q, ps->end, &lo);
 	if (q < ps->end && *q != ',') {
 		hi = lo;
 	} else if (q < ps->end) {
 		if (lo < 0)
 			lo = 0;
-		while (++q < ps->end && is_digit(*q))
-			hi = hi < 0 ? *q - '0' : hi * 10 + *q - '0',
-			hi = hi > 32768 ? 32768 : hi;
+		q = digits(q + 1, ps->end, &hi);
 	}
 	if (q < ps->end && *q == '}' && lo >= 0 && (hi < 0 || lo <= hi)) {
 		if (lo > RX_DUP_MAX || hi > RX_DUP_MAX) {
