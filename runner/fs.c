@@ -199,19 +199,22 @@ static int mkdir_one(struct fs_state *fs, const char *path, mode_t mode,
 		     bool ok_if_dir)
 {
 	char name[NAME_MAX + 1];
-	struct stat st;
 	int dirfd, r = 0;
 
 	dirfd = fs_open_parent(fs, path, name, sizeof(name));
 	if (dirfd < 0)
 		return dirfd;
-	if (mkdirat(dirfd, name, mode) < 0) {
+	if (mkdirat(dirfd, name, mode) < 0)
 		r = -errno;
-		if (r == -EEXIST && ok_if_dir &&
-		    fstatat(dirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode))
-			r = 1;
-	}
 	close(dirfd);
+	/* "Exists" is fine for -p if it is, or (a link) leads to, a
+	 * directory: asked through the confined resolver, never fstatat,
+	 * which would follow an absolute link on the host. */
+	if (r == -EEXIST && ok_if_dir &&
+	    (dirfd = fs_open(fs, path, O_PATH | O_DIRECTORY, 0)) >= 0) {
+		close(dirfd);
+		r = 1;
+	}
 	return r;
 }
 

@@ -40,7 +40,8 @@ struct fs_read {
 	struct wire_buf res;
 };
 
-enum read_state { READ_DONE, READ_WAIT_WRITABLE, READ_WAIT_TIMER };
+/* Outcomes of a turn; apart from read_chunk's 0 (end) and 1 (go on). */
+enum read_state { READ_DONE = 10, READ_WAIT_WRITABLE, READ_WAIT_TIMER };
 
 static void read_result(struct fs_read *r, struct stream *s)
 {
