@@ -212,6 +212,59 @@ class TestExec(ShellCase):
         self.assertTrue(res.ok, res)
         self.assertEqual(res.fields.bytes("OUTPUT"), b"got one/two\n")
 
+    def test_stdin_large_with_credit(self):
+        line = b"y" * 99 + b"\n"
+        data = line * 10486  # ~1 MiB, more than one window
+        sid = self.c.send(rp.EXEC, [("COMMAND", "wc -c")])
+        sent = 0
+        while sent < len(data):
+            room = self.c.credit.get(sid, 0)
+            if room <= 0:
+                self.c.recv(timeout=30)  # a WINDOW frame
+                continue
+            chunk = data[sent:sent + min(room, 65536)]
+            self.c.send_data(sid, chunk, offset=sent)
+            sent += len(chunk)
+        self.c.send_data(sid, b"", fin=True, offset=sent)
+        res = self.c.wait(sid, timeout=60)
+        self.assertEqual(res.fields.bytes("OUTPUT").strip(), str(len(data)).encode())
+
+    def test_stream_backpressure(self):
+        # A client that stops granting credit stops the command, not the
+        # runner's memory.
+        c2 = self.r.client()
+        c2.auto_window = False
+        base = self.r.rss()
+        sid = c2.send(rp.EXEC, [("COMMAND", "head -c 200000000 /dev/zero; echo done"),
+                                ("MODE", STREAM), ("SESSION", "main")])
+        got = 0
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                f = c2.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            # 200 MB unthrottled is done well within the second.
+            self.assertNotIn(f.type, (rp.RESULT, rp.ERROR))
+            if f.type == rp.DATA:
+                got += len(f.data()[2])
+                c2.pending[sid].data.clear()
+        self.assertLessEqual(got, c2.window)
+        self.assertLess(self.r.rss() - base, 16 << 20)
+        c2.auto_window = True
+        c2.grant(sid, 1 << 30)
+        total = got
+        while True:
+            f = c2.recv(timeout=60)
+            if f.type == rp.DATA:
+                total += len(f.data()[2])
+                c2.pending[sid].data.clear()
+            elif f.type in (rp.RESULT, rp.ERROR):
+                self.assertEqual(f.type, rp.RESULT)
+                break
+        self.assertEqual(total, 200000000 + 5)
+        c2.close()
+
     def test_stdin_eof(self):
         sid = self.c.send(rp.EXEC, [("COMMAND", "cat; echo end")])
         self.c.send_data(sid, b"partial line", fin=True)
