@@ -51,7 +51,8 @@ void session_random_token(struct session *ss, char out[MARKER_TOKEN_LEN + 1])
 
 /* `\builtin` and the quoted words dodge aliases and functions a user
  * may define; the marker goes to /dev/tty so `exec >file` cannot hide
- * it.  Two lines, not one list: an interrupted `.` still prints. */
+ * it, and inside { } 2>/dev/null so `set -x` does not trace it.  Two
+ * lines, not one list: an interrupted `.` still prints. */
 int session_write_trigger(struct session *ss, const char *token)
 {
 	char line[256];
@@ -62,15 +63,15 @@ int session_write_trigger(struct session *ss, const char *token)
 		n = snprintf(
 		    line, sizeof(line),
 		    "\\builtin . /proc/self/fd/%d\n"
-		    "\\builtin printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
-		    ">/dev/tty\n",
+		    "{ \\builtin printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
+		    ">/dev/tty; } 2>/dev/null\n",
 		    SESSION_CMD_FD, token);
 	else
-		n = snprintf(
-		    line, sizeof(line),
-		    ". /proc/self/fd/%d\n"
-		    "printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" >/dev/tty\n",
-		    SESSION_CMD_FD, token);
+		n = snprintf(line, sizeof(line),
+			     ". /proc/self/fd/%d\n"
+			     "{ printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
+			     ">/dev/tty; } 2>/dev/null\n",
+			     SESSION_CMD_FD, token);
 	/* The shell consumed the previous trigger before printing the marker
 	 * we waited for, so the pipe has room, and a write this far below
 	 * PIPE_BUF is atomic: all of it or nothing. */
