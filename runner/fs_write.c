@@ -21,7 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TEMP_TRIES 16
+#define TEMP_TRIES	   16
+#define WRITE_EXTRA_WINDOW (16u << 20)
 
 int fs_temp_open(struct fs_temp *t, int dirfd, const char *name, mode_t mode)
 {
@@ -353,6 +354,10 @@ void fs_req_write(struct stream *s, const uint8_t *p, size_t n)
 	}
 	s->ops = &write_ops;
 	s->owner = w;
+	/* Bytes go to the file as each frame arrives, so a wider window costs
+	 * no memory here (the connection holds one frame at a time); it only
+	 * keeps an upload from being bound by window / round trip. */
+	stream_grant(s, WRITE_EXTRA_WINDOW);
 	return;
 out_free:
 	free(w);

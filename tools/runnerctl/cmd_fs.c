@@ -234,7 +234,11 @@ static int wait_credit(struct rc_conn *c, uint32_t id, struct rc_frame *f)
 
 static int upload(struct rc_conn *c, uint32_t id, struct rc_frame *f)
 {
-	size_t cap = c->max_frame - WIRE_DATA_PREFIX, want;
+	/* 1 MiB frames: the runner writes one while the next is in flight. */
+	size_t cap = c->max_frame - WIRE_DATA_PREFIX < (1u << 20)
+			 ? c->max_frame - WIRE_DATA_PREFIX
+			 : (1u << 20),
+	       want;
 	uint8_t *chunk = malloc(cap);
 	uint64_t off = 0;
 	ssize_t n = 1;
