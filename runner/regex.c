@@ -185,7 +185,8 @@ struct parser {
 	uint32_t nsets, capsets;
 };
 
-static void fail(struct parser *ps, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void fail(struct parser *ps,
+						       const char *fmt, ...)
 {
 	va_list ap;
 
