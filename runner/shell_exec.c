@@ -221,11 +221,12 @@ void exec_begin(struct session *ss)
 	marker_init(&ss->scan, ex->token);
 	ss->scanning = true;
 	ex->phase = EX_RUNNING;
-	r = session_write_trigger(ss, ex->token);
+	r = session_holds_cmd(ss) ? session_write_trigger(ss, ex->token)
+				  : -EPIPE;
 	if (r == -EPIPE && ss->pid > 0) {
-		/* The shell died and we have not heard yet: the command never
-		 * reached it.  Requeue; the death respawns the shell, whose
-		 * bootstrap marker starts the command again. */
+		/* The shell died and we have not heard yet, or it lost fd 62:
+		 * the command never reached it.  Requeue; the death respawns
+		 * the shell, whose bootstrap marker starts the command. */
 		ss->scanning = ss->ready = false;
 		ex->phase = EX_QUEUED;
 		kill(ss->pid, SIGKILL);

@@ -75,14 +75,14 @@ struct session {
 	char name[SESSION_NAME_MAX + 1];
 	struct session_spec spec;
 	enum shell_flavor flavor;
-	pid_t pid;     /* 0 while no shell runs */
-	int ptm, pts;  /* we keep pts open: the master never hangs up */
-	int script_fd; /* write end of the shell's script pipe */
-	int cmd_fd;
+	pid_t pid;	  /* 0 while no shell runs */
+	int ptm, pts;	  /* we keep pts open: the master never hangs up */
+	int script_fd;	  /* write end of the shell's script pipe */
+	int cmd_fd;	  /* memfd holding the current command text */
+	uint64_t cmd_ino; /* its inode: the shell must still hold it */
 	/* The last trigger written to script_fd: its length and where its
 	 * first line (the one that runs the command) ends. */
-	int trigger_len,
-	    trigger_line1; /* memfd holding the current command text */
+	int trigger_len, trigger_line1;
 	struct watch pty_w, script_w;
 	struct child child;
 	bool ready;   /* bootstrap marker seen */
@@ -113,6 +113,7 @@ void session_teardown(struct session *ss);
 void session_random_token(struct session *ss, char out[MARKER_TOKEN_LEN + 1]);
 int session_write_trigger(struct session *ss, const char *token);
 int session_fg_pgrp(const struct session *ss);
+bool session_holds_cmd(const struct session *ss);
 void session_set_reading(struct session *ss, bool on);
 void session_pty_event(struct watch *w, uint32_t events);
 void session_script_event(struct watch *w, uint32_t events);

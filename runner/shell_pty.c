@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -381,9 +382,17 @@ static int spawn_pipes(struct session *ss, int *script_rd)
 		return -errno;
 	/* The memfd belongs to the session, not to one shell: a command
 	 * queued across a respawn keeps its text. */
-	if (ss->cmd_fd < 0)
+	struct stat st;
+
+	if (ss->cmd_fd < 0) {
 		ss->cmd_fd = cmd_memfd();
-	return ss->cmd_fd < 0 ? ss->cmd_fd : 0;
+		if (ss->cmd_fd < 0)
+			return ss->cmd_fd;
+		if (fstat(ss->cmd_fd, &st) < 0)
+			return -errno;
+		ss->cmd_ino = st.st_ino;
+	}
+	return 0;
 }
 
 static int spawn_boot(struct session *ss)
@@ -478,6 +487,20 @@ int session_fg_pgrp(const struct session *ss)
 	if (pg <= 0)
 		pg = ss->pid;
 	return pg > 0 ? pg : -ESRCH;
+}
+
+/* A command may close or replace fd 62 (`exec 62<&-`); the shell could
+ * then never run another one.  One stat per EXEC tells. */
+bool session_holds_cmd(const struct session *ss)
+{
+	char path[40];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)ss->pid,
+		 SESSION_CMD_FD);
+	if (stat(path, &st) < 0)
+		return errno != ENOENT; /* no /proc: cannot tell, trust it */
+	return st.st_ino == ss->cmd_ino;
 }
 
 static void session_update_events(struct session *ss)

@@ -380,6 +380,14 @@ class TestRespawn(ShellCase):
     def test_exit_with_background_job_holding_the_pty(self):
         self.assertRespawned(self.ex("sleep 100 & exit 0"), 0)
 
+    def test_command_fd_closed(self):
+        # The shell loses the fd its commands arrive on: the next EXEC
+        # notices, restarts it and runs there.
+        for lose in ("exec 62<&-", "exec 62>/dev/null"):
+            with self.subTest(lose=lose):
+                self.assertEqual(self.status(lose), 0)
+                self.assertRespawned(self.ex("echo ran"))
+
     def test_state_lost_on_respawn_is_fresh(self):
         self.ex("export GONE=1; exit")
         self.assertEqual(self.out("echo \"[$GONE]\""), b"[]\n")
