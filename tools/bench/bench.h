@@ -142,6 +142,7 @@ struct target {
 	char sock[300];
 	char log[300];
 	const char *const *extra; /* flags it was started with, for restarts */
+	bool keep_log;		  /* something went wrong: leave the log */
 };
 
 /* Start `unshare --fork --pid --mount-proc runner --listen unix:SOCK

@@ -7,13 +7,19 @@
  */
 #include "bench.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define WARMUP_MIN 5
 
 static void refuse(struct meas *m, int r)
 {
-	row_refused(m->row, r, m->conn ? m->conn->err : NULL);
+	const char *why = m->conn ? m->conn->err : NULL;
+
+	/* Local baselines have no connection to explain them. */
+	if (!why && r == -EBADMSG)
+		why = "the command exited non-zero";
+	row_refused(m->row, r, why);
 }
 
 /* One call, untimed, to learn whether the op works at all and to warm

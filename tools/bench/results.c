@@ -370,7 +370,7 @@ void row_print(struct bench *b, const struct row *r)
 	char rs[80] = "";
 
 	if (have)
-		snprintf(rs, sizeof(rs), "  (%.2fx %s)", ratio, r->baseline);
+		snprintf(rs, sizeof(rs), "  (%.3gx %s)", ratio, r->baseline);
 	if (!r->ok)
 		progress("%-28s %s", r->id, r->status);
 	else if (r->kind == RK_VALUE)

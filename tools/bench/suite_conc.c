@@ -246,32 +246,56 @@ static void conc_op_rows(struct bench *b, struct arena *a, struct target *t,
 	row_print(b, sum);
 }
 
-void suite_concurrency(struct bench *b)
+static void conc_step(struct bench *b, struct target *t, enum conc_op op)
 {
-	static const char *const args[] = {"--max-sessions", "72",
-					   "--max-conns", "300", NULL};
 	struct arena *a;
-	struct target t;
 	char small[512];
-	int r, op;
 
 	snprintf(small, sizeof(small), "%s/small.txt", b->cfg.work);
-	if ((r = make_file(small, 100, true)) < 0)
-		return;
 	a = mmap(NULL, sizeof(*a), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (a == MAP_FAILED) {
 		progress("concurrency: mmap: %s", strerror(errno));
 		return;
 	}
-	if ((r = target_start(b, &t, args)) < 0) {
-		progress("concurrency: cannot start the runner: %s",
-			 strerror(-r));
-		munmap(a, sizeof(*a));
+	conc_op_rows(b, a, t, op, small);
+	munmap(a, sizeof(*a));
+}
+
+static void conc_ping(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	conc_step(b, t, CO_PING);
+}
+
+static void conc_exec(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	conc_step(b, t, CO_EXEC);
+}
+
+static void conc_spawn(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	conc_step(b, t, CO_SPAWN);
+}
+
+static void conc_read(struct bench *b, struct target *t, struct rc_conn *c)
+{
+	conc_step(b, t, CO_READ);
+}
+
+void suite_concurrency(struct bench *b)
+{
+	/* 64 clients with a session each, and the main session. */
+	static const char *const args[] = {"--max-sessions", "72",
+					   "--max-conns", "300", NULL};
+	static const step_fn steps[] = {conc_ping, conc_exec, conc_spawn,
+					conc_read, NULL};
+	char small[512];
+	int r;
+
+	snprintf(small, sizeof(small), "%s/small.txt", b->cfg.work);
+	if ((r = make_file(small, 100, true)) < 0) {
+		progress("concurrency: %s: %s", small, strerror(-r));
 		return;
 	}
-	for (op = 0; op < CO__COUNT; op++)
-		conc_op_rows(b, a, &t, (enum conc_op)op, small);
-	target_stop(b, &t);
-	munmap(a, sizeof(*a));
+	run_steps(b, "concurrency", args, steps);
 }

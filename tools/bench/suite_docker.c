@@ -136,7 +136,7 @@ static int do_start_exec_base(void *ctx)
 	struct dctx *d = ctx;
 	char name[64];
 	const char *run[] = {"run",    "-d", "--network",    "none",
-			     "--name", name, "--entrypoint", "/bin/tail",
+			     "--name", name, "--entrypoint", "tail",
 			     d->image, "-f", "/dev/null",    NULL};
 	const char *exec[] = {"exec", name, "true", NULL};
 	int r;

@@ -168,21 +168,24 @@ void target_stop(struct bench *b, struct target *t)
 	if (t->pid > 0)
 		kill(t->pid, SIGTERM);
 	if (!wait_exit(t->unshare_pid, STOP_TIMEOUT_MS)) {
-		progress("runner did not stop on SIGTERM; killing it");
+		progress("runner did not stop on SIGTERM; killing it (log: %s)",
+			 t->log);
+		t->keep_log = true;
 		kill(t->unshare_pid, SIGKILL);
 		wait_exit(t->unshare_pid, STOP_TIMEOUT_MS);
 	}
 cleanup:
 	t->unshare_pid = t->pid = 0;
-	/* The log is kept when it says something: a crash must be visible. */
-	if (t->dir[0]) {
-		struct stat st;
-		unlink(t->sock);
-		if (stat(t->log, &st) == 0 && st.st_size == 0) {
-			unlink(t->log);
-			rmdir(t->dir);
-		}
+	if (!t->dir[0])
+		return;
+	unlink(t->sock);
+	/* The log of a runner that had to be killed or replaced is kept
+	 * (its path was printed); the rest are noise. */
+	if (!t->keep_log) {
+		unlink(t->log);
+		rmdir(t->dir);
 	}
+	t->dir[0] = 0;
 }
 
 static long status_field(pid_t pid, const char *field)
@@ -270,6 +273,7 @@ static int target_restart(struct bench *b, struct target *t, struct rc_conn *c,
 	/* A runner that broke a connection may be stuck: never reuse it. */
 	if (t->unshare_pid > 0) {
 		progress("%s: replacing the runner (log: %s)", suite, t->log);
+		t->keep_log = true;
 		target_stop(b, t);
 	}
 	if ((r = target_start(b, t, extra)) < 0) {
