@@ -1,23 +1,24 @@
-/* fs_grep.c - GREP in the helper process: a POSIX ERE or a fixed string
- * over a file or a tree, like `grep -rn` (binary files skipped, as -I).
+/* fs_grep.c - GREP in the helper process: an extended regular expression
+ * (GNU grep -E syntax, runner/regex.c) or a fixed string over a file or a
+ * tree, like `grep -rn` with binary files skipped (-I).
  *
  * The pattern is compiled in the runner before the fork, so a bad one is
- * E_BAD_PATTERN at once.  A pattern without ERE metacharacters is searched
- * as a fixed string with memmem(3), the common case for agents.  Each
- * file is read whole into one reused buffer and searched match by match
- * over the buffer, never line by line: the matcher runs from the current
- * position to the next hit, and line numbers are counted only up to hits.
+ * E_BAD_PATTERN at once.  A pattern without metacharacters is searched
+ * with memmem(3), the common case for agents; a regex with a literal that
+ * every match must contain (fs_literal.c) runs only on the lines that
+ * hold it.  Each file is read whole into one reused buffer, and line
+ * numbers are counted only up to the hits.
  *
  * Results are T_ENTRY records (T_PATH, T_LINE, T_TEXT, T_MATCH 1 for a
  * match, 0 for a context line) on DATA channel 1.
  */
 #include "fs_internal.h"
+#include "regex.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@ struct grep_job {
 	struct fs_summary *sum;
 	int fd;
 	bool use_regex;
-	regex_t re;
+	struct rx *rx;
+	size_t nlit;  /* a string every match holds: lines without it are */
+	char lit[64]; /* skipped before the regex runs */
 	uint8_t *pat;
 	size_t npat;
 	uint32_t context;
@@ -53,20 +56,48 @@ struct grep_job {
 
 /* ---- matching ---- */
 
-/* Offset of the next match at or after pos, or SIZE_MAX. */
+static size_t line_end(struct grep_job *g, size_t off, size_t n)
+{
+	const uint8_t *nl = memchr(g->buf + off, '\n', n - off);
+
+	return nl ? (size_t)(nl - g->buf) : n;
+}
+
+/* Offset of the next matching line's start at or after pos (a line
+ * start), or SIZE_MAX.  With a required literal, only lines holding it
+ * go to the regex. */
+static size_t grep_next_regex(struct grep_job *g, size_t pos, size_t n)
+{
+	const uint8_t *hit, *nl;
+	size_t ls, le;
+
+	while (pos < n) {
+		ls = pos;
+		if (g->nlit) {
+			hit = memmem(g->buf + pos, n - pos, g->lit, g->nlit);
+			if (!hit)
+				return SIZE_MAX;
+			nl = memrchr(g->buf + pos, '\n',
+				     (size_t)(hit - g->buf) - pos);
+			ls = nl ? (size_t)(nl - g->buf) + 1 : pos;
+		}
+		le = line_end(g, ls, n);
+		if (rx_search(g->rx, g->buf + ls, le - ls))
+			return ls;
+		pos = le + 1;
+	}
+	return SIZE_MAX;
+}
+
+/* Offset of the next match at or after pos (a line start), or SIZE_MAX. */
 static size_t grep_next(struct grep_job *g, size_t pos, size_t n)
 {
-	regmatch_t m;
 	const uint8_t *hit;
 
-	if (!g->use_regex) {
-		hit = memmem(g->buf + pos, n - pos, g->pat, g->npat);
-		return hit ? (size_t)(hit - g->buf) : SIZE_MAX;
-	}
-	/* pos is always a line start, so ^ may match there. */
-	if (regexec(&g->re, (const char *)g->buf + pos, 1, &m, 0) != 0)
-		return SIZE_MAX;
-	return pos + (size_t)m.rm_so;
+	if (g->use_regex)
+		return grep_next_regex(g, pos, n);
+	hit = memmem(g->buf + pos, n - pos, g->pat, g->npat);
+	return hit ? (size_t)(hit - g->buf) : SIZE_MAX;
 }
 
 static uint64_t line_number(struct grep_job *g, size_t off)
@@ -79,13 +110,6 @@ static uint64_t line_number(struct grep_job *g, size_t off)
 	}
 	g->count_pos = off;
 	return g->count_line;
-}
-
-static size_t line_end(struct grep_job *g, size_t off, size_t n)
-{
-	const uint8_t *nl = memchr(g->buf + off, '\n', n - off);
-
-	return nl ? (size_t)(nl - g->buf) : n;
 }
 
 static void grep_emit(struct grep_job *g, size_t start, size_t end,
@@ -200,7 +224,6 @@ static int grep_read(struct grep_job *g, int fd, size_t size, size_t *n)
 			break; /* shrank: search what is there */
 		*n += (size_t)k;
 	}
-	g->buf[*n] = 0; /* regexec wants a C string */
 	return 0;
 }
 
@@ -274,8 +297,8 @@ static void grep_free(void *arg)
 	struct grep_job *g = arg;
 	unsigned i;
 
-	if (g->use_regex)
-		regfree(&g->re);
+	if (g->rx)
+		rx_free(g->rx);
 	for (i = 0; i < g->nglobs; i++)
 		free(g->globs[i]);
 	free(g->pat);
@@ -285,57 +308,40 @@ static void grep_free(void *arg)
 	free(g);
 }
 
-static bool has_ere_meta(const uint8_t *p, size_t n)
+static bool plain_string(const uint8_t *p, size_t n, bool fixed)
 {
-	return memchr(p, 0, n) ||
-	       strcspn((const char *)p, ".[]()*+?{}|^$\\") < n;
+	if (!n || memchr(p, '\n', n)) /* a newline separates patterns */
+		return false;
+	return fixed || strcspn((const char *)p, ".[]()*+?{}|^$\\") >= n;
 }
 
-/* ERE for a fixed string: every character literal. */
-static char *escape_ere(const uint8_t *p, size_t n)
-{
-	char *out = malloc(2 * n + 1), *o = out;
-	size_t i;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (strchr(".[]()*+?{}|^$\\", p[i]))
-			*o++ = '\\';
-		*o++ = (char)p[i];
-	}
-	*o = 0;
-	return out;
-}
-
+/* The matcher of runner/regex.c: GNU grep -E syntax and semantics, linear
+ * time whatever the pattern.  Plain strings skip it for memmem. */
 static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 			bool icase)
 {
-	char *src, msg[160];
+	char err[160];
 	int r;
 
-	if (!memchr(g->pat, 0, g->npat) && g->npat && !icase &&
-	    (fixed || !has_ere_meta(g->pat, g->npat)))
-		return 0; /* memmem */
-	if (memchr(g->pat, 0, g->npat)) {
-		stream_error(s, E_BAD_PATTERN, 0, "PATTERN holds a NUL byte");
-		return -1;
-	}
-	src = fixed ? escape_ere(g->pat, g->npat) : strdup((char *)g->pat);
-	if (!src) {
-		stream_error(s, E_IO, ENOMEM, "grep: out of memory");
-		return -1;
-	}
-	r = regcomp(&g->re, src[0] ? src : "()",
-		    REG_EXTENDED | REG_NEWLINE | (icase ? REG_ICASE : 0));
-	free(src);
-	if (r) {
-		regerror(r, &g->re, msg, sizeof(msg));
+	if (!icase && !memchr(g->pat, 0, g->npat) &&
+	    plain_string(g->pat, g->npat, fixed))
+		return 0;
+	r = rx_compile(&g->rx, (const char *)g->pat, g->npat,
+		       (icase ? RX_ICASE : 0) | (fixed ? RX_FIXED : 0), err,
+		       sizeof(err));
+	if (r == -EINVAL) {
 		stream_error(s, E_BAD_PATTERN, 0,
-			     "invalid regular expression: %s", msg);
+			     "invalid regular expression: %s", err);
+		return -1;
+	}
+	if (r < 0) {
+		stream_error(s, E_IO, -r, "grep: %s", strerror(-r));
 		return -1;
 	}
 	g->use_regex = true;
+	if (!icase && !fixed && !memchr(g->pat, 0, g->npat))
+		g->nlit = ere_required_literal((char *)g->pat, g->lit,
+					       sizeof(g->lit));
 	return 0;
 }
 

@@ -165,6 +165,12 @@ bool line_slice_done(const struct line_slice *ls);
 /* Lines seen so far: a last line without '\n' counts. */
 uint64_t line_slice_total(const struct line_slice *ls);
 
+/* ---- fs_literal.c: pure ---- */
+
+/* A string (no NUL, at most cap bytes) that every match of the ERE re
+ * contains, in out; returns its length, or 0 when none is known. */
+size_t ere_required_literal(const char *re, char *out, size_t cap);
+
 /* ---- fs_diff.c: pure ---- */
 
 typedef void (*diff_emit_fn)(void *ctx, const char *p, size_t n);

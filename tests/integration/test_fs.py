@@ -466,6 +466,10 @@ class TestTrees(FsCase):
             (["-E", "TODO", "-C", "2"], [("PATTERN", "TODO"), ("CONTEXT", 2)]),
             (["-E", "(foo|bar) beta"], [("PATTERN", "(foo|bar) beta")]),
             (["-E", ""], [("PATTERN", "")]),
+            (["-E", "\\bbar\\b"], [("PATTERN", "\\bbar\\b")]),
+            (["-E", "\\w+\\(x"], [("PATTERN", "\\w+\\(x")]),
+            (["-E", "-i", "a\\.b [a-z]+"], [("PATTERN", "a\\.b [a-z]+"), ("IGNORE_CASE", 1)]),
+            (["-E", "o{2}"], [("PATTERN", "o{2}")]),
         ]
         for gnu, ours in cases:
             if ("GLOB", "*.py") in ours:
