@@ -17,6 +17,7 @@
 #define QUICK_DEATHS_MAX 3
 
 static void exec_try_finish(struct session *ss);
+static void exec_marker(struct session *ss, int64_t status);
 
 /* ---- output path: PTY bytes -> marker scanner -> filter -> client ---- */
 
@@ -166,7 +167,7 @@ static void exec_prepare_finish(struct session *ss)
 	exec_try_finish(ss);
 }
 
-void exec_marker(struct session *ss, int64_t status)
+static void exec_marker(struct session *ss, int64_t status)
 {
 	ss->ex.status = (int32_t)status;
 	exec_prepare_finish(ss);
@@ -177,7 +178,6 @@ void exec_shell_died(struct session *ss, int32_t status, bool respawned)
 	struct exec *ex = &ss->ex;
 
 	ex->respawned = respawned;
-	ex->shell_died = true;
 	if (ex->phase == EX_FINISHING)
 		return; /* the marker made it out before the shell died */
 	if (ex->phase == EX_QUEUED) {
@@ -624,11 +624,10 @@ static void exec_init(struct session *ss, struct stream *s,
 	ex->s = s;
 	ex->mode = (uint8_t)q->mode;
 	ex->format = (uint8_t)q->format;
-	ex->timed_out = ex->cancelled = ex->shell_died = false;
+	ex->timed_out = ex->cancelled = false;
 	ex->respawned = respawned;
 	ex->escalation = 0;
 	ex->status = 0;
-	ex->timeout_ms = (uint32_t)q->timeout_ms;
 	ex->start_ns = now_ns();
 	ex->total = ex->out_off = 0;
 	ex->pend_head = ex->pend_len = 0;

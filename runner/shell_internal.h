@@ -54,10 +54,9 @@ struct exec {
 	struct stream *s; /* NULL once the client went away */
 	enum exec_phase phase;
 	uint8_t mode, format;
-	bool timed_out, cancelled, respawned, shell_died;
+	bool timed_out, cancelled, respawned;
 	int escalation; /* steps of the timeout ladder taken */
 	int32_t status;
-	uint32_t timeout_ms;
 	uint64_t start_ns, end_ns;
 	uint64_t total;	  /* output bytes, after the format filter */
 	uint64_t out_off; /* stream mode: offset of the next DATA byte */
@@ -115,13 +114,10 @@ int session_write_trigger(struct session *ss, const char *token);
 int session_fg_pgrp(const struct session *ss);
 bool session_holds_cmd(const struct session *ss);
 void session_set_reading(struct session *ss, bool on);
-void session_pty_event(struct watch *w, uint32_t events);
-void session_script_event(struct watch *w, uint32_t events);
 void session_child_exited(struct child *c, int wstatus);
 
 /* shell_exec.c */
 void exec_consume(struct session *ss, const uint8_t *p, size_t n);
-void exec_marker(struct session *ss, int64_t status);
 void exec_shell_died(struct session *ss, int32_t status, bool respawned);
 void exec_begin(struct session *ss);
 void exec_abort(struct session *ss, int code, const char *why);

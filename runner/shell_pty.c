@@ -25,6 +25,9 @@
 
 extern char **environ;
 
+static void session_pty_event(struct watch *w, uint32_t events);
+static void session_script_event(struct watch *w, uint32_t events);
+
 /* ---- tokens ---- */
 
 /* xorshift64* seeded from getrandom: tokens need to be unguessable by the
@@ -541,7 +544,7 @@ static void pty_read(struct session *ss, int rounds)
 		session_set_reading(ss, !ss->reading);
 }
 
-void session_pty_event(struct watch *w, uint32_t events)
+static void session_pty_event(struct watch *w, uint32_t events)
 {
 	struct session *ss = container_of(w, struct session, pty_w);
 
@@ -552,7 +555,7 @@ void session_pty_event(struct watch *w, uint32_t events)
 	session_update_events(ss);
 }
 
-void session_script_event(struct watch *w, uint32_t events)
+static void session_script_event(struct watch *w, uint32_t events)
 {
 	struct session *ss = container_of(w, struct session, script_w);
 
