@@ -7,7 +7,10 @@
  * `a`), `^*` repeats the anchor, an unmatched `)` is literal, `{` that
  * does not open a valid interval is literal.  Alongside it the lexer tracks
  * the few places where regex's parser disagrees and errs (see struct gview),
- * so valid-vs-invalid agrees with grep too.
+ * so valid-vs-invalid agrees with grep too.  One exception to dfa's
+ * meaning: a bracket holding [.x.] or [=x=] sends grep to regex for the
+ * matching, so such a pattern is parsed a second time with regex's meaning
+ * (struct parser.glibc).
  *
  * The AST keeps n-ary CAT/ALT nodes (children chained by .next) and knows
  * every node's program size as it is built, so {m,n} expansion is bounded
@@ -203,6 +206,8 @@ __attribute__((format(printf, 2, 3))) static void fail(struct parser *ps,
 
 static void fail_nomem(struct parser *ps)
 {
+	if (ps->failed)
+		return;
 	fail(ps, "out of memory");
 	ps->nomem = true;
 }
@@ -1147,6 +1152,8 @@ int rx_compile(struct rx **out, const char *pat, size_t len, int flags,
 		ps = (struct parser){.pat = ps.pat,
 				     .end = ps.end,
 				     .icase = ps.icase,
+				     .err = err,
+				     .errlen = errlen,
 				     .glibc = true};
 		root = parse(&ps);
 	}
