@@ -18,6 +18,10 @@
  *    decode within the negotiated maximum, RESULT/ERROR/EVENT/HELLO
  *    payloads are valid TLV, DATA has its prefix, WINDOW is 4 bytes, and
  *    no other type is ever sent;
+ *  - the runner never sends a stream more DATA than the client allowed:
+ *    bytes since the stream id's last RESULT/ERROR stay within the
+ *    largest initial window any HELLO asked for plus every WINDOW the
+ *    client sent for that id (an over-estimate, so the check is sound);
  *  - when the client has gone, the connection and all its streams are
  *    gone too (no leaked connection, stream or module state).
  */
@@ -32,9 +36,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_FRAME  WIRE_MAX_FRAME_MIN
-#define PEER_BUF   (4u << 20)
-#define MAX_ROUNDS 64
+#define MAX_FRAME     WIRE_MAX_FRAME_MIN
+#define PEER_BUF      (4u << 20)
+#define MAX_ROUNDS    64
+#define LEDGER	      64
+#define CLIENT_WINDOW 4096 /* the harness HELLO's */
 #define CHECK(cond)                                                            \
 	do {                                                                   \
 		if (!(cond))                                                   \
@@ -46,11 +52,23 @@ static const uint8_t client_hello[] = {
 	0x00, 0x00, 0x00, 0x18, 0, 0, 0, 0, WT_HELLO, 0,
 	0x00, 0x01, 0, 0, 0, 2, 0x00, 0x01,             /* VERSION 1 */
 	0x00, 0x05, 0, 0, 0, 4, 0x00, 0x00, 0x10, 0x00, /* WINDOW 4096 */
+	/* keep CLIENT_WINDOW in step */
 };
 /* clang-format on */
 
 static struct runner rt;
 static bool trace; /* FUZZ_CONN_TRACE=1: print what the runner sends */
+
+/* Credit per stream id, as far as the client's bytes tell. */
+static struct {
+	struct credit {
+		uint32_t id;
+		uint64_t granted; /* every WINDOW the client sent for id */
+		uint64_t sent;	  /* runner DATA since id's last terminal */
+	} ids[LEDGER];
+	size_t n;
+	uint64_t initial; /* the largest initial window asked for */
+} ledger;
 
 /* What the runner has sent and the client has not yet checked. */
 static struct {
@@ -96,6 +114,73 @@ static void trace_frame(const struct wire_hdr *h, const uint8_t *p)
 		h->type == WT_ERROR ? wire_err_name((int)code) : "");
 }
 
+/* NULL once the ledger is full: the check is then skipped. */
+static struct credit *credit_of(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ledger.n; i++)
+		if (ledger.ids[i].id == id)
+			return &ledger.ids[i];
+	if (ledger.n == LEDGER)
+		return NULL;
+	ledger.ids[ledger.n] = (struct credit){.id = id};
+	return &ledger.ids[ledger.n++];
+}
+
+/* The initial window: the first frame is the HELLO that counts, and its
+ * (largest, if repeated) T_WINDOW applies; later HELLOs are refused. */
+static uint64_t hello_window(const uint8_t *p, size_t len)
+{
+	struct wire_iter it;
+	struct wire_field f;
+	uint64_t v, w = 0;
+
+	wire_iter_init(&it, p, len);
+	while (wire_next(&it, &f) > 0)
+		if (f.tag == T_WINDOW && wire_uint(&f, &v) == 0 && v > w)
+			w = v;
+	return w ? w : WIRE_WINDOW_DEFAULT;
+}
+
+/* Walk the frames the client will send and note every grant. */
+static void ledger_client(const uint8_t *p, size_t n, bool harness_hello)
+{
+	struct wire_hdr h;
+	struct credit *c;
+	bool first = !harness_hello;
+
+	ledger.n = 0;
+	ledger.initial = harness_hello ? CLIENT_WINDOW : WIRE_WINDOW_DEFAULT;
+	while (wire_hdr_decode(p, n, MAX_FRAME, &h) == 0 &&
+	       n - WIRE_HDR_SIZE >= h.len) {
+		const uint8_t *pay = p + WIRE_HDR_SIZE;
+
+		if (first && h.type == WT_HELLO)
+			ledger.initial = hello_window(pay, h.len);
+		if (h.type == WT_WINDOW && h.len == 4 &&
+		    (c = credit_of(h.stream)))
+			c->granted += wire_get32(pay);
+		first = false;
+		p += WIRE_HDR_SIZE + h.len;
+		n -= WIRE_HDR_SIZE + h.len;
+	}
+}
+
+static void ledger_runner(const struct wire_hdr *h)
+{
+	struct credit *c = credit_of(h->stream);
+
+	if (!c)
+		return;
+	if (h->type == WT_RESULT || h->type == WT_ERROR) {
+		c->sent = 0;
+	} else if (h->type == WT_DATA) {
+		c->sent += h->len - WIRE_DATA_PREFIX;
+		CHECK(c->sent <= ledger.initial + c->granted);
+	}
+}
+
 static void check_frame(const struct wire_hdr *h, const uint8_t *p)
 {
 	if (trace)
@@ -109,6 +194,7 @@ static void check_frame(const struct wire_hdr *h, const uint8_t *p)
 	case WT_WINDOW: CHECK(h->len == 4); break;
 	default: CHECK(!"the runner sent a frame type it must not send");
 	}
+	ledger_runner(h);
 }
 
 /* Read what the runner sent and check every complete frame. */
@@ -183,6 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	chunk = 1 + 8 * (size_t)(data[0] & 0x7f);
+	ledger_client(data + 1, size - 1, data[0] & 0x80);
 	rt.shutting_down = false;
 	peer.len = 0;
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
