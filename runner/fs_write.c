@@ -282,6 +282,9 @@ static int write_open(struct fs_write *w, const char *name, bool create,
 		return -errno;
 	/* Only now: undo must never unlink a name someone else made. */
 	w->created = !exists;
+	/* The exact mode, as for the temp file: open(2) applied the umask. */
+	if ((fmode >= 0 || !exists) && fchmod(w->t.fd, mode) < 0)
+		return -errno;
 	w->old_size = exists ? st.st_size : 0;
 	return 0;
 }

@@ -166,6 +166,12 @@ class TestReadWrite(FsCase):
         self.assertEqual(os.path.getsize(d + "/empty"), 0)
         res = self.write(p, b"nonatomic", ("ATOMIC", 0))
         self.assertEqual(open(p, "rb").read(), b"nonatomic")
+        self.assertEqual(stat.S_IMODE(os.stat(p).st_mode), 0o640, "mode kept")
+        for atomic in (0, 1):
+            q = "%s/mode%d" % (d, atomic)
+            res = self.write(q, b"m", ("ATOMIC", atomic), ("FILE_MODE", 0o666))
+            self.assertTrue(res.ok, res)
+            self.assertEqual(stat.S_IMODE(os.stat(q).st_mode), 0o666, "no umask")
         self.assertEqual(no_temps(d), [])
 
     def test_write_through_symlink_replaces_target(self):
@@ -332,6 +338,7 @@ class TestBadInput(FsCase):
             (rp.GREP, [("PATH", d), ("PATTERN", "[z-a]")], "E_BAD_PATTERN"),
             (rp.GREP, [("PATH", d)], "E_BAD_REQUEST"),
             (rp.GREP, [("PATH", d + "/missing"), ("PATTERN", "a")], "E_NOT_FOUND"),
+            (rp.GREP, [("PATH", d + "/fifo"), ("PATTERN", "a")], "E_UNSUPPORTED"),
             (rp.FIND, [("PATH", d + "/missing")], "E_NOT_FOUND"),
             (rp.DIFF, [("PATH", d), ("PATH2", d)], "E_IS_DIR"),
             (rp.DIFF, [("PATH", d + "/fifo"), ("PATH2", d + "/fifo")], "E_UNSUPPORTED"),
