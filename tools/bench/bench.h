@@ -173,6 +173,11 @@ int op_exec(struct rc_conn *c, const char *session, const char *command,
 int op_shell_open(struct rc_conn *c, const char *session);
 int op_spawn(struct rc_conn *c, const char *const *argv, bool pty,
 	     uint64_t *out_bytes);
+/* Send a SPAWN and return at once; its frames are the caller's. */
+int op_spawn_start(struct rc_conn *c, const char *const *argv, uint32_t *id);
+/* Next frame of any stream, with the silence timeout; a broken or stuck
+ * connection is closed (later requests fail at once). */
+int op_recv(struct rc_conn *c, struct rc_frame *f);
 int op_read(struct rc_conn *c, const char *path, uint64_t *bytes);
 int op_write(struct rc_conn *c, const char *path, uint64_t bytes);
 int op_grep(struct rc_conn *c, const char *root, const char *pattern,

@@ -45,7 +45,7 @@ static int conn_broken(struct rc_conn *c, int r)
 	return r;
 }
 
-static int recv_frame(struct rc_conn *c, struct rc_frame *f)
+int op_recv(struct rc_conn *c, struct rc_frame *f)
 {
 	int r;
 
@@ -101,7 +101,7 @@ static int drain(struct rc_conn *c, uint32_t id, struct reply *rp)
 	int r;
 
 	for (;;) {
-		if ((r = recv_frame(c, &f)) < 0)
+		if ((r = op_recv(c, &f)) < 0)
 			return r;
 		if (f.h.stream == 0 && f.h.type == WT_ERROR)
 			return rc_error_of(c, &f);
@@ -183,6 +183,25 @@ int op_exec(struct rc_conn *c, const char *session, const char *command,
 	return want_exit_zero(c, &rp);
 }
 
+static void spawn_fields(struct wire_buf *b, const char *const *argv, bool pty)
+{
+	for (; *argv; argv++)
+		wb_str(b, T_ARGV, *argv);
+	wb_u8(b, T_STDIN, 0);
+	wb_u8(b, T_PTY, pty);
+}
+
+int op_spawn_start(struct rc_conn *c, const char *const *argv, uint32_t *id)
+{
+	uint8_t buf[REQ_BUF];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	spawn_fields(&b, argv, false);
+	*id = rc_new_stream(c);
+	return send_fields(c, *id, WT_SPAWN, &b);
+}
+
 int op_spawn(struct rc_conn *c, const char *const *argv, bool pty,
 	     uint64_t *out_bytes)
 {
@@ -192,10 +211,7 @@ int op_spawn(struct rc_conn *c, const char *const *argv, bool pty,
 	int r;
 
 	wb_init(&b, buf, sizeof(buf));
-	for (; *argv; argv++)
-		wb_str(&b, T_ARGV, *argv);
-	wb_u8(&b, T_STDIN, 0);
-	wb_u8(&b, T_PTY, pty);
+	spawn_fields(&b, argv, pty);
 	if ((r = call(c, WT_SPAWN, &b, &rp)) != 0)
 		return r;
 	if (out_bytes)
@@ -226,7 +242,7 @@ static int await_credit(struct rc_conn *c, uint32_t id, struct reply *rp)
 	int r;
 
 	while (rc_credit(c, id) <= 0) {
-		if ((r = recv_frame(c, &f)) < 0)
+		if ((r = op_recv(c, &f)) < 0)
 			return r;
 		if (f.h.stream == 0 && f.h.type == WT_ERROR)
 			return rc_error_of(c, &f);

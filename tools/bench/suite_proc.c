@@ -2,8 +2,10 @@
  * and through a PTY. */
 #include "bench.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int do_spawn_true(void *ctx)
 {
@@ -95,9 +97,93 @@ static void pty_rows(struct bench *b, struct target *t, struct rc_conn *c)
 	row_print(b, rp);
 }
 
+/* Issue 4: memory stays bounded while many processes write to a client
+ * that reads slowly.  The runner may only buffer a window per stream; the
+ * rest must wait in the pipes, i.e. the writers block. */
+#define SLOW_PROCS	   100
+#define SLOW_MS		   2000
+#define SLOW_READ_EVERY_MS 10
+
+struct slow {
+	uint32_t first, last; /* stream ids of the spawns */
+	int err;
+	char msg[sizeof(((struct rc_conn *)0)->err)];
+	long peak_kib;
+	unsigned frames;
+};
+
+static void slow_frame(struct rc_conn *c, const struct rc_frame *f,
+		       struct slow *s)
+{
+	if (f->h.stream < s->first || f->h.stream > s->last)
+		return;
+	if (f->h.type == WT_DATA)
+		s->frames++;
+	else if (f->h.type == WT_ERROR && !s->err) {
+		s->err = rc_error_of(c, f);
+		snprintf(s->msg, sizeof(s->msg), "%s", c->err);
+	}
+}
+
+static void slow_read(struct bench *b, struct target *t, struct rc_conn *c,
+		      struct slow *s)
+{
+	struct timespec pause = {0, SLOW_READ_EVERY_MS * 1000000L};
+	uint64_t t0 = now_ns();
+	struct rc_frame f;
+	long kib;
+
+	while (!s->err && since_us(t0) < SLOW_MS * 1000.0) {
+		if (op_recv(c, &f) < 0) {
+			s->err = -EPIPE;
+			snprintf(s->msg, sizeof(s->msg), "%s", c->err);
+			return;
+		}
+		slow_frame(c, &f, s);
+		if ((kib = target_rss_kib(t, "VmRSS:")) > s->peak_kib)
+			s->peak_kib = kib;
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void slow_reader_row(struct bench *b, struct target *t,
+			    struct rc_conn *c)
+{
+	static const char *const argv[] = {"cat", "/dev/zero", NULL};
+	struct row *r = row_new(b, "slow_reader_rss", "proc", RK_VALUE, "KiB",
+				"runner RSS growth: 100 processes writing "
+				"to a client that reads slowly");
+	long before = target_rss_kib(t, "VmRSS:");
+	struct slow s = {0};
+	unsigned i;
+	uint32_t id;
+
+	for (i = 0; i < SLOW_PROCS && !s.err; i++) {
+		if ((s.err = op_spawn_start(c, argv, &id)) != 0)
+			snprintf(s.msg, sizeof(s.msg), "%s", c->err);
+		s.first = i ? s.first : id;
+		s.last = id;
+	}
+	slow_read(b, t, c, &s);
+	if (s.err) {
+		row_refused(r, s.err, s.msg);
+	} else {
+		r->value = (double)(s.peak_kib - before);
+		r->ok = true;
+		snprintf(r->status, sizeof(r->status), "ok");
+		row_extra(r, "processes", SLOW_PROCS);
+		row_extra(r, "rss_before_kib", (double)before);
+		row_extra(r, "rss_peak_kib", (double)s.peak_kib);
+		row_extra(r, "frames_read", s.frames);
+	}
+	row_print(b, r);
+}
+
 void suite_proc(struct bench *b)
 {
-	static const step_fn steps[] = {spawn_rows, pipe_rows, pty_rows, NULL};
+	/* slow_reader_row leaves 100 writers behind: it goes last. */
+	static const step_fn steps[] = {spawn_rows, pipe_rows, pty_rows,
+					slow_reader_row, NULL};
 
 	run_steps(b, "proc", NULL, steps);
 }
