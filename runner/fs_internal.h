@@ -62,6 +62,10 @@ int fs_req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 		uint64_t def, uint64_t *out);
 /* Send a RESULT, or fail the stream with E_INTERNAL if it cannot go. */
 void fs_result(struct stream *s, const struct wire_buf *b);
+/* As fs_result for async answers: false when the connection buffer is
+ * full (the stream stays open: retry from ops->writable), true when the
+ * stream has ended. */
+bool fs_try_result(struct stream *s, const struct wire_buf *b);
 uint8_t fs_file_type(mode_t mode);
 int64_t fs_mtime_ns(const struct stat *st);
 /* Write all of p to a regular file fd; -errno on failure. */

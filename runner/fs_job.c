@@ -172,7 +172,7 @@ static void job_finish(struct fs_job *j)
 		wb_u64(&j->res, T_COUNT, sum.count);
 		wb_u8(&j->res, T_TRUNCATED, sum.truncated != 0);
 		wb_u64(&j->res, T_TOTAL_BYTES, j->offset);
-		if (stream_result(s, &j->res) == -EAGAIN) {
+		if (!fs_try_result(s, &j->res)) {
 			j->result_pending = true;
 			return; /* s stays ours until it goes */
 		}
@@ -214,7 +214,7 @@ static void job_writable(struct stream *s)
 	struct fs_job *j = s->owner;
 
 	if (j->result_pending) {
-		if (stream_result(s, &j->res) == -EAGAIN)
+		if (!fs_try_result(s, &j->res))
 			return;
 		j->result_pending = false;
 		j->s = NULL;

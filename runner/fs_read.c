@@ -59,7 +59,7 @@ static void read_result(struct fs_read *r, struct stream *s)
 	wb_u64(&r->res, T_TOTAL_BYTES, r->sent);
 	if (r->lines)
 		wb_u64(&r->res, T_TOTAL_LINES, line_slice_total(&r->ls));
-	if (stream_result(s, &r->res) == -EAGAIN)
+	if (!fs_try_result(s, &r->res))
 		r->result_pending = true;
 }
 
@@ -184,7 +184,7 @@ static void read_writable(struct stream *s)
 	struct fs_read *r = s->owner;
 
 	if (r->result_pending) {
-		if (stream_result(s, &r->res) == -EAGAIN)
+		if (!fs_try_result(s, &r->res))
 			return;
 		read_free(r);
 		return;

@@ -166,7 +166,7 @@ static void write_finish(struct fs_write *w)
 	wb_u64(&w->res, T_SIZE, (uint64_t)st.st_size);
 	wb_u64(&w->res, T_TOTAL_BYTES, w->written);
 	wb_u8(&w->res, T_CREATED, w->created);
-	if (stream_result(w->s, &w->res) == -EAGAIN) {
+	if (!fs_try_result(w->s, &w->res)) {
 		w->result_pending = true;
 		return;
 	}
@@ -203,7 +203,7 @@ static void write_writable(struct stream *s)
 {
 	struct fs_write *w = s->owner;
 
-	if (w->result_pending && stream_result(s, &w->res) != -EAGAIN)
+	if (w->result_pending && fs_try_result(s, &w->res))
 		write_free(w);
 }
 
@@ -212,7 +212,11 @@ static void write_cancel(struct stream *s)
 	struct fs_write *w = s->owner;
 
 	if (w->result_pending) {
-		write_free(w); /* published already: too late to undo */
+		/* Published already: too late to undo, and the RESULT that
+		 * says so cannot leave; the stream must still end. */
+		stream_error(s, E_CANCELLED, 0,
+			     "cancelled after %s was written", w->path);
+		write_free(w);
 		return;
 	}
 	write_undo(w);
