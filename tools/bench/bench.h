@@ -198,6 +198,9 @@ struct file_xfer {
 	char cmd[600];	/* shell command, for EXEC-based transfers */
 };
 
+/* r, or -EBADMSG (with c->err) when fewer than x->bytes arrived: a
+ * throughput over a short transfer would flatter. */
+int xfer_check(struct file_xfer *x, int r, uint64_t got);
 int xfer_cat(void *ctx, uint64_t *bytes);      /* cat PATH > /dev/null */
 int xfer_dd_read(void *ctx, uint64_t *bytes);  /* dd if=PATH bs=1M */
 int xfer_dd_write(void *ctx, uint64_t *bytes); /* dd of=PATH bs=1M */

@@ -29,4 +29,8 @@ bench-check: all $(B)/runner-bench
 bench-readme:
 	BUILD_DIR=$(B) tools/bench/readme-table
 
-.PHONY: bench-check bench-readme
+clean: clean-bench
+clean-bench:
+	rm -f $(B)/runner-bench
+
+.PHONY: bench-check bench-readme clean-bench

@@ -115,3 +115,15 @@ int xfer_dd_write(void *ctx, uint64_t *bytes)
 	*bytes = x->bytes >> 20 << 20;
 	return r;
 }
+
+int xfer_check(struct file_xfer *x, int r, uint64_t got)
+{
+	if (r || got >= x->bytes)
+		return r;
+	if (x->c)
+		snprintf(x->c->err, sizeof(x->c->err),
+			 "only %llu of %llu bytes arrived",
+			 (unsigned long long)got,
+			 (unsigned long long)x->bytes);
+	return -EBADMSG;
+}

@@ -35,8 +35,9 @@ static int do_read_small(void *ctx)
 static int xfer_read(void *ctx, uint64_t *bytes)
 {
 	struct file_xfer *x = ctx;
+	int r = op_read(x->c, x->path, bytes);
 
-	return op_read(x->c, x->path, bytes);
+	return xfer_check(x, r, *bytes);
 }
 
 static int xfer_write(void *ctx, uint64_t *bytes)
@@ -57,7 +58,7 @@ static int do_grep(void *ctx)
 static int do_gnu_grep(void *ctx)
 {
 	struct grep_ctx *g = ctx;
-	const char *argv[] = {"grep", "-rn", NEEDLE, g->root, NULL};
+	const char *argv[] = {"grep", "-rnI", NEEDLE, g->root, NULL};
 
 	return local_run(argv, NULL);
 }
@@ -139,7 +140,7 @@ static void grep_rows(struct bench *b, struct target *t, struct rc_conn *c)
 				 "GREP a fixed word over a tree of small "
 				 "files");
 	struct row *rb = row_lat(b, "gnu_grep", "baseline", NULL,
-				 "GNU `grep -rn WORD TREE` locally");
+				 "GNU `grep -rnI WORD TREE` locally");
 	struct meas op = {
 	    .row = rg, .fn = do_grep, .ctx = &g, .conn = c, .warm = 2};
 	struct meas base = {.row = rb, .fn = do_gnu_grep, .ctx = &g, .warm = 2};

@@ -24,16 +24,18 @@ static int xfer_spawn_cat(void *ctx, uint64_t *bytes)
 {
 	struct file_xfer *x = ctx;
 	const char *argv[] = {"cat", x->path, NULL};
+	int r = op_spawn(x->c, argv, false, bytes);
 
-	return op_spawn(x->c, argv, false, bytes);
+	return xfer_check(x, r, *bytes);
 }
 
 static int xfer_spawn_cat_pty(void *ctx, uint64_t *bytes)
 {
 	struct file_xfer *x = ctx;
 	const char *argv[] = {"cat", x->path, NULL};
+	int r = op_spawn(x->c, argv, true, bytes);
 
-	return op_spawn(x->c, argv, true, bytes);
+	return xfer_check(x, r, *bytes);
 }
 
 static void spawn_rows(struct bench *b, struct target *t, struct rc_conn *c)

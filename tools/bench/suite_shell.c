@@ -18,8 +18,9 @@ static int do_sh_true(void *ctx)
 static int xfer_exec_cat(void *ctx, uint64_t *bytes)
 {
 	struct file_xfer *x = ctx;
+	int r = op_exec(x->c, NULL, x->cmd, bytes);
 
-	return op_exec(x->c, NULL, x->cmd, bytes);
+	return xfer_check(x, r, *bytes);
 }
 
 static void exec_rows(struct bench *b, struct target *t, struct rc_conn *c)
