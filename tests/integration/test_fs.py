@@ -221,6 +221,32 @@ class TestReadWrite(FsCase):
         self.assertEqual(no_temps(d), [])
 
 
+class TestLifecycle(FsCase):
+    def test_cancel_and_disconnect_mid_read_no_leaks(self):
+        d = self.mkdtemp()
+        open(d + "/big", "wb").write(os.urandom(8 << 20))
+        base = self.r.fd_count()
+        c = self.r.client()
+        c.auto_window = False  # hold the credit: the READ must wait
+        sid = c.send(rp.READ, [("PATH", d + "/big")])
+        c.recv(10)
+        c.cancel(sid)
+        res = c.wait(sid, 20)
+        self.assertErr(res, "E_CANCELLED")
+        sid = c.send(rp.READ, [("PATH", d + "/big")])
+        c.recv(10)
+        c.close()  # gone mid-read
+        for typ, fields in [(rp.READ, [("PATH", d + "/none")]), (rp.LS, [("PATH", d)]),
+                            (rp.GREP, [("PATH", d), ("PATTERN", "zzz")]),
+                            (rp.FIND, [("PATH", d)]), (rp.STAT, [("PATH", d + "/big")])]:
+            self.call(typ, *fields)
+        deadline = time.time() + 10
+        while self.r.fd_count() > base and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertLessEqual(self.r.fd_count(), base, "no fd leaked")
+        self.assertAlive()
+
+
 class TestEdit(FsCase):
     def test_edit(self):
         d = self.mkdtemp()
