@@ -30,6 +30,7 @@
 #define NONE	    UINT32_MAX
 
 enum op {
+	/* the consuming ones first: op <= OP_ANY */
 	OP_CHAR,
 	OP_FOLD,
 	OP_SET,
@@ -1290,10 +1291,34 @@ static size_t skip_to(const struct rx *rx, const uint8_t *s, size_t n, size_t i)
 	return i;
 }
 
+/* Advance the threads in cur over s[i] into nxt; true on a match. */
+static bool step(const struct rx *rx, const uint16_t *cur, size_t ncur,
+		 uint16_t *nxt, size_t *nnxt, const uint8_t *s, size_t n,
+		 size_t i)
+{
+	uint32_t *mark = rx->marks, gen = rx->marks[rx->nprog], pc;
+	size_t k;
+
+	for (k = 0; k < ncur; k++) {
+		if (!consumes(rx, &rx->prog[cur[k]], s[i]))
+			continue;
+		pc = cur[k] + 1u;
+		if (rx->prog[pc].op > OP_ANY) {
+			if (add_thread(rx, nxt, nnxt, pc, s, n, i + 1))
+				return true;
+		} else if (mark[pc] != gen) {
+			/* the common case: no empty moves to follow */
+			mark[pc] = gen;
+			nxt[(*nnxt)++] = (uint16_t)pc;
+		}
+	}
+	return false;
+}
+
 static bool pike(const struct rx *rx, const uint8_t *s, size_t n)
 {
 	uint16_t *cur = rx->lists[0], *nxt = rx->lists[1], *t;
-	size_t ncur = 0, nnxt, i, k;
+	size_t ncur = 0, nnxt = 0, i;
 
 	next_generation(rx);
 	for (i = 0;; i++) {
@@ -1307,11 +1332,9 @@ static bool pike(const struct rx *rx, const uint8_t *s, size_t n)
 		if (i == n)
 			return false;
 		next_generation(rx);
-		for (nnxt = k = 0; k < ncur; k++)
-			if (consumes(rx, &rx->prog[cur[k]], s[i]) &&
-			    add_thread(rx, nxt, &nnxt, cur[k] + 1u, s, n,
-				       i + 1))
-				return true;
+		nnxt = 0;
+		if (step(rx, cur, ncur, nxt, &nnxt, s, n, i))
+			return true;
 		t = cur, cur = nxt, nxt = t;
 		ncur = nnxt;
 	}
