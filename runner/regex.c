@@ -213,26 +213,32 @@ static void fail_nomem(struct parser *ps)
 	ps->nomem = true;
 }
 
-static bool grow(struct parser *ps, void **arr, uint32_t *cap, size_t elem)
+/* arr with room for twice *cap elements (the caller stores it), or NULL
+ * with arr untouched. */
+static void *grow(struct parser *ps, void *arr, uint32_t *cap, size_t elem)
 {
 	uint32_t ncap = *cap ? 2 * *cap : 64;
-	void *p = realloc(*arr, (size_t)ncap * elem);
+	void *p = realloc(arr, (size_t)ncap * elem);
 
 	if (!p) {
 		fail_nomem(ps);
-		return false;
+		return NULL;
 	}
-	*arr = p;
 	*cap = ncap;
-	return true;
+	return p;
 }
 
 /* A new set, all clear; its index, or NONE when out of memory. */
 static uint32_t new_set(struct parser *ps)
 {
-	if (ps->nsets == ps->capsets &&
-	    !grow(ps, (void **)&ps->sets, &ps->capsets, sizeof(byteset)))
-		return NONE;
+	byteset *sets;
+
+	if (ps->nsets == ps->capsets) {
+		sets = grow(ps, ps->sets, &ps->capsets, sizeof(*sets));
+		if (!sets)
+			return NONE;
+		ps->sets = sets;
+	}
 	memset(ps->sets[ps->nsets], 0, sizeof(byteset));
 	return ps->nsets++;
 }
@@ -716,9 +722,12 @@ static uint32_t new_node(struct parser *ps, enum ntype type, uint32_t size)
 {
 	struct node *n;
 
-	if (ps->nnodes == ps->capnodes &&
-	    !grow(ps, (void **)&ps->nodes, &ps->capnodes, sizeof(*n)))
-		return 0;
+	if (ps->nnodes == ps->capnodes) {
+		n = grow(ps, ps->nodes, &ps->capnodes, sizeof(*n));
+		if (!n)
+			return 0;
+		ps->nodes = n;
+	}
 	n = &ps->nodes[ps->nnodes];
 	memset(n, 0, sizeof(*n));
 	n->type = (uint8_t)type;
