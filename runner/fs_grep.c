@@ -18,7 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
+#include "glob.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,7 +250,7 @@ static bool grep_included(struct grep_job *g, const char *name)
 	if (!g->nglobs)
 		return true;
 	for (i = 0; i < g->nglobs; i++)
-		if (fnmatch(g->globs[i], name, 0) == 0)
+		if (glob_match(g->globs[i], name))
 			return true;
 	return false;
 }

@@ -12,7 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
+#include "glob.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,7 +251,7 @@ static bool find_match(struct find_job *j, const char *name, uint8_t type)
 {
 	if (j->type && j->type != type)
 		return false;
-	return !j->has_glob || fnmatch(j->glob, name, 0) == 0;
+	return !j->has_glob || glob_match(j->glob, name);
 }
 
 static void find_emit(struct find_job *j, const char *path, uint8_t type)

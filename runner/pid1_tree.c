@@ -40,9 +40,17 @@ static int read_stat(pid_t pid, pid_t *ppid, pid_t *sid, int *tty)
 		return -EIO;
 	buf[n] = 0;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d %d %d %d", ppid, &pgrp, sid, tty) != 4)
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
 		return -EIO;
-	return 0;
+	/* " S ppid pgrp sid tty": fields parsed by strtol, not sscanf, which
+	 * would pull musl's scanf and float parser into the binary. */
+	p += 4;
+	*ppid = (pid_t)strtol(p, &p, 10);
+	pgrp = (int)strtol(p, &p, 10);
+	*sid = (pid_t)strtol(p, &p, 10);
+	*tty = (int)strtol(p, &p, 10);
+	(void)pgrp;
+	return *p == ' ' ? 0 : -EIO;
 }
 
 static int link_cmp(const void *a, const void *b)
