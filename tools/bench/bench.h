@@ -179,7 +179,9 @@ int op_spawn_start(struct rc_conn *c, const char *const *argv, uint32_t *id);
  * connection is closed (later requests fail at once). */
 int op_recv(struct rc_conn *c, struct rc_frame *f);
 int op_read(struct rc_conn *c, const char *path, uint64_t *bytes);
-int op_write(struct rc_conn *c, const char *path, uint64_t bytes);
+/* atomic: through a temp file and rename (WRITE's default); else in
+ * place, as dd writes. */
+int op_write(struct rc_conn *c, const char *path, uint64_t bytes, bool atomic);
 int op_grep(struct rc_conn *c, const char *root, const char *pattern,
 	    uint64_t *matches);
 
@@ -231,7 +233,8 @@ struct meas {
 	xfer_fn xfn;
 	void *ctx;
 	struct rc_conn *conn;
-	unsigned warm; /* untimed calls first; 0: a tenth of the samples */
+	unsigned warm; /* untimed calls first; latency 0: a tenth of the
+			* samples; throughput: this many transfers */
 };
 
 /* Latency: cfg.lat_n samples each of op and base, in cfg.rounds rounds

@@ -123,7 +123,6 @@ int xfer_check(struct file_xfer *x, int r, uint64_t got)
 	if (x->c)
 		snprintf(x->c->err, sizeof(x->c->err),
 			 "only %llu of %llu bytes arrived",
-			 (unsigned long long)got,
-			 (unsigned long long)x->bytes);
+			 (unsigned long long)got, (unsigned long long)x->bytes);
 	return -EBADMSG;
 }

@@ -129,6 +129,22 @@ static void tput_done(struct meas *m, struct samples *s, unsigned reps)
 	row_stats(m->row, s);
 }
 
+/* Untimed transfers first where the first ones pay for something the
+ * rest do not (fresh page-cache pages: in a VM, the first touch of guest
+ * memory is several times slower). */
+static int xfer_warm(struct meas *m)
+{
+	uint64_t bytes;
+	unsigned i;
+	int r = 0;
+
+	for (i = 0; m && m->row && i < m->warm && r == 0; i++)
+		r = m->xfn(m->ctx, &bytes);
+	if (r)
+		refuse(m, r);
+	return r;
+}
+
 int measure_tput(struct bench *b, struct meas *op, struct meas *base)
 {
 	struct samples so = {0}, sb = {0};
@@ -136,6 +152,10 @@ int measure_tput(struct bench *b, struct meas *op, struct meas *base)
 	bool do_op = op && op->row, do_base = base && base->row;
 	int eo = 0, eb;
 
+	if (do_base && xfer_warm(base) != 0)
+		do_base = false;
+	if (do_op && (eo = xfer_warm(op)) != 0)
+		do_op = false;
 	for (k = 0; k < reps && (do_op || do_base); k++) {
 		if (do_base && (eb = one_xfer(base, &sb)) != 0) {
 			refuse(base, eb);

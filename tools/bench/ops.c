@@ -262,7 +262,7 @@ static int await_credit(struct rc_conn *c, uint32_t id, struct reply *rp)
 
 /* Upload bytes of a fixed pattern: the client's own cost stays a memcpy
  * into the socket, so the figure is the runner's. */
-int op_write(struct rc_conn *c, const char *path, uint64_t bytes)
+int op_write(struct rc_conn *c, const char *path, uint64_t bytes, bool atomic)
 {
 	static uint8_t chunk[UPLOAD_CHUNK];
 	uint8_t buf[REQ_BUF];
@@ -276,6 +276,7 @@ int op_write(struct rc_conn *c, const char *path, uint64_t bytes)
 	wb_init(&b, buf, sizeof(buf));
 	wb_str(&b, T_PATH, path);
 	wb_u8(&b, T_WRITE_MODE, WW_TRUNCATE);
+	wb_u8(&b, T_ATOMIC, atomic);
 	rc_track(c, id);
 	if ((r = send_fields(c, id, WT_WRITE, &b)) < 0)
 		return r;
