@@ -7,7 +7,7 @@ include mk/deps.mk
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
            -Wno-unused-parameter
-HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 
@@ -21,13 +21,15 @@ RUNNER_OBJ := $(RUNNER_SRC:%.c=$(B)/obj/runner/%.o)
 RUNNER_OPT ?= -Os -g
 RUNNER_CFLAGS := $(CSTD) $(RUNNER_OPT) $(WARN) $(HARDEN) -ffunction-sections \
                  -fdata-sections -fno-asynchronous-unwind-tables \
-                 -fno-unwind-tables $(DEPS_CFLAGS)
-RUNNER_LDFLAGS := -static -Wl,--gc-sections
+                 -fno-unwind-tables -fno-pie $(DEPS_CFLAGS)
+# Static, not static-pie: PID 1 of a throwaway sandbox gains little from
+# ASLR of its own image, and the relocation code costs size.
+RUNNER_LDFLAGS := -static -no-pie -Wl,--gc-sections
 
 # The host client: glibc gcc is fine (it may also be built static).
 CLIENT_SRC := $(wildcard tools/runnerctl/*.c) protocol/wire.c
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/obj/host/%.o)
-HOST_CFLAGS := $(CSTD) $(OPT) $(WARN) $(HARDEN)
+HOST_CFLAGS := $(CSTD) $(OPT) $(WARN) $(HARDEN) -fPIE
 LIBCLIENT_SRC := tools/runnerctl/client.c protocol/wire.c
 
 all: $(B)/runner $(B)/runnerctl $(B)/runnerctl-static

@@ -13,3 +13,6 @@ $(B)/probes/%: tests/integration/probes/%.c | $(DEPS_BUILD_STAMP)
 
 probes: $(PROBES)
 .PHONY: probes
+
+# The suites that use them must never find them missing.
+integration integration-asan: probes
