@@ -22,7 +22,7 @@ static void refuse(struct meas *m, int r)
 	row_refused(m->row, r, why);
 }
 
-/* One call, untimed, to learn whether the op works at all and to warm
+/* Untimed calls, to learn whether the op works at all and to warm
  * caches.  false (and the row marked) when it does not. */
 static bool probe(struct meas *m, unsigned warm, int *err)
 {
