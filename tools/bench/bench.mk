@@ -8,6 +8,8 @@
 #   make bench-check   quick run; fails only when a ratio to its same-run
 #                      baseline got much worse, and again when re-measured
 #   make bench-readme  copy the last run's table and plots into README.md
+#   make bench-selftest  the Python side (report, readme-table, check) on a
+#                      synthetic results.json: no runner, no timing
 #
 # Nothing here is part of `make test`: timings are never test assertions.
 
@@ -29,8 +31,11 @@ bench-check: all $(B)/runner-bench
 bench-readme:
 	BUILD_DIR=$(B) tools/bench/readme-table
 
+bench-selftest:
+	python3 tools/bench/test_scripts.py
+
 clean: clean-bench
 clean-bench:
 	rm -f $(B)/runner-bench
 
-.PHONY: bench-check bench-readme clean-bench
+.PHONY: bench-check bench-readme bench-selftest clean-bench
