@@ -48,6 +48,10 @@ int target_spawn(struct bench *b, struct target *t, const char *const *extra)
 	argv[n++] = listen;
 	argv[n++] = "--log-level";
 	argv[n++] = "warn";
+	/* Interactive bash ignores SIGTERM: without a short grace every
+	 * stop would wait out the default 5 s before the SIGKILL. */
+	argv[n++] = "--grace";
+	argv[n++] = "500";
 	while (extra && *extra && n < TARGET_MAX_ARGS - 1)
 		argv[n++] = *extra++;
 	argv[n] = NULL;
