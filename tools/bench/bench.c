@@ -1,7 +1,7 @@
 /* bench.c - `make bench`: flags, the suites in order, results.json.
  *
  *   bench --runner PATH --out DIR [--work DIR] [--quick] [--only LIST]
- *         [--docker-image IMAGE]
+ *         [--docker CLI --docker-image IMAGE] [--label TEXT]
  *
  * Environment (tools/bench/run sets these from make's):
  *   BENCH_QUICK=1   small sizes and counts: the whole run in ~1 minute
@@ -73,6 +73,7 @@ static int parse(struct bench_cfg *c, int argc, char **argv)
 	    {"quick", no_argument, NULL, 'q'},
 	    {"docker", required_argument, NULL, 'd'},
 	    {"docker-image", required_argument, NULL, 'i'},
+	    {"label", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -91,6 +92,7 @@ static int parse(struct bench_cfg *c, int argc, char **argv)
 		case 'q': c->quick = true; break;
 		case 'd': c->docker = optarg; break;
 		case 'i': c->docker_image = optarg; break;
+		case 'l': c->label = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -EINVAL;
 		}

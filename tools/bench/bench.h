@@ -99,6 +99,7 @@ struct bench_cfg {
 	double conc_secs;	  /* seconds per concurrency level */
 	const char *docker;	  /* docker CLI, NULL when no engine answers */
 	const char *docker_image; /* test image with /sbin/runner */
+	const char *label;	  /* what was measured, e.g. git describe */
 };
 
 struct bench {

@@ -334,6 +334,8 @@ static void json_host(FILE *f, struct bench *b)
 	fprintf(
 	    f, ", \"cpus\": %ld, \"workdir\": ", sysconf(_SC_NPROCESSORS_ONLN));
 	json_str(f, b->cfg.work);
+	fputs(", \"label\": ", f);
+	json_str(f, b->cfg.label ? b->cfg.label : "");
 	fputs(", \"docker\": ", f);
 	fputs(b->cfg.docker ? "true" : "false", f);
 	fputs("},\n", f);
