@@ -258,3 +258,9 @@ void proc_exited(struct child *c, int wstatus)
 	}
 	timer_arm(l, &p->drain, PROC_DRAIN_MS, proc_drain_expired);
 }
+
+unsigned proc_count(const struct runner *rt, unsigned *kept)
+{
+	*kept = rt->proc ? rt->proc->nkept : 0;
+	return rt->proc ? rt->proc->nlive : 0;
+}

@@ -253,6 +253,7 @@ void sys_shutdown(struct stream *s, const uint8_t *p, size_t n);
 /* ---- shell.c ---- */
 
 int shell_init(struct runner *rt);
+unsigned shell_count(const struct runner *rt);
 void shell_fini(struct runner *rt);
 void shell_req_open(struct stream *s, const uint8_t *p, size_t n);
 void shell_req_close(struct stream *s, const uint8_t *p, size_t n);
@@ -265,6 +266,8 @@ void shell_req_list(struct stream *s, const uint8_t *p, size_t n);
 /* ---- proc.c ---- */
 
 int proc_init(struct runner *rt);
+/* Processes still running, and finished ones still remembered. */
+unsigned proc_count(const struct runner *rt, unsigned *kept);
 void proc_fini(struct runner *rt);
 void proc_req_spawn(struct stream *s, const uint8_t *p, size_t n);
 void proc_req_stdin(struct stream *s, const uint8_t *p, size_t n);

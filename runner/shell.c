@@ -499,3 +499,8 @@ void shell_fini(struct runner *rt)
 	free(sh);
 	rt->shell = NULL;
 }
+
+unsigned shell_count(const struct runner *rt)
+{
+	return rt->shell ? rt->shell->n : 0;
+}

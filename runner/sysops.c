@@ -119,6 +119,7 @@ void sys_info(struct stream *s, const uint8_t *p, size_t n)
 void sys_stats(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct runner *rt = stream_runner(s);
+	unsigned kept;
 	uint8_t buf[256];
 	struct wire_buf b;
 
@@ -130,6 +131,9 @@ void sys_stats(struct stream *s, const uint8_t *p, size_t n)
 	wb_u32(&b, T_STREAMS, stream_count(rt));
 	wb_u32(&b, T_FDS, self_fds());
 	wb_u32(&b, T_CHILDREN, rt->nchildren);
+	wb_u32(&b, T_SESSIONS, shell_count(rt));
+	wb_u32(&b, T_PROCS, proc_count(rt, &kept));
+	wb_u32(&b, T_COUNT, kept);
 	wb_u64(&b, T_UPTIME_MS, (now_ns() - rt->start_ns) / 1000000u);
 	if (stream_result(s, &b) < 0)
 		stream_error(s, E_INTERNAL, 0, "STATS reply does not fit");

@@ -30,6 +30,15 @@ class TestBasics(RunnerTest):
         limits = dict(s.decode().split("=", 1) for s in f.all("LIMIT"))
         self.assertIn("max_frame", limits)
 
+    def test_stats(self):
+        f = self.c.call(rp.STATS).fields
+        self.assertGreater(f.int("RSS"), 0)
+        self.assertGreaterEqual(f.int("CONNS"), 1)
+        self.assertGreaterEqual(f.int("STREAMS"), 1)   # this STATS itself
+        self.assertGreater(f.int("FDS"), 3)
+        self.assertEqual(f.int("SESSIONS"), 1)         # the default "main"
+        self.assertEqual(f.int("PROCS"), 0)
+
     def test_hello_reply(self):
         h = self.c.server_hello
         self.assertEqual(h.int("VERSION"), 1)
