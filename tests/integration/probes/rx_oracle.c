@@ -1,4 +1,4 @@
-/* rx_oracle.c - runs runner/regex.c over records on stdin for
+/* rx_oracle.c - runs runner/regex.h's matcher over records on stdin for
  * test_regex_oracle.py, which compares the answers with GNU grep -E.
  *
  * Input, one item a line:  P<pattern> (or I<pattern> for RX_ICASE), then
@@ -8,7 +8,8 @@
  * The matcher is included, not linked, so probes.mk can build this like
  * every other probe: one source file, static musl.
  */
-#include "../../../runner/regex.c"
+#include "../../../runner/regex_parse.c"
+#include "../../../runner/regex_vm.c"
 
 #include <stdio.h>
 

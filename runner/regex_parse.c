@@ -1,4 +1,5 @@
-/* regex.c - POSIX ERE as GNU grep -E reads it, run as a Pike VM.
+/* regex_parse.c - POSIX ERE as GNU grep -E reads it, compiled to a
+ * program for the Pike VM of regex_vm.c (regex_internal.h).
  *
  * GNU grep checks a pattern with two parsers, gnulib's regex (for errors
  * only) and dfa.c (for errors and for the matching), and rejects it when
@@ -17,7 +18,7 @@
  * before any instruction is emitted and recursion depth is bounded by
  * parenthesis nesting (RX_NEST_MAX), not pattern length.
  */
-#include "regex.h"
+#include "regex_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,75 +29,6 @@
 #define RX_NEST_MAX 256
 #define INF	    0xffff /* max of an unbounded repetition */
 #define NONE	    UINT32_MAX
-
-enum op {
-	/* the consuming ones first: op <= OP_ANY */
-	OP_CHAR,
-	OP_FOLD,
-	OP_SET,
-	OP_ANY,
-	OP_SPLIT,
-	OP_JMP,
-	OP_ASSERT,
-	OP_MATCH
-};
-enum assertion { A_BOL, A_EOL, A_WORDB, A_NWORDB, A_BOW, A_EOW };
-
-struct inst {
-	uint8_t op, arg; /* arg: the byte (lower case for FOLD), assertion */
-	uint16_t x, y;	 /* jump targets; x is the set index for OP_SET */
-};
-
-typedef uint8_t byteset[32];
-
-struct rx {
-	struct inst *prog;
-	uint32_t nprog;
-	byteset *sets;
-	uint8_t *lit; /* occurs in every match; lower case under RX_ICASE */
-	size_t nlit;
-	bool icase, pure; /* pure: the pattern is lit, no VM needed */
-	bool anchored;	  /* starts with ^: threads start at 0 only */
-	bool skip;	  /* no match starts at a byte outside first */
-	int first1;	  /* the only byte in first, or -1 */
-	byteset first;
-	/* rx_search's scratch, written through a const rx: marks[nprog] and
-	 * the generation in marks[nprog]; two thread lists and a stack. */
-	uint32_t *marks;
-	uint16_t *lists[2], *stack;
-};
-
-/* ---- byte classes (C locale) ---- */
-
-static bool is_upper(int c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static bool is_lower(int c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static bool is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_alnum(int c)
-{
-	return is_upper(c) || is_lower(c) || is_digit(c);
-}
-
-static bool is_word(int c)
-{
-	return is_alnum(c) || c == '_';
-}
-
-static int fold(int c)
-{
-	return is_upper(c) ? c + 32 : c;
-}
 
 static const char *const class_names[] = {
     "alpha", "digit", "alnum", "upper", "lower", "space",
@@ -121,16 +53,6 @@ static bool class_has(int k, int c)
 	case 10: return c < 0x20 || c == 0x7f;
 	default: return is_digit(c) || (fold(c) >= 'a' && fold(c) <= 'f');
 	}
-}
-
-static void set_add(uint8_t *s, int c)
-{
-	s[c >> 3] |= (uint8_t)(1u << (c & 7));
-}
-
-static bool set_has(const uint8_t *s, int c)
-{
-	return s[c >> 3] >> (c & 7) & 1;
 }
 
 /* ---- parser state ---- */
@@ -1023,51 +945,6 @@ static bool starts_with_bol(const struct parser *ps, uint32_t i)
 	return n->type == N_ASSERT && n->arg == A_BOL;
 }
 
-/* The bytes a match can start with, from the program; no skipping when
- * the empty string matches or nearly any byte may start one. */
-static void find_first(struct rx *rx)
-{
-	uint16_t *stack = rx->stack;
-	uint32_t *seen = rx->marks, sp = 0, pc, c, count = 0;
-	const struct inst *in;
-
-	memset(seen, 0, rx->nprog * sizeof(*seen));
-	seen[0] = 1;
-	stack[sp++] = 0;
-	while (sp) {
-		in = &rx->prog[pc = stack[--sp]];
-		switch (in->op) {
-		case OP_MATCH:
-		case OP_ANY: goto done;
-		case OP_CHAR: set_add(rx->first, in->arg); continue;
-		case OP_FOLD:
-			set_add(rx->first, in->arg);
-			set_add(rx->first, in->arg ^ 0x20);
-			continue;
-		case OP_SET:
-			for (c = 0; c < 32; c++)
-				rx->first[c] |= rx->sets[in->x][c];
-			continue;
-		case OP_SPLIT:
-			if (!seen[in->y])
-				seen[in->y] = 1, stack[sp++] = in->y;
-			pc = in->x - 1u;
-			break;
-		case OP_JMP: pc = in->x - 1u; break;
-		}
-		if (!seen[pc + 1])
-			seen[pc + 1] = 1, stack[sp++] = (uint16_t)(pc + 1);
-	}
-	for (c = 0; c < 256; c++)
-		if (set_has(rx->first, (int)c))
-			count++, rx->first1 = (int)c;
-	rx->skip = count < 128;
-	if (count != 1)
-		rx->first1 = -1;
-done:
-	memset(seen, 0, rx->nprog * sizeof(*seen)); /* generation 0 */
-}
-
 /* ---- compile ---- */
 
 static uint32_t parse(struct parser *ps)
@@ -1105,7 +982,7 @@ static int build(struct rx *rx, struct parser *ps, uint32_t root)
 	rx->anchored = starts_with_bol(ps, root);
 	rx->sets = ps->sets;
 	ps->sets = NULL;
-	find_first(rx);
+	rx_find_first(rx);
 	return 0;
 }
 
@@ -1190,168 +1067,4 @@ void rx_free(struct rx *rx)
 	free(rx->marks);
 	free(rx->lists[0]);
 	free(rx);
-}
-
-/* ---- search ---- */
-
-static bool has_lit(const struct rx *rx, const uint8_t *s, size_t n)
-{
-	const uint8_t *lit = rx->lit;
-	size_t k = rx->nlit, i, j;
-	int c0 = lit[0], c1 = is_lower(c0) ? c0 - 32 : c0;
-
-	if (!rx->icase)
-		return memmem(s, n, lit, k) != NULL;
-	for (i = 0; i + k <= n; i++) {
-		if (s[i] != c0 && s[i] != c1)
-			continue;
-		for (j = 1; j < k && fold(s[i + j]) == lit[j]; j++)
-			;
-		if (j == k)
-			return true;
-	}
-	return false;
-}
-
-static bool assertion_holds(int a, const uint8_t *s, size_t n, size_t i)
-{
-	bool before = i > 0 && is_word(s[i - 1]),
-	     after = i < n && is_word(s[i]);
-
-	switch (a) {
-	case A_BOL: return i == 0;
-	case A_EOL: return i == n;
-	case A_WORDB: return before != after;
-	case A_NWORDB: return before == after;
-	case A_BOW: return !before && after;
-	default: return before && !after;
-	}
-}
-
-/* Add the thread at pc and everything its empty moves reach at position i;
- * true when that reaches MATCH.  A pc is marked when pushed, so the stack
- * and the list each hold a pc at most once per generation. */
-static bool add_thread(const struct rx *rx, uint16_t *list, size_t *nlist,
-		       uint32_t pc, const uint8_t *s, size_t n, size_t i)
-{
-	uint32_t *mark = rx->marks, gen = rx->marks[rx->nprog];
-	uint16_t *stack = rx->stack;
-	size_t sp = 0;
-	const struct inst *in;
-
-#define PUSH(t)                                                                \
-	do {                                                                   \
-		if (mark[t] != gen)                                            \
-			mark[t] = gen, stack[sp++] = (uint16_t)(t);            \
-	} while (0)
-	PUSH(pc);
-	while (sp) {
-		pc = stack[--sp];
-		in = &rx->prog[pc];
-		switch (in->op) {
-		case OP_MATCH: return true;
-		case OP_JMP: PUSH(in->x); break;
-		case OP_SPLIT:
-			PUSH(in->y);
-			PUSH(in->x);
-			break;
-		case OP_ASSERT:
-			if (assertion_holds(in->arg, s, n, i))
-				PUSH(pc + 1);
-			break;
-		default: list[(*nlist)++] = (uint16_t)pc;
-		}
-	}
-#undef PUSH
-	return false;
-}
-
-static bool consumes(const struct rx *rx, const struct inst *in, int c)
-{
-	switch (in->op) {
-	case OP_CHAR: return c == in->arg;
-	case OP_FOLD: return fold(c) == in->arg;
-	case OP_SET: return set_has(rx->sets[in->x], c);
-	default: return c != '\n'; /* OP_ANY */
-	}
-}
-
-static void next_generation(const struct rx *rx)
-{
-	uint32_t *gen = &rx->marks[rx->nprog];
-
-	if (++*gen == 0) {
-		memset(rx->marks, 0, rx->nprog * sizeof(*rx->marks));
-		*gen = 1;
-	}
-}
-
-/* The next position at or after i where a match may start. */
-static size_t skip_to(const struct rx *rx, const uint8_t *s, size_t n, size_t i)
-{
-	const uint8_t *p;
-
-	if (rx->first1 >= 0) {
-		p = memchr(s + i, rx->first1, n - i);
-		return p ? (size_t)(p - s) : n;
-	}
-	while (i < n && !set_has(rx->first, s[i]))
-		i++;
-	return i;
-}
-
-/* Advance the threads in cur over s[i] into nxt; true on a match. */
-static bool step(const struct rx *rx, const uint16_t *cur, size_t ncur,
-		 uint16_t *nxt, size_t *nnxt, const uint8_t *s, size_t n,
-		 size_t i)
-{
-	uint32_t *mark = rx->marks, gen = rx->marks[rx->nprog], pc;
-	size_t k;
-
-	for (k = 0; k < ncur; k++) {
-		if (!consumes(rx, &rx->prog[cur[k]], s[i]))
-			continue;
-		pc = cur[k] + 1u;
-		if (rx->prog[pc].op > OP_ANY) {
-			if (add_thread(rx, nxt, nnxt, pc, s, n, i + 1))
-				return true;
-		} else if (mark[pc] != gen) {
-			/* the common case: no empty moves to follow */
-			mark[pc] = gen;
-			nxt[(*nnxt)++] = (uint16_t)pc;
-		}
-	}
-	return false;
-}
-
-static bool pike(const struct rx *rx, const uint8_t *s, size_t n)
-{
-	uint16_t *cur = rx->lists[0], *nxt = rx->lists[1], *t;
-	size_t ncur = 0, nnxt = 0, i;
-
-	next_generation(rx);
-	for (i = 0;; i++) {
-		if (ncur == 0 && rx->anchored && i > 0)
-			return false;
-		if (ncur == 0 && rx->skip && (i = skip_to(rx, s, n, i)) == n)
-			return false;
-		if ((!rx->anchored || i == 0) &&
-		    add_thread(rx, cur, &ncur, 0, s, n, i))
-			return true;
-		if (i == n)
-			return false;
-		next_generation(rx);
-		nnxt = 0;
-		if (step(rx, cur, ncur, nxt, &nnxt, s, n, i))
-			return true;
-		t = cur, cur = nxt, nxt = t;
-		ncur = nnxt;
-	}
-}
-
-bool rx_search(const struct rx *rx, const uint8_t *s, size_t n)
-{
-	if (rx->nlit && !has_lit(rx, s, n))
-		return false;
-	return rx->pure || pike(rx, s, n);
 }
