@@ -1,5 +1,5 @@
 /* fs_grep.c - GREP in the helper process: an extended regular expression
- * (GNU grep -E syntax, runner/regex.c) or a fixed string over a file or a
+ * (GNU grep -E syntax, runner/regex.h) or a fixed string over a file or a
  * tree, like `grep -rn` with binary files skipped (-I).
  *
  * The pattern is compiled in the runner before the fork, so a bad one is
@@ -315,7 +315,7 @@ static bool plain_string(const uint8_t *p, size_t n, bool fixed)
 	return fixed || strcspn((const char *)p, ".[]()*+?{}|^$\\") >= n;
 }
 
-/* The matcher of runner/regex.c: GNU grep -E syntax and semantics, linear
+/* The matcher of runner/regex.h: GNU grep -E syntax and semantics, linear
  * time whatever the pattern.  Plain strings skip it for memmem. */
 static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 			bool icase)

@@ -1,4 +1,4 @@
-"""test_regex_oracle.py - runner/regex.c against GNU grep -E (LC_ALL=C).
+"""test_regex_oracle.py - the matcher of runner/regex.h against GNU grep -E (LC_ALL=C).
 
 Thousands of random patterns, some from a small ERE grammar and some raw
 strings over "ab.()|*+?{}[]^$\\", each run over a set of subjects by a tiny
@@ -10,7 +10,7 @@ with the pattern, the subject and both answers.
 Known, deliberate differences are kept out of the generator: repetition
 counts stay below RX_DUP_MAX (255), back-references (\\1) are never formed.
 A bracket holding [.x.] or [=x=] makes grep match with gnulib regex, but
-only on lines its dfa.c pre-filter lets through; regex.c takes regex's
+only on lines its dfa.c pre-filter lets through; rx takes regex's
 meaning alone, so for those patterns only validity is compared.
 RX_ORACLE_SEED and RX_ORACLE_N change the seed and the number of patterns.
 """
