@@ -177,7 +177,7 @@ static int dial(struct rc_conn *c, const char *t)
 
 /* ---- frames ---- */
 
-static int write_all(int fd, const void *p, size_t n)
+int rc_write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	ssize_t w;
@@ -206,8 +206,8 @@ int rc_send(struct rc_conn *c, uint32_t stream, uint8_t type, uint8_t flags,
 		return fail(c, -EMSGSIZE, "request of %zu bytes exceeds the "
 		            "runner's frame limit %u", n, c->max_frame);
 	wire_hdr_encode(hdr, &h);
-	if ((r = write_all(c->wfd, hdr, sizeof(hdr))) < 0 ||
-	    (r = write_all(c->wfd, payload, n)) < 0)
+	if ((r = rc_write_all(c->wfd, hdr, sizeof(hdr))) < 0 ||
+	    (r = rc_write_all(c->wfd, payload, n)) < 0)
 		return fail(c, r, "send: %s", strerror(-r));
 	return 0;
 }
@@ -231,9 +231,9 @@ int rc_send_data(struct rc_conn *c, uint32_t stream, uint64_t offset,
 
 	wire_data_prefix(pre, WCH_STDIN, offset);
 	wire_hdr_encode(hdr, &h);
-	if ((r = write_all(c->wfd, hdr, sizeof(hdr))) < 0 ||
-	    (r = write_all(c->wfd, pre, sizeof(pre))) < 0 ||
-	    (r = write_all(c->wfd, p, n)) < 0)
+	if ((r = rc_write_all(c->wfd, hdr, sizeof(hdr))) < 0 ||
+	    (r = rc_write_all(c->wfd, pre, sizeof(pre))) < 0 ||
+	    (r = rc_write_all(c->wfd, p, n)) < 0)
 		return fail(c, r, "send: %s", strerror(-r));
 	for (i = 0; i < RC_CREDIT_SLOTS; i++)
 		if (c->slots[i].stream == stream)
@@ -351,6 +351,16 @@ int rc_recv_timeout(struct rc_conn *c, struct rc_frame *f, int ms)
 int rc_recv(struct rc_conn *c, struct rc_frame *f)
 {
 	return rc_recv_timeout(c, f, -1);
+}
+
+uint64_t rc_field_uint(const struct rc_frame *f, uint16_t tag, uint64_t dflt)
+{
+	struct wire_field fl;
+	uint64_t v;
+
+	if (wire_find(f->p, f->h.len, tag, &fl) > 0 && wire_uint(&fl, &v) == 0)
+		return v;
+	return dflt;
 }
 
 uint32_t rc_new_stream(struct rc_conn *c)

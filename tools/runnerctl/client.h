@@ -65,6 +65,10 @@ int64_t rc_credit(const struct rc_conn *c, uint32_t stream);
 int rc_send_data(struct rc_conn *c, uint32_t stream, uint64_t offset,
                  const void *p, size_t n, bool fin);
 
+/* write(2) until done; 0 or -errno. */
+int rc_write_all(int fd, const void *p, size_t n);
+/* Integer field tag of a frame's TLV payload, or dflt when absent. */
+uint64_t rc_field_uint(const struct rc_frame *f, uint16_t tag, uint64_t dflt);
 /* Fill in c->err from an ERROR frame and return its code. */
 int rc_error_of(struct rc_conn *c, const struct rc_frame *f);
 /* Convenience: one request, wait for its terminal frame, skipping other

@@ -15,34 +15,6 @@
 
 #define STDIN_CHUNK 65536
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static uint64_t field_uint(const struct rc_frame *f, uint16_t tag,
-                           uint64_t dflt)
-{
-	struct wire_field fl;
-	uint64_t v;
-
-	if (wire_find(f->p, f->h.len, tag, &fl) > 0 &&
-	    wire_uint(&fl, &v) == 0)
-		return v;
-	return dflt;
-}
-
 /* Output of a followed process: DATA to our stdout/stderr, drop notices
  * to stderr.  Returns 1 while the stream is open, else the exit status to
  * pass through (the process's, or 1/126/127 for an ERROR). */
@@ -63,28 +35,28 @@ static int follow_frame(struct rc_conn *c, uint32_t id,
 	case WT_DATA:
 		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) < 0)
 			return 1;
-		if (write_all(ch == WCH_STDERR ? 2 : 1, d, n) < 0)
+		if (rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n) < 0)
 			return 1; /* our reader left; the process is theirs */
 		return 1;
 	case WT_EVENT:
-		ev = field_uint(f, T_EVENT, 0);
+		ev = rc_field_uint(f, T_EVENT, 0);
 		if (ev == EV_DROPPED)
 			fprintf(stderr,
 			        "runnerctl: %" PRIu64 " bytes of channel "
 			        "%" PRIu64 " were dropped (ring buffer)\n",
-			        field_uint(f, T_DROPPED, 0),
-			        field_uint(f, T_CHANNEL, 0));
+			        rc_field_uint(f, T_DROPPED, 0),
+			        rc_field_uint(f, T_CHANNEL, 0));
 		return 1;
 	case WT_RESULT:
-		if (field_uint(f, T_STATE, WPS_EXITED) != WPS_EXITED)
+		if (rc_field_uint(f, T_STATE, WPS_EXITED) != WPS_EXITED)
 			return 0;
-		return (int)(field_uint(f, T_EXIT_STATUS, 0) & 0xff);
+		return (int)(rc_field_uint(f, T_EXIT_STATUS, 0) & 0xff);
 	case WT_ERROR:
 		code = rc_error_of(c, f);
 		cmd_fail(c);
 		/* As a shell says it: not found 127, not executable 126. */
 		if (code == E_EXEC)
-			return field_uint(f, T_ERRNO, 0) == ENOENT ? 127 : 126;
+			return rc_field_uint(f, T_ERRNO, 0) == ENOENT ? 127 : 126;
 		return code == E_NOT_FOUND ? 127 : 1;
 	}
 	return 1;
@@ -211,7 +183,7 @@ int cmd_spawn(struct rc_conn *c, int argc, char **argv)
 		wb_u8(&b, T_FOLLOW, 0);
 		if (rc_call(c, WT_SPAWN, &b, &f))
 			return cmd_fail(c);
-		printf("%" PRIu64 "\n", field_uint(&f, T_PID, 0));
+		printf("%" PRIu64 "\n", rc_field_uint(&f, T_PID, 0));
 		return 0;
 	}
 	return spawn_follow(c, &b, pty);

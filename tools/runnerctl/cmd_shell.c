@@ -28,33 +28,6 @@ static void on_winch(int sig)
 	winch = 1;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static uint64_t field_uint(const struct rc_frame *f, uint16_t tag,
-			   uint64_t dflt)
-{
-	struct wire_field fl;
-	uint64_t v;
-
-	if (wire_find(f->p, f->h.len, tag, &fl) > 0 && wire_uint(&fl, &v) == 0)
-		return v;
-	return dflt;
-}
-
 /* The RESULT of an EXEC: output (wait mode), notes, the exit status. */
 static int exec_result(const struct rc_frame *f)
 {
@@ -62,17 +35,17 @@ static int exec_result(const struct rc_frame *f)
 	int64_t status = 0;
 
 	if (wire_find(f->p, f->h.len, T_OUTPUT, &fl) > 0 && fl.len)
-		write_all(1, fl.val, fl.len);
+		rc_write_all(1, fl.val, fl.len);
 	if (wire_find(f->p, f->h.len, T_EXIT_STATUS, &fl) > 0)
 		wire_int(&fl, &status);
-	if (field_uint(f, T_TIMED_OUT, 0))
+	if (rc_field_uint(f, T_TIMED_OUT, 0))
 		fprintf(stderr, "runnerctl: the command timed out\n");
-	if (field_uint(f, T_TRUNCATED, 0))
+	if (rc_field_uint(f, T_TRUNCATED, 0))
 		fprintf(stderr,
 			"runnerctl: output truncated (%" PRIu64
 			" bytes in all)\n",
-			field_uint(f, T_TOTAL_BYTES, 0));
-	if (field_uint(f, T_RESPAWNED, 0))
+			rc_field_uint(f, T_TOTAL_BYTES, 0));
+	if (rc_field_uint(f, T_RESPAWNED, 0))
 		fprintf(stderr,
 			"runnerctl: the session's shell was restarted\n");
 	return (int)(status & 0xff);
@@ -95,7 +68,7 @@ static int exec_frame(struct rc_conn *c, uint32_t id, const struct rc_frame *f)
 	switch (f->h.type) {
 	case WT_DATA:
 		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) == 0)
-			write_all(ch == WCH_STDERR ? 2 : 1, d, n);
+			rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n);
 		return STREAM_OPEN;
 	case WT_RESULT: return exec_result(f);
 	case WT_ERROR: rc_error_of(c, f); return cmd_fail(c);
