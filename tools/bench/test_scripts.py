@@ -119,7 +119,8 @@ class Scripts(unittest.TestCase):
         self.assertIn("≤ 300 µs ✅", table)
         self.assertIn("❌", table)                      # binary size
         self.assertIn("ping \\| title", table)          # cell separator escaped
-        for name in ("latency", "throughput", "concurrency", "soak"):
+        for name in ("latency", "latency-cdf", "throughput", "concurrency",
+                     "soak"):
             ET.parse(os.path.join(out, name + ".svg"))
 
     def test_readme_span_replaced_idempotently(self):
