@@ -92,20 +92,28 @@ check-static: $(B)/runner
 	echo "check-static: $$f is static, $$size bytes stripped"
 
 # Stages run one after another (also under make -j): each one's output
-# reads whole, and a later stage never runs on a broken earlier one.
+# reads whole, and a later stage never runs on a broken earlier one.  A
+# stage that hangs is killed after STAGE_TIMEOUT seconds, so a stuck test
+# fails CI in minutes instead of eating its whole budget.
 TEST_STAGES := unit all integration fuzz-smoke e2e check-static
+STAGE_TIMEOUT ?= 1800
 test:
 	@$(MAKE) --no-print-directory deps-build deps-test deps-docker deps-vm
 	@summary=; t0=$$(date +%s); \
 	for stage in $(TEST_STAGES); do \
 		s0=$$(date +%s); \
 		echo "==== $$stage"; \
-		if $(MAKE) --no-print-directory $$stage; then \
-			summary="$$summary  $$stage: ok ($$(( $$(date +%s) - s0 )) s)\n"; \
-		else \
-			printf "\n==== summary\n$$summary  $$stage: FAILED\n"; \
-			echo "make test: FAILED in $$stage"; exit 1; \
+		timeout -k 30 $(STAGE_TIMEOUT) \
+			$(MAKE) --no-print-directory $$stage; rc=$$?; \
+		took=$$(( $$(date +%s) - s0 )); \
+		if [ $$rc = 0 ]; then \
+			summary="$$summary  $$stage: ok ($$took s)\n"; \
+			continue; \
 		fi; \
+		why=FAILED; \
+		[ $$rc = 124 ] && why="TIMED OUT after $(STAGE_TIMEOUT) s"; \
+		printf "\n==== summary\n$$summary  $$stage: $$why ($$took s)\n"; \
+		echo "make test: $$why in $$stage"; exit 1; \
 	done; \
 	printf "\n==== summary\n$$summary"; \
 	echo "make test: all stages passed in $$(( $$(date +%s) - t0 )) s"

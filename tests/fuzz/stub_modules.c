@@ -198,6 +198,21 @@ UNSUPPORTED(fs_req_find)
 UNSUPPORTED(fs_req_grep)
 UNSUPPORTED(fs_req_diff)
 
+/* STATS counts sessions and processes: there are none here. */
+unsigned shell_count(const struct runner *rt)
+{
+	(void)rt;
+	return 0;
+}
+
+unsigned proc_count(const struct runner *rt, unsigned *kept)
+{
+	(void)rt;
+	if (kept)
+		*kept = 0;
+	return 0;
+}
+
 /* SHUTDOWN's effect as far as connections see it: new requests other than
  * PING and INFO are refused. */
 void runner_shutdown(struct runner *rt, int status)
