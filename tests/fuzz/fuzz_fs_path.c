@@ -2,8 +2,9 @@
 /* fuzz_fs_path.c - libFuzzer target for confined path resolution
  * (runner/fs_path.c): every path a client names goes through it.
  *
- * A fixed tree is built once under a fresh /tmp directory, with the root
- * one level down and a file beside it that must stay out of reach:
+ * A fixed tree is built once in a fresh directory under $TMPDIR (or
+ * /tmp), with the root one level down and a file beside it that must
+ * stay out of reach:
  *
  *     T/outside/secret
  *     T/root/file  dir/sub/deep  dir/up -> ..  dir/upup -> ../..
@@ -48,8 +49,8 @@ static const char *const components[] = {
 };
 /* clang-format on */
 
-static char top[64];
-static char root_path[128];
+static char top[PATH_MAX];
+static char root_path[PATH_MAX + 8];
 static size_t root_len;
 static struct fs_state fs2, fsw; /* openat2, and the fallback walker */
 
@@ -69,12 +70,21 @@ static void build_tree(void)
 	};
 	static const char *const dirs[] = {"outside", "root", "root/dir",
 					   "root/dir/sub"};
-	char p[256];
+	char p[PATH_MAX + 64];
 	size_t i;
 	int fd;
 
-	strcpy(top, "/tmp/fuzz_fs_path.XXXXXX");
+	/* tools/fuzz-run points TMPDIR into the build directory, so a crashed
+	 * run (atexit does not run) leaves its tree there, not in /tmp. */
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(top, sizeof(top), "%s/fuzz_fs_path.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	CHECK(mkdtemp(top));
+	/* Absolute and without symlinks: /proc/self/fd links are compared
+	 * against it. */
+	CHECK(realpath(top, p));
+	snprintf(top, sizeof(top), "%s", p);
 	snprintf(root_path, sizeof(root_path), "%s/root", top);
 	root_len = strlen(root_path);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -95,7 +105,7 @@ static void build_tree(void)
 
 static void remove_tree(void)
 {
-	char cmd[128];
+	char cmd[PATH_MAX + 16];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
