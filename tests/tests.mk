@@ -8,11 +8,15 @@
 #   make check-static  build/runner is static and small enough
 #   make test          deps, then all of the above in that order; stops at
 #                      the first failing stage and prints a summary
+#   make fuzz          (top Makefile) every libFuzzer target for 60 s
 #
-# A unit test or fuzz target names the sources it links besides
-# protocol/wire.c in a comment that opens its first line (clang-format may
-# wrap it onto " * " lines; it ends at the first "*/"):
-#     /* link: runner/shell_marker.c runner/log.c */
+# tests/unit/test_NAME.c is a cmocka program; tests/fuzz/fuzz_NAME.c a
+# libFuzzer target (clang) whose seeds are tests/fuzz/corpus/NAME
+# (tests/fuzz/make-seeds writes them; tools/fuzz-run runs the targets).
+# Each names the sources it links besides protocol/wire.c in a comment
+# that opens its first line (clang-format may wrap it onto " * " lines; it
+# ends at the first "*/"):
+#     /* link: runner/shell_output.c runner/log.c */
 # so adding a test never means editing this file.
 
 TEST_CC ?= gcc
