@@ -55,15 +55,10 @@ bool main_forward_signal(struct runner *rt, int sig)
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child_setup(bool stdio_taken, bool take_tty)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigset_t none;
-	int sig, fd;
+	int fd;
 
 	/* The runner's blocked mask and ignored SIGPIPE survive exec. */
-	for (sig = 1; sig < _NSIG; sig++)
-		sigaction(sig, &dfl, NULL); /* SIGKILL, SIGSTOP refuse */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_reset_signals();
 	/* Its own group: a forwarded signal or a shutdown reaches it and
 	 * its pipeline, and nothing it does to its group reaches us. */
 	setpgid(0, 0);

@@ -13,6 +13,7 @@
  * signals the runner blocks stay blocked until just before execve.
  */
 #include "proc_spawn.h"
+#include "runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,19 +82,6 @@ IN_CHILD static void child_cloexec_rest(void)
 		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
-IN_CHILD static void child_default_signals(void)
-{
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t none;
-	int sig;
-
-	/* SIGKILL/SIGSTOP and libc-internal signals refuse: ignored. */
-	for (sig = 1; sig < _NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 IN_CHILD static const char *env_path(char *const *envp)
 {
 	for (; envp && *envp; envp++)
@@ -156,7 +144,7 @@ IN_CHILD static int child_main(void *arg)
 	if (req->cwd && chdir(req->cwd) < 0)
 		child_fail(ctx->errfd, SPAWN_CHDIR, errno);
 	child_cloexec_rest();
-	child_default_signals();
+	child_reset_signals();
 	child_fail(ctx->errfd, SPAWN_EXEC, child_exec(req->argv, req->envp));
 }
 

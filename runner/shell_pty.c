@@ -268,14 +268,9 @@ static int cmd_memfd(void)
 static void child_exec(struct session *ss, int script_rd, int errfd,
 		       char **argv, char **envp, const char *home)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	int sig, report[2] = {0, 0};
-	sigset_t none;
+	int report[2] = {0, 0};
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL); /* EINVAL for KILL/STOP: fine */
+	child_reset_signals();
 	if (setsid() < 0 || ioctl(ss->pts, TIOCSCTTY, 0) < 0)
 		goto fail;
 	report[0]++;
