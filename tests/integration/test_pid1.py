@@ -232,8 +232,9 @@ class TestInitMounts(unittest.TestCase):
 
     def test_container_init_mounts(self):
         before = os.lstat("/dev/ptmx")
-        # /tmp and /run get fresh tmpfs mounts: the socket lives elsewhere.
-        d = tempfile.mkdtemp(prefix="initmounts-", dir=os.path.dirname(RUNNER))
+        # /tmp and /run get fresh tmpfs mounts: the socket lives elsewhere
+        # (not beside the build either: a checkout may itself be in /tmp).
+        d = tempfile.mkdtemp(prefix="runner-initmounts-", dir="/var/tmp")
         try:
             script = ("hostname; grep -E ' /(tmp|run) tmpfs ' /proc/mounts | wc -l;"
                       " cat /sys/class/net/lo/flags 2>/dev/null || ip -o link show lo")
