@@ -103,24 +103,28 @@ static void walk_pop_to(struct walk *w, int depth)
 		close(w->fds[w->depth--]);
 }
 
-/* Replace the component just taken with the link's target. */
-static int walk_splice(struct walk *w, int linkfd, const char *after)
+/* Replace the component just taken with the link's target.  A '/'
+ * joins them only when something follows or the component had a
+ * trailing slash: "link/" must still name a directory after the splice,
+ * and a plain "link" must not gain one. */
+static int walk_splice(struct walk *w, int linkfd, const char *after,
+                       bool dir_only)
 {
 	ssize_t n;
-	size_t alen = strlen(after);
+	size_t alen = strlen(after), sep = alen || dir_only;
 
 	if (++w->links > MAX_SYMLINKS)
 		return -ELOOP;
 	n = readlinkat(linkfd, "", w->tmp, FS_PATH_MAX);
 	if (n < 0)
 		return -errno;
-	if (n >= FS_PATH_MAX || (size_t)n + 1 + alen >= sizeof(w->tmp))
+	if (n >= FS_PATH_MAX || (size_t)n + sep + alen >= sizeof(w->tmp))
 		return -ENAMETOOLONG;
 	if (w->tmp[0] == '/')
 		walk_pop_to(w, 0);
 	w->tmp[n] = '/';
-	memcpy(w->tmp + n + 1, after, alen + 1);
-	memcpy(w->rest, w->tmp, (size_t)n + 1 + alen + 1);
+	memcpy(w->tmp + n + sep, after, alen + 1);
+	memcpy(w->rest, w->tmp, (size_t)n + sep + alen + 1);
 	return 0;
 }
 
@@ -131,6 +135,7 @@ static int walk_step(struct walk *w, bool last_follow)
 	char comp[NAME_MAX + 1];
 	const char *p = w->rest, *e;
 	struct stat st;
+	bool dir_only;
 	size_t n;
 	int fd, r;
 
@@ -144,6 +149,7 @@ static int walk_step(struct walk *w, bool last_follow)
 		return -ENAMETOOLONG;
 	memcpy(comp, p, n);
 	comp[n] = 0;
+	dir_only = *e == '/'; /* "name/" must be a directory */
 	while (*e == '/')
 		e++;
 	memmove(w->rest, e, strlen(e) + 1);
@@ -165,10 +171,14 @@ static int walk_step(struct walk *w, bool last_follow)
 		close(fd);
 		return r;
 	}
-	if (S_ISLNK(st.st_mode) && (w->rest[0] || last_follow)) {
-		r = walk_splice(w, fd, w->rest);
+	if (S_ISLNK(st.st_mode) && (w->rest[0] || last_follow || dir_only)) {
+		r = walk_splice(w, fd, w->rest, dir_only);
 		close(fd);
 		return r < 0 ? r : 1;
+	}
+	if (!w->rest[0] && dir_only && !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -ENOTDIR;
 	}
 	if (!w->rest[0]) {
 		/* The last component: the caller opens it by name. */
