@@ -315,20 +315,50 @@ static bool plain_string(const uint8_t *p, size_t n, bool fixed)
 	return fixed || strcspn((const char *)p, ".[]()*+?{}|^$\\") >= n;
 }
 
+/* Fixed strings separated by newlines, as `grep -F` takes them, become
+ * one ERE of escaped alternatives: the matcher's newline already means
+ * "or".  Returns a malloc'd pattern of *len bytes, or NULL. */
+static char *fixed_lines_as_ere(const uint8_t *p, size_t n, size_t *len)
+{
+	char *out = malloc(2 * n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (p[i] && strchr(".[]()*+?{}|^$\\", p[i]))
+			*o++ = '\\';
+		*o++ = (char)p[i];
+	}
+	*len = (size_t)(o - out);
+	return out;
+}
+
 /* The matcher of runner/regex.h: GNU grep -E syntax and semantics, linear
  * time whatever the pattern.  Plain strings skip it for memmem. */
 static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 			bool icase)
 {
-	char err[160];
+	char err[160], *ere = NULL;
+	size_t elen = 0;
 	int r;
 
 	if (!icase && !memchr(g->pat, 0, g->npat) &&
 	    plain_string(g->pat, g->npat, fixed))
 		return 0;
-	r = rx_compile(&g->rx, (const char *)g->pat, g->npat,
+	if (fixed && memchr(g->pat, '\n', g->npat)) {
+		ere = fixed_lines_as_ere(g->pat, g->npat, &elen);
+		if (!ere) {
+			stream_error(s, E_IO, ENOMEM, "grep: out of memory");
+			return -1;
+		}
+		fixed = false;
+	}
+	r = rx_compile(&g->rx, ere ? ere : (const char *)g->pat,
+		       ere ? elen : g->npat,
 		       (icase ? RX_ICASE : 0) | (fixed ? RX_FIXED : 0), err,
 		       sizeof(err));
+	free(ere);
 	if (r == -EINVAL) {
 		stream_error(s, E_BAD_PATTERN, 0,
 			     "invalid regular expression: %s", err);
@@ -339,7 +369,7 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 		return -1;
 	}
 	g->use_regex = true;
-	if (!icase && !fixed && !memchr(g->pat, 0, g->npat))
+	if (!icase && !fixed && !elen && !memchr(g->pat, 0, g->npat))
 		g->nlit = ere_required_literal((char *)g->pat, g->lit,
 					       sizeof(g->lit));
 	return 0;

@@ -114,7 +114,8 @@ class Runner:
     def logtext(self):
         self.log.flush()
         try:
-            return open(self.log_path, "rb").read().decode(errors="replace")[-4000:]
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-4000:]
         except OSError:
             return ""
 

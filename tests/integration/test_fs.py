@@ -503,6 +503,11 @@ class TestTrees(FsCase):
             (["-E", "\\w+\\(x"], [("PATTERN", "\\w+\\(x")]),
             (["-E", "-i", "a\\.b [a-z]+"], [("PATTERN", "a\\.b [a-z]+"), ("IGNORE_CASE", 1)]),
             (["-E", "o{2}"], [("PATTERN", "o{2}")]),
+            # a newline separates patterns, fixed or not
+            (["-F", "baz(x)\nalpha"], [("PATTERN", "baz(x)\nalpha"), ("FIXED", 1)]),
+            (["-F", "-i", "A.b\nGAMMA"], [("PATTERN", "A.b\nGAMMA"), ("FIXED", 1),
+                                           ("IGNORE_CASE", 1)]),
+            (["-E", "^foo\ndelta$"], [("PATTERN", "^foo\ndelta$")]),
         ]
         for gnu, ours in cases:
             if ("GLOB", "*.py") in ours:
