@@ -39,7 +39,9 @@ static const char usage[] =
 	"  --user NAME|UID:GID     run as this user (default: 'sandbox' if it exists)\n"
 	"  --root DIR              confine file operations to DIR\n"
 	"  --shell PATH            shell for sessions (default: bash, else sh)\n"
-	"  --token-file FILE       require this token in HELLO (or $RUNNER_TOKEN)\n"
+	"  --token-file FILE       require this token in HELLO (or $RUNNER_TOKEN);\n"
+	"                          a vsock listener requires one\n"
+	"  --vsock-no-auth         serve vsock without a token (any host peer)\n"
 	"  --allow-uid UID         accept unix peers with this uid only (repeatable)\n"
 	"  --socket-group GID      make the unix socket 0660 with this group\n"
 	"  --grace MS              SIGTERM-to-SIGKILL grace (default 5000)\n"
@@ -63,7 +65,7 @@ enum {
 	OPT_NO_DEFAULT_SESSION, OPT_MAX_CONNS, OPT_MAX_STREAMS,
 	OPT_MAX_SESSIONS, OPT_MAX_PROCS, OPT_MAX_FRAME, OPT_WINDOW,
 	OPT_MAX_COMMAND, OPT_RING_SIZE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
-	OPT_IO_TIMEOUT, OPT_MODULES,
+	OPT_IO_TIMEOUT, OPT_VSOCK_NO_AUTH, OPT_MODULES,
 };
 
 static const struct option options[] = {
@@ -92,6 +94,7 @@ static const struct option options[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "io-timeout", required_argument, NULL, OPT_IO_TIMEOUT },
+	{ "vsock-no-auth", no_argument, NULL, OPT_VSOCK_NO_AUTH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ 0 },
@@ -229,6 +232,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_ALLOW_PTRACE: cfg->allow_ptrace = true; return 0;
 	case OPT_INIT_MOUNTS: cfg->init_mounts = true; return 0;
 	case OPT_NO_DEFAULT_SESSION: cfg->no_default_session = true; return 0;
+	case OPT_VSOCK_NO_AUTH: cfg->vsock_no_auth = true; return 0;
 	case OPT_TOKEN_FILE:
 		r = load_token(cfg, arg);
 		return r < 0 ? flag_error("--token-file", arg, strerror(-r)) : 0;
@@ -318,11 +322,33 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* Anything on the host can reach a guest's vsock port; unlike a unix
+ * socket there is no file mode in the way.  So vsock is served only with
+ * a token, unless the operator says otherwise. */
+static int vsock_needs_token(const struct config *cfg)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (cfg->listen[i].kind != LISTEN_VSOCK || cfg->token ||
+		    cfg->vsock_no_auth)
+			continue;
+		log_error("vsock:%u needs a token: --token-file FILE or "
+		          "$RUNNER_TOKEN (or --vsock-no-auth to accept any peer)",
+		          cfg->listen[i].port);
+		return -EACCES;
+	}
+	return 0;
+}
+
 static int open_listeners(struct runner *rt)
 {
 	struct config *cfg = &rt->cfg;
 	unsigned i;
 	int r;
+
+	if ((r = vsock_needs_token(cfg)) < 0)
+		return r;
 
 	if (cfg->nlisten == 0) {
 		/* /run is read-only under `docker run --read-only`: fall back

@@ -334,6 +334,7 @@ struct config {
 	bool allow_ptrace;
 	bool init_mounts;      /* force VM-init mounts even if /proc exists */
 	bool no_default_session;
+	bool vsock_no_auth;     /* accept vsock peers without a token */
 	char **main_argv;      /* after "--": the main command, or NULL */
 };
 

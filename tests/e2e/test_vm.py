@@ -118,6 +118,10 @@ class VmTest(unittest.TestCase):
     def test_protocol_over_vsock(self):
         self.expect("ping", "info-pid1", "bad-target")
 
+    def test_vsock_requires_the_token(self):
+        # the runner serves vsock only with --token-file; without it: E_AUTH
+        self.expect("vsock-needs-token")
+
     def test_dropped_to_the_sandbox_user(self):
         self.expect("info-user", "runs-as-sandbox")
 

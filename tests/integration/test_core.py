@@ -273,6 +273,9 @@ class TestToken(unittest.TestCase):
                 p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock,
                                     "--token-file", path, "ping"], capture_output=True)
                 self.assertEqual(p.returncode, 0, p.stderr)
+                p = r.ctl("ping")   # no token: one line naming the error code
+                self.assertEqual(p.returncode, 1)
+                self.assertIn(b"E_AUTH", p.stderr)
 
 
 class TestTransports(unittest.TestCase):
@@ -399,6 +402,18 @@ class TestTransports(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertEqual(len(p.stderr.splitlines()), 1)
         self.assertIn(b"cannot connect", p.stderr)
+
+    def test_vsock_requires_a_token(self):
+        p = subprocess.run([RUNNER, "--listen", "vsock:4242"], capture_output=True,
+                           timeout=10, env={k: v for k, v in os.environ.items()
+                                            if k != "RUNNER_TOKEN"})
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"needs a token", p.stderr)
+
+    def test_socket_group(self):
+        with Runner(args=("--socket-group", "5")) as r:
+            st = os.stat(r.sock)
+            self.assertEqual((st.st_mode & 0o777, st.st_gid), (0o660, 5))
 
     def test_version_and_help(self):
         p = subprocess.run([RUNNER, "--version"], capture_output=True)

@@ -420,13 +420,17 @@ int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
 
 static int hello_read(struct rc_conn *c, const struct rc_frame *f)
 {
+	char why[sizeof(c->err)];
 	struct wire_iter it;
 	struct wire_field fl;
 	uint64_t v;
 
-	if (f->h.type == WT_ERROR)
-		return fail(c, -ECONNREFUSED, "runner refused HELLO: %s",
-		            (rc_error_of(c, f), c->err));
+	if (f->h.type == WT_ERROR) {
+		/* c->err cannot be both the source and the target of fail(). */
+		rc_error_of(c, f);
+		memcpy(why, c->err, sizeof(why));
+		return fail(c, -ECONNREFUSED, "runner refused HELLO: %s", why);
+	}
 	if (f->h.type != WT_HELLO || f->h.stream != 0)
 		return fail(c, -EPROTO, "expected HELLO, got frame type 0x%02x",
 		            f->h.type);
