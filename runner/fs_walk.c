@@ -69,7 +69,8 @@ static int read_names(int dirfd, struct names *ns, bool hidden)
 			break;
 	}
 	closedir(dir);
-	qsort(ns->v, ns->n, sizeof(*ns->v), cmp_entry);
+	if (ns->n) /* an empty directory has no array: qsort(NULL) is UB */
+		qsort(ns->v, ns->n, sizeof(*ns->v), cmp_entry);
 	return 0;
 }
 

@@ -23,7 +23,7 @@ import rproto as rp  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build"))
-RUNNER = os.environ.get("RUNNER_BIN") or os.path.join(BUILD, "runner")
+RUNNER = os.path.join(ROOT, os.environ.get("RUNNER_BIN") or os.path.join(BUILD, "runner"))
 RUNNERCTL = os.path.join(BUILD, "runnerctl")
 
 
