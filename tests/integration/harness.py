@@ -140,9 +140,25 @@ class Runner:
     def __enter__(self):
         return self
 
+    def sanitizer_reports(self):
+        """ASan/UBSan reports in the runner's log (runner-asan builds),
+        including those of forked helpers that died of them."""
+        text = self.logtext_full()
+        return [l for l in text.splitlines()
+                if "AddressSanitizer" in l or "runtime error:" in l]
+
+    def logtext_full(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
     def __exit__(self, *exc):
         try:
             self.stop()
+            reports = self.sanitizer_reports()
+            if reports:
+                raise AssertionError("sanitizer reports from the runner:\n" +
+                                     "\n".join(reports[:20]))
         finally:
             self.log.close()
             if self.stdio:
