@@ -84,8 +84,18 @@ int loop_init(struct loop *l)
 	                  timer_readable);
 }
 
+static void loop_run_deferred(struct loop *l)
+{
+	while (l->deferred) {
+		struct deferred *d = l->deferred;
+		l->deferred = d->next;
+		d->fn(d);
+	}
+}
+
 void loop_fini(struct loop *l)
 {
+	loop_run_deferred(l);
 	if (l->timerfd >= 0)
 		close(l->timerfd);
 	if (l->epfd >= 0)
@@ -180,11 +190,7 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 		struct watch *w = ev[i].data.ptr;
 		w->fn(w, ev[i].events);
 	}
-	while (l->deferred) {
-		struct deferred *d = l->deferred;
-		l->deferred = d->next;
-		d->fn(d);
-	}
+	loop_run_deferred(l);
 	return n;
 }
 

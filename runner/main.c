@@ -429,6 +429,8 @@ static int runner_serve(struct runner *rt)
 	shell_fini(rt);
 	proc_fini(rt);
 	fs_fini(rt);
+	/* Frees what the closes above deferred; the fds go with it. */
+	loop_fini(&rt->loop);
 	return rt->exit_status;
 }
 
