@@ -68,6 +68,15 @@ $(B)/runner-asan: $(RUNNER_SRC) $(wildcard runner/*.h protocol/*.h)
 	    -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	    -o $@ $(RUNNER_SRC) -lseccomp -lcap
 
+# And plain (no sanitizer) for valgrind: make valgrind runs the
+# integration suite with the runner under memcheck (slow; not in make test).
+$(B)/runner-glibc: $(RUNNER_SRC) $(wildcard runner/*.h protocol/*.h)
+	$(CC) $(CSTD) -O1 -g $(WARN) -o $@ $(RUNNER_SRC) -lseccomp -lcap
+
+valgrind: $(B)/runner-glibc all probes
+	RUNNER_BIN=$(B)/runner-glibc RUNNER_VALGRIND=1 BUILD_DIR=$(B) \
+	    tests/integration/run $(VALGRIND_TESTS)
+
 integration-asan: $(B)/runner-asan all
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 RUNNER_BIN=$(B)/runner-asan \
 	    BUILD_DIR=$(B) tests/integration/run
@@ -95,4 +104,4 @@ format:
 	clang-format -i runner/*.[ch] protocol/*.[ch] tools/runnerctl/*.[ch] \
 	    tests/unit/*.c tests/fuzz/*.c
 
-.PHONY: all run bench fuzz clean format integration-asan
+.PHONY: all run bench fuzz clean format integration-asan valgrind

@@ -8,6 +8,7 @@ Every Runner gets its own temp dir (socket, logs); on exit the runner is
 shut down and the test fails if it does not go.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -46,6 +47,12 @@ class Runner:
         if user:
             argv += ["--user", user]
         argv += list(args)
+        if os.environ.get("RUNNER_VALGRIND"):
+            # memcheck on the runner only (not its children); any error or
+            # definite leak makes it exit 99, which stop() reports.
+            argv = ["valgrind", "-q", "--vgdb=no", "--error-exitcode=99", "--leak-check=full",
+                    "--child-silent-after-fork=yes",
+                    "--errors-for-leak-kinds=definite", "--trace-children=no"] + argv
         if pid1:
             argv = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child"] + argv
         self.argv = argv = list(wrap) + argv
@@ -96,14 +103,19 @@ class Runner:
         pid = self.proc.pid
         for _ in range(5):
             with open("/proc/%d/comm" % pid) as f:
-                if f.read().startswith("runner"):
+                if f.read().startswith(("runner", "memcheck")):
                     return pid
             with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
                 pid = int(f.read().split()[0])
         raise RuntimeError("runner process not found under %d" % self.proc.pid)
 
     def fd_count(self):
-        return len(os.listdir("/proc/%d/fd" % self.pid()))
+        """Open fds of the runner; under valgrind, only those below its
+        own reserved range (valgrind's fds sit at the top of the table)."""
+        fds = [int(x) for x in os.listdir("/proc/%d/fd" % self.pid())]
+        if os.environ.get("RUNNER_VALGRIND"):
+            fds = [x for x in fds if x < 1000]
+        return len(fds)
 
     def rss(self):
         for line in open("/proc/%d/status" % self.pid()):
@@ -145,7 +157,8 @@ class Runner:
         including those of forked helpers that died of them."""
         text = self.logtext_full()
         return [l for l in text.splitlines()
-                if "AddressSanitizer" in l or "runtime error:" in l]
+                if "AddressSanitizer" in l or "runtime error:" in l
+                or (re.match(r"==\d+== ", l) and os.environ.get("RUNNER_VALGRIND"))]
 
     def logtext_full(self):
         self.log.flush()

@@ -223,6 +223,7 @@ class TestBadInput(RunnerTest):
         self.assertAlive()
 
     def test_fd_count_returns_to_baseline(self):
+        self.r.client().call(rp.PING)   # answered: startup (the shell) is done
         base = self.r.fd_count()
         for _ in range(1000):
             c = self.r.client()
@@ -256,9 +257,11 @@ class TestToken(unittest.TestCase):
                 r.client()
             c = r.client(token=b"s3cret")
             self.assertTrue(c.call(rp.PING).ok)
-            # Wiped from the runner's own environment block too.
-            with open("/proc/%d/environ" % r.pid(), "rb") as f:
-                self.assertNotIn(b"s3cret", f.read())
+            # Wiped from the runner's own environment block too (valgrind
+            # keeps a copy of its own: nothing to learn under it).
+            if not os.environ.get("RUNNER_VALGRIND"):
+                with open("/proc/%d/environ" % r.pid(), "rb") as f:
+                    self.assertNotIn(b"s3cret", f.read())
             c.close()
 
     def test_token_file(self):
@@ -357,6 +360,7 @@ class TestTransports(unittest.TestCase):
 
     def test_attach_peer_vanishes(self):
         with Runner() as r:
+            r.client().call(rp.PING)   # answered: startup (the shell) is done
             base = r.fd_count()
             c = rp.Client.command([RUNNER, "attach", "--socket", r.sock])
             self.assertTrue(c.call(rp.PING).ok)
@@ -364,10 +368,11 @@ class TestTransports(unittest.TestCase):
             c.proc.wait(5)
             c.proc.stdin.close()
             c.proc.stdout.close()
-            deadline = time.time() + 5
+            deadline = time.time() + 20
             while r.fd_count() > base and time.time() < deadline:
                 time.sleep(0.05)
-            self.assertLessEqual(r.fd_count(), base)
+            self.assertLessEqual(r.fd_count(), base,
+                                 os.listdir("/proc/%d/fd" % r.pid()))
             self.assertTrue(r.client().call(rp.PING).ok)
 
     def test_attach_client_stops_reading(self):

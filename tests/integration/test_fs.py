@@ -625,7 +625,7 @@ class TestTrees(FsCase):
         out = []
         for k in open("/proc/%d/task/%d/children" % (pid, pid)).read().split():
             try:
-                if open("/proc/%s/comm" % k).read().strip().startswith("runner"):
+                if open("/proc/%s/comm" % k).read().strip().startswith(("runner", "memcheck")):
                     out.append(k)
             except OSError:
                 pass
