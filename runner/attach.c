@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,10 @@ int attach_main(int argc, char **argv)
 {
 	const char *path = getenv("RUNNER_SOCKET");
 	int i, sock = -1;
+
+	/* A client that goes away must end the relay through EPIPE, with a
+	 * clean exit, not kill it mid-write. */
+	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
