@@ -85,6 +85,7 @@ integration-asan: $(B)/runner-asan all
 
 # ---- tests ----
 include tests/tests.mk
+include tools/bench/bench.mk
 
 # ---- run: a runner as PID 1 of fresh namespaces, and a shell into it ----
 run: all

@@ -99,7 +99,7 @@ check-static: $(B)/runner
 # reads whole, and a later stage never runs on a broken earlier one.  A
 # stage that hangs is killed after STAGE_TIMEOUT seconds, so a stuck test
 # fails CI in minutes instead of eating its whole budget.
-TEST_STAGES := unit all integration integration-asan fuzz-smoke e2e check-static
+TEST_STAGES := unit all integration integration-asan fuzz-smoke e2e check-static bench-selftest
 STAGE_TIMEOUT ?= 1800
 test:
 	@$(MAKE) --no-print-directory deps-build deps-test deps-docker deps-vm
