@@ -216,6 +216,49 @@ class DockerTest(unittest.TestCase):
                           "/sbin/runner attach" % (DOCKER_BIN, ctr), "ping")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_fork_bomb_under_pids_limit(self):
+        # A fork bomb fills the container's pids cgroup; the runner (which
+        # forks nothing on its own) keeps answering, and once the bomb is
+        # stopped the session works again.  Reached through a bind-mounted
+        # socket: `docker exec` itself needs a free pid.
+        d = tempfile.mkdtemp(prefix="runner-e2e-bomb-")
+        self.addCleanup(shutil.rmtree, d, True)
+        ctr = self.start("--pids-limit", "64", "-v", d + ":/run/runner", wait=False,
+                         args=("--listen", "unix:/run/runner/runner.sock"))
+        sock = os.path.join(d, "runner.sock")
+        end = time.time() + 30
+        while not os.path.exists(sock):
+            self.assertLess(time.time(), end, "no socket in %s: %s" % (d, self.logs(ctr)))
+            time.sleep(0.05)
+        c = rp.Client.unix(sock)
+        self.addCleanup(c.close)
+        res = c.call(rp.SPAWN, [("ARGV", "/bin/sh"), ("ARGV", "-c"),
+                                ("ARGV", "b() { b | b & }; b"), ("BACKGROUND", 1),
+                                ("FOLLOW", 0)])
+        self.assertTrue(res.ok, res)
+        bomb = res.fields.int("PID")
+        time.sleep(2)     # the cgroup is full by now
+        for _ in range(20):
+            self.assertTrue(c.call(rp.PING, timeout=10).ok)
+            self.assertTrue(c.call(rp.INFO, timeout=10).ok)
+        # a spawn now fails cleanly (EAGAIN from fork), it does not hang
+        res = c.call(rp.SPAWN, [("ARGV", "/bin/true")], timeout=30)
+        self.assertIn(res.code_name, ("E_LIMIT", "E_IO", "E_EXEC", "E_OK"), res)
+        # stop the bomb's whole group (its leader may be gone already: then
+        # a shell builtin, which needs no fork, signals the group); the
+        # runner reaps everything
+        res = c.call(rp.PROC_SIGNAL, [("PID", bomb), ("SIGNAL", 9)])
+        if not res.ok:
+            res = c.call(rp.EXEC, [("COMMAND", "kill -9 -- -%d" % bomb)], timeout=30)
+            self.assertTrue(res.ok, res)
+        end = time.time() + 30
+        while True:
+            res = c.call(rp.EXEC, [("COMMAND", "echo alive")], timeout=30)
+            if res.ok and res.fields.bytes("OUTPUT") == b"alive\n":
+                break
+            self.assertLess(time.time(), end, res)
+            time.sleep(0.5)
+
     def test_serve_on_stdio_of_docker_run(self):
         # One connection per container, no socket at all: the runner
         # speaks on the stdin/stdout `docker run -i` gives it.
