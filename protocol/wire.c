@@ -7,7 +7,7 @@
 #define FIELD_HDR 6 /* u16 tag | u32 len */
 
 int wire_hdr_decode(const uint8_t *buf, size_t n, uint32_t max_payload,
-                    struct wire_hdr *h)
+		    struct wire_hdr *h)
 {
 	uint32_t len;
 
@@ -198,8 +198,7 @@ int wire_validate(const void *payload, size_t n)
 	return r;
 }
 
-int wire_find(const void *payload, size_t n, uint16_t tag,
-              struct wire_field *f)
+int wire_find(const void *payload, size_t n, uint16_t tag, struct wire_field *f)
 {
 	struct wire_iter it;
 	int r;
@@ -214,14 +213,14 @@ int wire_find(const void *payload, size_t n, uint16_t tag,
 }
 
 void wire_data_prefix(uint8_t out[WIRE_DATA_PREFIX], uint8_t channel,
-                      uint64_t offset)
+		      uint64_t offset)
 {
 	out[0] = channel;
 	wire_put64(out + 1, offset);
 }
 
 int wire_data_decode(const uint8_t *payload, size_t n, uint8_t *channel,
-                     uint64_t *offset, const uint8_t **data, size_t *len)
+		     uint64_t *offset, const uint8_t **data, size_t *len)
 {
 	if (n < WIRE_DATA_PREFIX)
 		return -EPROTO;
@@ -233,36 +232,36 @@ int wire_data_decode(const uint8_t *payload, size_t n, uint8_t *channel,
 }
 
 static const char *const err_names[E__COUNT] = {
-	[E_OK] = "E_OK",
-	[E_BAD_FRAME] = "E_BAD_FRAME",
-	[E_TOO_LARGE] = "E_TOO_LARGE",
-	[E_UNKNOWN_TYPE] = "E_UNKNOWN_TYPE",
-	[E_HELLO_REQUIRED] = "E_HELLO_REQUIRED",
-	[E_AUTH] = "E_AUTH",
-	[E_VERSION] = "E_VERSION",
-	[E_BAD_REQUEST] = "E_BAD_REQUEST",
-	[E_STREAM_IN_USE] = "E_STREAM_IN_USE",
-	[E_FLOW] = "E_FLOW",
-	[E_LIMIT] = "E_LIMIT",
-	[E_CANCELLED] = "E_CANCELLED",
-	[E_TIMEOUT] = "E_TIMEOUT",
-	[E_NOT_FOUND] = "E_NOT_FOUND",
-	[E_EXISTS] = "E_EXISTS",
-	[E_PERMISSION] = "E_PERMISSION",
-	[E_IO] = "E_IO",
-	[E_EXEC] = "E_EXEC",
-	[E_UNSUPPORTED] = "E_UNSUPPORTED",
-	[E_NOT_UNIQUE] = "E_NOT_UNIQUE",
-	[E_BUSY] = "E_BUSY",
-	[E_SHUTTING_DOWN] = "E_SHUTTING_DOWN",
-	[E_ESCAPE] = "E_ESCAPE",
-	[E_BAD_PATTERN] = "E_BAD_PATTERN",
-	[E_IS_DIR] = "E_IS_DIR",
-	[E_NOT_DIR] = "E_NOT_DIR",
-	[E_NO_SPACE] = "E_NO_SPACE",
-	[E_NOT_EMPTY] = "E_NOT_EMPTY",
-	[E_NOT_MATCHED] = "E_NOT_MATCHED",
-	[E_INTERNAL] = "E_INTERNAL",
+    [E_OK] = "E_OK",
+    [E_BAD_FRAME] = "E_BAD_FRAME",
+    [E_TOO_LARGE] = "E_TOO_LARGE",
+    [E_UNKNOWN_TYPE] = "E_UNKNOWN_TYPE",
+    [E_HELLO_REQUIRED] = "E_HELLO_REQUIRED",
+    [E_AUTH] = "E_AUTH",
+    [E_VERSION] = "E_VERSION",
+    [E_BAD_REQUEST] = "E_BAD_REQUEST",
+    [E_STREAM_IN_USE] = "E_STREAM_IN_USE",
+    [E_FLOW] = "E_FLOW",
+    [E_LIMIT] = "E_LIMIT",
+    [E_CANCELLED] = "E_CANCELLED",
+    [E_TIMEOUT] = "E_TIMEOUT",
+    [E_NOT_FOUND] = "E_NOT_FOUND",
+    [E_EXISTS] = "E_EXISTS",
+    [E_PERMISSION] = "E_PERMISSION",
+    [E_IO] = "E_IO",
+    [E_EXEC] = "E_EXEC",
+    [E_UNSUPPORTED] = "E_UNSUPPORTED",
+    [E_NOT_UNIQUE] = "E_NOT_UNIQUE",
+    [E_BUSY] = "E_BUSY",
+    [E_SHUTTING_DOWN] = "E_SHUTTING_DOWN",
+    [E_ESCAPE] = "E_ESCAPE",
+    [E_BAD_PATTERN] = "E_BAD_PATTERN",
+    [E_IS_DIR] = "E_IS_DIR",
+    [E_NOT_DIR] = "E_NOT_DIR",
+    [E_NO_SPACE] = "E_NO_SPACE",
+    [E_NOT_EMPTY] = "E_NOT_EMPTY",
+    [E_NOT_MATCHED] = "E_NOT_MATCHED",
+    [E_INTERNAL] = "E_INTERNAL",
 };
 
 const char *wire_err_name(int code)
@@ -273,42 +272,42 @@ const char *wire_err_name(int code)
 }
 
 static const char *const type_names[256] = {
-	[WT_HELLO] = "HELLO",
-	[WT_DATA] = "DATA",
-	[WT_WINDOW] = "WINDOW",
-	[WT_CANCEL] = "CANCEL",
-	[WT_RESULT] = "RESULT",
-	[WT_ERROR] = "ERROR",
-	[WT_EVENT] = "EVENT",
-	[WT_PING] = "PING",
-	[WT_INFO] = "INFO",
-	[WT_STATS] = "STATS",
-	[WT_SHUTDOWN] = "SHUTDOWN",
-	[WT_SHELL_OPEN] = "SHELL_OPEN",
-	[WT_SHELL_CLOSE] = "SHELL_CLOSE",
-	[WT_EXEC] = "EXEC",
-	[WT_SHELL_STDIN] = "SHELL_STDIN",
-	[WT_SHELL_RESIZE] = "SHELL_RESIZE",
-	[WT_SHELL_SIGNAL] = "SHELL_SIGNAL",
-	[WT_SHELL_LIST] = "SHELL_LIST",
-	[WT_SPAWN] = "SPAWN",
-	[WT_PROC_STDIN] = "PROC_STDIN",
-	[WT_PROC_CLOSE_STDIN] = "PROC_CLOSE_STDIN",
-	[WT_PROC_SIGNAL] = "PROC_SIGNAL",
-	[WT_PROC_WAIT] = "PROC_WAIT",
-	[WT_PROC_ATTACH] = "PROC_ATTACH",
-	[WT_PROC_LIST] = "PROC_LIST",
-	[WT_READ] = "READ",
-	[WT_WRITE] = "WRITE",
-	[WT_EDIT] = "EDIT",
-	[WT_LS] = "LS",
-	[WT_STAT] = "STAT",
-	[WT_MKDIR] = "MKDIR",
-	[WT_REMOVE] = "REMOVE",
-	[WT_MOVE] = "MOVE",
-	[WT_FIND] = "FIND",
-	[WT_GREP] = "GREP",
-	[WT_DIFF] = "DIFF",
+    [WT_HELLO] = "HELLO",
+    [WT_DATA] = "DATA",
+    [WT_WINDOW] = "WINDOW",
+    [WT_CANCEL] = "CANCEL",
+    [WT_RESULT] = "RESULT",
+    [WT_ERROR] = "ERROR",
+    [WT_EVENT] = "EVENT",
+    [WT_PING] = "PING",
+    [WT_INFO] = "INFO",
+    [WT_STATS] = "STATS",
+    [WT_SHUTDOWN] = "SHUTDOWN",
+    [WT_SHELL_OPEN] = "SHELL_OPEN",
+    [WT_SHELL_CLOSE] = "SHELL_CLOSE",
+    [WT_EXEC] = "EXEC",
+    [WT_SHELL_STDIN] = "SHELL_STDIN",
+    [WT_SHELL_RESIZE] = "SHELL_RESIZE",
+    [WT_SHELL_SIGNAL] = "SHELL_SIGNAL",
+    [WT_SHELL_LIST] = "SHELL_LIST",
+    [WT_SPAWN] = "SPAWN",
+    [WT_PROC_STDIN] = "PROC_STDIN",
+    [WT_PROC_CLOSE_STDIN] = "PROC_CLOSE_STDIN",
+    [WT_PROC_SIGNAL] = "PROC_SIGNAL",
+    [WT_PROC_WAIT] = "PROC_WAIT",
+    [WT_PROC_ATTACH] = "PROC_ATTACH",
+    [WT_PROC_LIST] = "PROC_LIST",
+    [WT_READ] = "READ",
+    [WT_WRITE] = "WRITE",
+    [WT_EDIT] = "EDIT",
+    [WT_LS] = "LS",
+    [WT_STAT] = "STAT",
+    [WT_MKDIR] = "MKDIR",
+    [WT_REMOVE] = "REMOVE",
+    [WT_MOVE] = "MOVE",
+    [WT_FIND] = "FIND",
+    [WT_GREP] = "GREP",
+    [WT_DIFF] = "DIFF",
 };
 
 const char *wire_type_name(int type)
@@ -321,19 +320,29 @@ const char *wire_type_name(int type)
 int wire_err_from_errno(int err)
 {
 	switch (err) {
-	case ENOENT: case ESRCH: return E_NOT_FOUND;
+	case ENOENT:
+	case ESRCH: return E_NOT_FOUND;
 	case EEXIST: return E_EXISTS;
-	case EACCES: case EPERM: case EROFS: return E_PERMISSION;
+	case EACCES:
+	case EPERM:
+	case EROFS: return E_PERMISSION;
 	case EISDIR: return E_IS_DIR;
 	case ENOTDIR: return E_NOT_DIR;
-	case ENOSPC: case EDQUOT: return E_NO_SPACE;
+	case ENOSPC:
+	case EDQUOT: return E_NO_SPACE;
 	case ENOTEMPTY: return E_NOT_EMPTY;
 	case EXDEV: return E_ESCAPE;
 	case ETIMEDOUT: return E_TIMEOUT;
 	case ECANCELED: return E_CANCELLED;
-	case EMFILE: case ENFILE: case EAGAIN: return E_LIMIT;
-	case EINVAL: case ENAMETOOLONG: case ELOOP: return E_BAD_REQUEST;
-	case ENOSYS: case EOPNOTSUPP: case EAFNOSUPPORT: return E_UNSUPPORTED;
+	case EMFILE:
+	case ENFILE:
+	case EAGAIN: return E_LIMIT;
+	case EINVAL:
+	case ENAMETOOLONG:
+	case ELOOP: return E_BAD_REQUEST;
+	case ENOSYS:
+	case EOPNOTSUPP:
+	case EAFNOSUPPORT: return E_UNSUPPORTED;
 	}
 	return E_IO;
 }

@@ -14,12 +14,12 @@
 
 /* u32 length | u32 stream | u8 type | u8 flags.  length counts every byte
  * after the length field itself: 6 + payload. */
-#define WIRE_HDR_SIZE 10
-#define WIRE_LEN_MIN 6
-#define WIRE_MAX_FRAME_MIN 65536u        /* no peer may offer less */
-#define WIRE_MAX_FRAME_DEFAULT 4194304u  /* runner default, payload bytes */
-#define WIRE_WINDOW_DEFAULT 262144u      /* per-stream DATA credit */
-#define WIRE_WINDOW_MAX 0x7fffffffu
+#define WIRE_HDR_SIZE	       10
+#define WIRE_LEN_MIN	       6
+#define WIRE_MAX_FRAME_MIN     65536u	/* no peer may offer less */
+#define WIRE_MAX_FRAME_DEFAULT 4194304u /* runner default, payload bytes */
+#define WIRE_WINDOW_DEFAULT    262144u	/* per-stream DATA credit */
+#define WIRE_WINDOW_MAX	       0x7fffffffu
 
 /* DATA payload: u8 channel | u64 offset | bytes */
 #define WIRE_DATA_PREFIX 9
@@ -73,7 +73,7 @@ enum wire_flag {
 };
 
 enum wire_channel {
-	WCH_STDIN = 0,  /* client -> runner: stdin, upload */
+	WCH_STDIN = 0,	/* client -> runner: stdin, upload */
 	WCH_STDOUT = 1, /* runner -> client: stdout, PTY, file contents */
 	WCH_STDERR = 2,
 };
@@ -85,50 +85,50 @@ enum wire_err {
 	E_TOO_LARGE = 2,      /* frame over the negotiated maximum: closes */
 	E_UNKNOWN_TYPE = 3,   /* request type this runner does not serve */
 	E_HELLO_REQUIRED = 4, /* request before a valid HELLO: closes */
-	E_AUTH = 5,           /* token missing or wrong: closes */
-	E_VERSION = 6,        /* no common protocol version: closes */
+	E_AUTH = 5,	      /* token missing or wrong: closes */
+	E_VERSION = 6,	      /* no common protocol version: closes */
 	E_BAD_REQUEST = 7,    /* missing, malformed or contradictory field */
 	E_STREAM_IN_USE = 8,  /* stream id already open on this connection */
-	E_FLOW = 9,           /* peer sent more DATA than its window */
-	E_LIMIT = 10,         /* a configured limit was reached */
+	E_FLOW = 9,	      /* peer sent more DATA than its window */
+	E_LIMIT = 10,	      /* a configured limit was reached */
 	E_CANCELLED = 11,     /* CANCEL received */
 	E_TIMEOUT = 12,
-	E_NOT_FOUND = 13,     /* ENOENT, unknown session, pid */
+	E_NOT_FOUND = 13, /* ENOENT, unknown session, pid */
 	E_EXISTS = 14,
-	E_PERMISSION = 15,    /* EACCES, EPERM, read-only fs */
-	E_IO = 16,            /* any other system error: see errno */
-	E_EXEC = 17,          /* program could not be executed: see errno */
-	E_UNSUPPORTED = 18,   /* feature not built or not possible here */
-	E_NOT_UNIQUE = 19,    /* EDIT: old text matches more than once */
-	E_BUSY = 20,          /* session already runs a command */
+	E_PERMISSION = 15,  /* EACCES, EPERM, read-only fs */
+	E_IO = 16,	    /* any other system error: see errno */
+	E_EXEC = 17,	    /* program could not be executed: see errno */
+	E_UNSUPPORTED = 18, /* feature not built or not possible here */
+	E_NOT_UNIQUE = 19,  /* EDIT: old text matches more than once */
+	E_BUSY = 20,	    /* session already runs a command */
 	E_SHUTTING_DOWN = 21,
-	E_ESCAPE = 22,        /* path resolves outside the root */
-	E_BAD_PATTERN = 23,   /* invalid regex or glob */
+	E_ESCAPE = 22,	    /* path resolves outside the root */
+	E_BAD_PATTERN = 23, /* invalid regex or glob */
 	E_IS_DIR = 24,
 	E_NOT_DIR = 25,
-	E_NO_SPACE = 26,      /* ENOSPC, EDQUOT */
+	E_NO_SPACE = 26, /* ENOSPC, EDQUOT */
 	E_NOT_EMPTY = 27,
-	E_NOT_MATCHED = 28,   /* EDIT: old text absent */
-	E_INTERNAL = 29,      /* a bug in the runner; please report */
+	E_NOT_MATCHED = 28, /* EDIT: old text absent */
+	E_INTERNAL = 29,    /* a bug in the runner; please report */
 	E__COUNT
 };
 
 enum wire_event {
-	EV_STARTED = 1,   /* T_PID: the process or command has started */
+	EV_STARTED = 1,	  /* T_PID: the process or command has started */
 	EV_RESPAWNED = 2, /* shell session was restarted */
-	EV_DROPPED = 3,   /* T_DROPPED bytes are gone from the ring buffer */
+	EV_DROPPED = 3,	  /* T_DROPPED bytes are gone from the ring buffer */
 };
 
 /* Field tags.  Integers are big-endian; receivers accept any of the
  * widths 1, 2, 4, 8 for an integer field (see PROTOCOL.md §4). */
 enum wire_tag {
 	/* HELLO */
-	T_VERSION = 0x0001,     /* u16 */
-	T_SOFTWARE = 0x0002,    /* str  "runner 0.1.0" */
-	T_FEATURE = 0x0003,     /* str, repeated */
-	T_MAX_FRAME = 0x0004,   /* u32, payload bytes the sender accepts */
-	T_WINDOW = 0x0005,      /* u32, initial per-stream DATA credit granted */
-	T_TOKEN = 0x0006,       /* bytes */
+	T_VERSION = 0x0001,   /* u16 */
+	T_SOFTWARE = 0x0002,  /* str  "runner 0.1.0" */
+	T_FEATURE = 0x0003,   /* str, repeated */
+	T_MAX_FRAME = 0x0004, /* u32, payload bytes the sender accepts */
+	T_WINDOW = 0x0005,    /* u32, initial per-stream DATA credit granted */
+	T_TOKEN = 0x0006,     /* bytes */
 	T_MAX_STREAMS = 0x0007, /* u32 */
 	/* ERROR */
 	T_CODE = 0x0010,    /* u16 enum wire_err */
@@ -138,103 +138,104 @@ enum wire_tag {
 	/* EVENT */
 	T_EVENT = 0x0018, /* u16 enum wire_event */
 	/* WINDOW */
-	T_INCREMENT = 0x0019, /* not used as a field: WINDOW payload is a bare u32 */
+	T_INCREMENT =
+	    0x0019, /* not used as a field: WINDOW payload is a bare u32 */
 	/* system */
-	T_PID = 0x0020,        /* u32 */
-	T_UID = 0x0021,        /* u32 */
-	T_GID = 0x0022,        /* u32 */
-	T_HARDENING = 0x0023,  /* str, repeated "step=applied|skipped: why" */
-	T_LIMIT = 0x0024,      /* str, repeated "name=value" */
-	T_UPTIME_MS = 0x0025,  /* u64 */
-	T_RSS = 0x0026,        /* u64 bytes */
-	T_CONNS = 0x0027,      /* u32 open connections */
-	T_IS_PID1 = 0x0028,    /* u8 */
-	T_STREAMS = 0x0029,    /* u32 open streams, all connections */
-	T_FDS = 0x002a,        /* u32 open fds of the runner */
-	T_CHILDREN = 0x002b,   /* u32 live children */
-	T_SESSIONS = 0x002c,   /* u32 */
-	T_PROCS = 0x002d,      /* u32 */
-	T_GRACE_MS = 0x002e,   /* u32 */
-	T_TIME_NS = 0x002f,    /* u64 wall clock, echoed by PING */
+	T_PID = 0x0020,	      /* u32 */
+	T_UID = 0x0021,	      /* u32 */
+	T_GID = 0x0022,	      /* u32 */
+	T_HARDENING = 0x0023, /* str, repeated "step=applied|skipped: why" */
+	T_LIMIT = 0x0024,     /* str, repeated "name=value" */
+	T_UPTIME_MS = 0x0025, /* u64 */
+	T_RSS = 0x0026,	      /* u64 bytes */
+	T_CONNS = 0x0027,     /* u32 open connections */
+	T_IS_PID1 = 0x0028,   /* u8 */
+	T_STREAMS = 0x0029,   /* u32 open streams, all connections */
+	T_FDS = 0x002a,	      /* u32 open fds of the runner */
+	T_CHILDREN = 0x002b,  /* u32 live children */
+	T_SESSIONS = 0x002c,  /* u32 */
+	T_PROCS = 0x002d,     /* u32 */
+	T_GRACE_MS = 0x002e,  /* u32 */
+	T_TIME_NS = 0x002f,   /* u64 wall clock, echoed by PING */
 	/* shell sessions */
-	T_SESSION = 0x0100,      /* str, default "main" */
-	T_SHELL = 0x0101,        /* str, path of the shell */
-	T_ENV = 0x0102,          /* str "K=V", repeated */
-	T_CWD = 0x0103,          /* str */
-	T_LOGIN = 0x0104,        /* u8 bool */
-	T_ROWS = 0x0105,         /* u16 */
-	T_COLS = 0x0106,         /* u16 */
-	T_COMMAND = 0x0107,      /* bytes, no NUL */
-	T_TIMEOUT_MS = 0x0108,   /* u32, 0 = none */
+	T_SESSION = 0x0100,	 /* str, default "main" */
+	T_SHELL = 0x0101,	 /* str, path of the shell */
+	T_ENV = 0x0102,		 /* str "K=V", repeated */
+	T_CWD = 0x0103,		 /* str */
+	T_LOGIN = 0x0104,	 /* u8 bool */
+	T_ROWS = 0x0105,	 /* u16 */
+	T_COLS = 0x0106,	 /* u16 */
+	T_COMMAND = 0x0107,	 /* bytes, no NUL */
+	T_TIMEOUT_MS = 0x0108,	 /* u32, 0 = none */
 	T_OUTPUT_LIMIT = 0x0109, /* u64 */
-	T_MODE = 0x010a,         /* u8 enum wire_exec_mode */
-	T_FORMAT = 0x010b,       /* u8 enum wire_format */
-	T_EXIT_STATUS = 0x010c,  /* i32, 128+N for signal N */
-	T_DURATION_US = 0x010d,  /* u64 */
-	T_TIMED_OUT = 0x010e,    /* u8 bool */
-	T_TRUNCATED = 0x010f,    /* u8 bool */
-	T_TOTAL_BYTES = 0x0110,  /* u64 */
-	T_OUTPUT = 0x0111,       /* bytes */
-	T_SIGNAL = 0x0112,       /* u32 signal number */
-	T_RESPAWNED = 0x0113,    /* u8 bool */
-	T_DATA = 0x0114,         /* bytes, inline stdin */
-	T_EOF = 0x0115,          /* u8 bool */
-	T_SHELL_PID = 0x0116,    /* u32 */
+	T_MODE = 0x010a,	 /* u8 enum wire_exec_mode */
+	T_FORMAT = 0x010b,	 /* u8 enum wire_format */
+	T_EXIT_STATUS = 0x010c,	 /* i32, 128+N for signal N */
+	T_DURATION_US = 0x010d,	 /* u64 */
+	T_TIMED_OUT = 0x010e,	 /* u8 bool */
+	T_TRUNCATED = 0x010f,	 /* u8 bool */
+	T_TOTAL_BYTES = 0x0110,	 /* u64 */
+	T_OUTPUT = 0x0111,	 /* bytes */
+	T_SIGNAL = 0x0112,	 /* u32 signal number */
+	T_RESPAWNED = 0x0113,	 /* u8 bool */
+	T_DATA = 0x0114,	 /* bytes, inline stdin */
+	T_EOF = 0x0115,		 /* u8 bool */
+	T_SHELL_PID = 0x0116,	 /* u32 */
 	T_MAX_SESSIONS = 0x0117, /* u32 */
-	T_BUSY = 0x0118,         /* u8 bool */
+	T_BUSY = 0x0118,	 /* u8 bool */
 	/* processes */
-	T_ARGV = 0x0200,        /* str, repeated, in order */
-	T_ENV_MODE = 0x0201,    /* u8 enum wire_env_mode */
-	T_PTY = 0x0202,         /* u8 bool */
-	T_STDIN = 0x0203,       /* u8 bool: stdin open (1) or /dev/null (0) */
-	T_BACKGROUND = 0x0204,  /* u8 bool */
+	T_ARGV = 0x0200,	/* str, repeated, in order */
+	T_ENV_MODE = 0x0201,	/* u8 enum wire_env_mode */
+	T_PTY = 0x0202,		/* u8 bool */
+	T_STDIN = 0x0203,	/* u8 bool: stdin open (1) or /dev/null (0) */
+	T_BACKGROUND = 0x0204,	/* u8 bool */
 	T_TERM_SIGNAL = 0x0205, /* u32, signal that ended it, 0 if it exited */
 	T_FROM_OFFSET = 0x0206, /* u64 */
-	T_DROPPED = 0x0207,     /* u64 */
-	T_STATE = 0x0208,       /* u8 enum wire_proc_state */
-	T_START_MS = 0x0209,    /* u64 unix ms */
-	T_CHANNEL = 0x020a,     /* u8 enum wire_channel */
-	T_RING_SIZE = 0x020b,   /* u64 */
-	T_FOLLOW = 0x020c,      /* u8 bool */
+	T_DROPPED = 0x0207,	/* u64 */
+	T_STATE = 0x0208,	/* u8 enum wire_proc_state */
+	T_START_MS = 0x0209,	/* u64 unix ms */
+	T_CHANNEL = 0x020a,	/* u8 enum wire_channel */
+	T_RING_SIZE = 0x020b,	/* u64 */
+	T_FOLLOW = 0x020c,	/* u8 bool */
 	/* files */
-	T_PATH = 0x0300,         /* str */
-	T_PATH2 = 0x0301,        /* str: destination, second file */
-	T_OFFSET = 0x0302,       /* u64 */
-	T_LENGTH = 0x0303,       /* u64 */
-	T_LINE_FROM = 0x0304,    /* u64, 1-based */
-	T_LINE_TO = 0x0305,      /* u64, inclusive */
-	T_MAX_BYTES = 0x0306,    /* u64 */
-	T_SIZE = 0x0307,         /* u64 */
-	T_FILE_MODE = 0x0308,    /* u32 st_mode */
-	T_MTIME_NS = 0x0309,     /* i64 ns since epoch */
-	T_TOTAL_LINES = 0x030a,  /* u64 */
-	T_WRITE_MODE = 0x030b,   /* u8 enum wire_write_mode */
-	T_PARENTS = 0x030c,      /* u8 bool */
-	T_ATOMIC = 0x030d,       /* u8 bool */
-	T_OLD = 0x030e,          /* bytes */
-	T_NEW = 0x030f,          /* bytes */
-	T_REPLACE_ALL = 0x0310,  /* u8 bool */
-	T_DEPTH = 0x0311,        /* u32 */
-	T_HIDDEN = 0x0312,       /* u8 bool */
-	T_FILE_TYPE = 0x0313,    /* u8 enum wire_file_type */
-	T_TARGET = 0x0314,       /* str: symlink target */
-	T_RECURSIVE = 0x0315,    /* u8 bool */
-	T_PATTERN = 0x0316,      /* bytes */
-	T_GLOB = 0x0317,         /* str */
-	T_FIXED = 0x0318,        /* u8 bool */
-	T_IGNORE_CASE = 0x0319,  /* u8 bool */
-	T_CONTEXT = 0x031a,      /* u32 lines */
-	T_MAX_RESULTS = 0x031b,  /* u32 */
-	T_LINE = 0x031c,         /* u64, 1-based line number */
-	T_TEXT = 0x031d,         /* bytes */
-	T_NAME = 0x031e,         /* bytes: entry name */
-	T_UID_OWNER = 0x031f,    /* u32 */
-	T_NLINK = 0x0320,        /* u64 */
-	T_MATCH = 0x0321,        /* u8 bool: context line (0) or match (1) */
-	T_CREATED = 0x0322,      /* u8 bool */
-	T_REPLACED = 0x0323,     /* u64 replacements made */
-	T_CREATE = 0x0324,       /* u8 bool, default 1: create when absent */
-	T_ENTRY = 0x0f00,        /* record: nested fields, repeated */
+	T_PATH = 0x0300,	/* str */
+	T_PATH2 = 0x0301,	/* str: destination, second file */
+	T_OFFSET = 0x0302,	/* u64 */
+	T_LENGTH = 0x0303,	/* u64 */
+	T_LINE_FROM = 0x0304,	/* u64, 1-based */
+	T_LINE_TO = 0x0305,	/* u64, inclusive */
+	T_MAX_BYTES = 0x0306,	/* u64 */
+	T_SIZE = 0x0307,	/* u64 */
+	T_FILE_MODE = 0x0308,	/* u32 st_mode */
+	T_MTIME_NS = 0x0309,	/* i64 ns since epoch */
+	T_TOTAL_LINES = 0x030a, /* u64 */
+	T_WRITE_MODE = 0x030b,	/* u8 enum wire_write_mode */
+	T_PARENTS = 0x030c,	/* u8 bool */
+	T_ATOMIC = 0x030d,	/* u8 bool */
+	T_OLD = 0x030e,		/* bytes */
+	T_NEW = 0x030f,		/* bytes */
+	T_REPLACE_ALL = 0x0310, /* u8 bool */
+	T_DEPTH = 0x0311,	/* u32 */
+	T_HIDDEN = 0x0312,	/* u8 bool */
+	T_FILE_TYPE = 0x0313,	/* u8 enum wire_file_type */
+	T_TARGET = 0x0314,	/* str: symlink target */
+	T_RECURSIVE = 0x0315,	/* u8 bool */
+	T_PATTERN = 0x0316,	/* bytes */
+	T_GLOB = 0x0317,	/* str */
+	T_FIXED = 0x0318,	/* u8 bool */
+	T_IGNORE_CASE = 0x0319, /* u8 bool */
+	T_CONTEXT = 0x031a,	/* u32 lines */
+	T_MAX_RESULTS = 0x031b, /* u32 */
+	T_LINE = 0x031c,	/* u64, 1-based line number */
+	T_TEXT = 0x031d,	/* bytes */
+	T_NAME = 0x031e,	/* bytes: entry name */
+	T_UID_OWNER = 0x031f,	/* u32 */
+	T_NLINK = 0x0320,	/* u64 */
+	T_MATCH = 0x0321,	/* u8 bool: context line (0) or match (1) */
+	T_CREATED = 0x0322,	/* u8 bool */
+	T_REPLACED = 0x0323,	/* u64 replacements made */
+	T_CREATE = 0x0324,	/* u8 bool, default 1: create when absent */
+	T_ENTRY = 0x0f00,	/* record: nested fields, repeated */
 };
 
 enum wire_exec_mode { WM_WAIT = 0, WM_STREAM = 1 };
@@ -243,7 +244,7 @@ enum wire_env_mode { WENV_INHERIT = 0, WENV_REPLACE = 1 };
 enum wire_proc_state { WPS_RUNNING = 0, WPS_EXITED = 1 };
 enum wire_write_mode {
 	WW_TRUNCATE = 0,  /* replace the contents */
-	WW_APPEND = 1,    /* add to the end */
+	WW_APPEND = 1,	  /* add to the end */
 	WW_EXCLUSIVE = 2, /* the file must not exist: else E_EXISTS */
 };
 enum wire_file_type {
@@ -271,7 +272,7 @@ struct wire_hdr {
  * max_payload, -EPROTO if the length field is below WIRE_LEN_MIN.  The
  * length is checked before the caller allocates anything. */
 int wire_hdr_decode(const uint8_t *buf, size_t n, uint32_t max_payload,
-                    struct wire_hdr *h);
+		    struct wire_hdr *h);
 void wire_hdr_encode(uint8_t out[WIRE_HDR_SIZE], const struct wire_hdr *h);
 
 /* ---- big-endian scalars ---- */
@@ -359,15 +360,15 @@ int wire_int(const struct wire_field *f, int64_t *v);
 int wire_validate(const void *payload, size_t n);
 /* First field with tag, or NULL-valued f (returns 0) when absent. */
 int wire_find(const void *payload, size_t n, uint16_t tag,
-              struct wire_field *f);
+	      struct wire_field *f);
 
 /* ---- DATA payload ---- */
 
 void wire_data_prefix(uint8_t out[WIRE_DATA_PREFIX], uint8_t channel,
-                      uint64_t offset);
+		      uint64_t offset);
 /* -EPROTO when the payload is shorter than the prefix. */
 int wire_data_decode(const uint8_t *payload, size_t n, uint8_t *channel,
-                     uint64_t *offset, const uint8_t **data, size_t *len);
+		     uint64_t *offset, const uint8_t **data, size_t *len);
 
 /* ---- names ---- */
 

@@ -23,18 +23,18 @@
 #define RELAY_CHUNK (256u << 10)
 
 struct relay {
-	int in, out;     /* source and destination */
-	int pipe[2];     /* splice staging; -1 when copying */
-	size_t pending;  /* bytes in the pipe or buf not yet written */
-	size_t head;     /* copy mode: buf offset of pending bytes */
-	bool eof;        /* source finished */
-	bool done;       /* EOF passed on */
-	uint8_t *buf;    /* copy mode only */
+	int in, out;	/* source and destination */
+	int pipe[2];	/* splice staging; -1 when copying */
+	size_t pending; /* bytes in the pipe or buf not yet written */
+	size_t head;	/* copy mode: buf offset of pending bytes */
+	bool eof;	/* source finished */
+	bool done;	/* EOF passed on */
+	uint8_t *buf;	/* copy mode only */
 };
 
 static int relay_init(struct relay *r, int in, int out)
 {
-	*r = (struct relay){ .in = in, .out = out, .pipe = { -1, -1 } };
+	*r = (struct relay){.in = in, .out = out, .pipe = {-1, -1}};
 	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
 		/* A bigger pipe means fewer syscalls per megabyte; failure
 		 * only costs speed. */
@@ -63,7 +63,7 @@ static int relay_fill(struct relay *r)
 		return 0;
 	if (r->pipe[0] >= 0) {
 		n = splice(r->in, NULL, r->pipe[1], NULL, RELAY_CHUNK,
-		           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno == EINVAL) {
 			relay_to_copy_mode(r);
 			if (!r->buf)
@@ -89,7 +89,7 @@ static int relay_drain(struct relay *r)
 	while (r->pending) {
 		if (r->pipe[0] >= 0)
 			n = splice(r->pipe[0], NULL, r->out, NULL, r->pending,
-			           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		else
 			n = write(r->out, r->buf + r->head, r->pending);
 		if (n < 0 && errno == EINVAL && r->pipe[0] >= 0) {
@@ -129,7 +129,7 @@ static int set_nonblock(int fd)
 
 static int attach_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -147,7 +147,7 @@ static int attach_connect(const char *path)
 }
 
 static void relay_events(const struct relay *r, struct pollfd *src,
-                         struct pollfd *dst)
+			 struct pollfd *dst)
 {
 	src->events = (!r->eof && !r->pending) ? POLLIN : 0;
 	dst->events = r->pending ? POLLOUT : 0;
@@ -167,9 +167,9 @@ static int attach_relay(int sock)
 	set_nonblock(STDOUT_FILENO);
 	set_nonblock(sock);
 	while (!down.done) {
-		pfd[0] = (struct pollfd){ .fd = up.done ? -1 : STDIN_FILENO };
-		pfd[1] = (struct pollfd){ .fd = sock };
-		pfd[2] = (struct pollfd){ .fd = STDOUT_FILENO };
+		pfd[0] = (struct pollfd){.fd = up.done ? -1 : STDIN_FILENO};
+		pfd[1] = (struct pollfd){.fd = sock};
+		pfd[2] = (struct pollfd){.fd = STDOUT_FILENO};
 		relay_events(&up, &pfd[0], &pfd[1]);
 		relay_events(&down, &pfd[1], &pfd[2]);
 		if (!down.eof && !down.pending)
@@ -206,7 +206,8 @@ int attach_main(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			path = argv[i] + 9;
 		} else {
-			fprintf(stderr, "usage: runner attach [--socket PATH]\n");
+			fprintf(stderr,
+				"usage: runner attach [--socket PATH]\n");
 			return 2;
 		}
 	}
@@ -221,8 +222,8 @@ int attach_main(int argc, char **argv)
 			path = "/run/runner.sock";
 	}
 	if (sock < 0) {
-		fprintf(stderr, "runner attach: cannot connect to %s: %s\n", path,
-		        strerror(-sock));
+		fprintf(stderr, "runner attach: cannot connect to %s: %s\n",
+			path, strerror(-sock));
 		return 1;
 	}
 	i = attach_relay(sock);

@@ -32,13 +32,13 @@ struct ksigaction {
  * runner's shadow memory. */
 CHILD_CODE void child_reset_signals(void)
 {
-	struct ksigaction dfl = { .handler = SIG_DFL };
+	struct ksigaction dfl = {.handler = SIG_DFL};
 	uint64_t none = 0;
 	int sig;
 
 	for (sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL,
-			        sizeof(dfl.mask));
+				sizeof(dfl.mask));
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
 }

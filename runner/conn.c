@@ -22,37 +22,36 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 static const request_fn handlers[256] = {
-	[WT_PING] = sys_ping,
-	[WT_INFO] = sys_info,
-	[WT_STATS] = sys_stats,
-	[WT_SHUTDOWN] = sys_shutdown,
-	[WT_SHELL_OPEN] = shell_req_open,
-	[WT_SHELL_CLOSE] = shell_req_close,
-	[WT_EXEC] = shell_req_exec,
-	[WT_SHELL_STDIN] = shell_req_stdin,
-	[WT_SHELL_RESIZE] = shell_req_resize,
-	[WT_SHELL_SIGNAL] = shell_req_signal,
-	[WT_SHELL_LIST] = shell_req_list,
-	[WT_SPAWN] = proc_req_spawn,
-	[WT_PROC_STDIN] = proc_req_stdin,
-	[WT_PROC_CLOSE_STDIN] = proc_req_close_stdin,
-	[WT_PROC_SIGNAL] = proc_req_signal,
-	[WT_PROC_WAIT] = proc_req_wait,
-	[WT_PROC_ATTACH] = proc_req_attach,
-	[WT_PROC_LIST] = proc_req_list,
-	[WT_READ] = fs_req_read,
-	[WT_WRITE] = fs_req_write,
-	[WT_EDIT] = fs_req_edit,
-	[WT_LS] = fs_req_ls,
-	[WT_STAT] = fs_req_stat,
-	[WT_MKDIR] = fs_req_mkdir,
-	[WT_REMOVE] = fs_req_remove,
-	[WT_MOVE] = fs_req_move,
-	[WT_FIND] = fs_req_find,
-	[WT_GREP] = fs_req_grep,
-	[WT_DIFF] = fs_req_diff,
+    [WT_PING] = sys_ping,
+    [WT_INFO] = sys_info,
+    [WT_STATS] = sys_stats,
+    [WT_SHUTDOWN] = sys_shutdown,
+    [WT_SHELL_OPEN] = shell_req_open,
+    [WT_SHELL_CLOSE] = shell_req_close,
+    [WT_EXEC] = shell_req_exec,
+    [WT_SHELL_STDIN] = shell_req_stdin,
+    [WT_SHELL_RESIZE] = shell_req_resize,
+    [WT_SHELL_SIGNAL] = shell_req_signal,
+    [WT_SHELL_LIST] = shell_req_list,
+    [WT_SPAWN] = proc_req_spawn,
+    [WT_PROC_STDIN] = proc_req_stdin,
+    [WT_PROC_CLOSE_STDIN] = proc_req_close_stdin,
+    [WT_PROC_SIGNAL] = proc_req_signal,
+    [WT_PROC_WAIT] = proc_req_wait,
+    [WT_PROC_ATTACH] = proc_req_attach,
+    [WT_PROC_LIST] = proc_req_list,
+    [WT_READ] = fs_req_read,
+    [WT_WRITE] = fs_req_write,
+    [WT_EDIT] = fs_req_edit,
+    [WT_LS] = fs_req_ls,
+    [WT_STAT] = fs_req_stat,
+    [WT_MKDIR] = fs_req_mkdir,
+    [WT_REMOVE] = fs_req_remove,
+    [WT_MOVE] = fs_req_move,
+    [WT_FIND] = fs_req_find,
+    [WT_GREP] = fs_req_grep,
+    [WT_DIFF] = fs_req_diff,
 };
 
 static void conn_close(struct conn *c, const char *why);
@@ -97,10 +96,10 @@ static void conn_send_hello(struct conn *c)
 
 /* 0: accepted; otherwise the error code, message in why. */
 static int hello_parse(struct conn *c, const uint8_t *p, size_t n,
-                       const char **why)
+		       const char **why)
 {
 	struct wire_iter it;
-	struct wire_field f, tok = { 0 };
+	struct wire_field f, tok = {0};
 	uint64_t v, version = 0;
 	int r;
 
@@ -109,24 +108,25 @@ static int hello_parse(struct conn *c, const uint8_t *p, size_t n,
 		switch (f.tag) {
 		case T_VERSION:
 			if (wire_uint(&f, &version) < 0)
-				return *why = "bad VERSION field", E_BAD_REQUEST;
+				return *why = "bad VERSION field",
+				       E_BAD_REQUEST;
 			break;
 		case T_MAX_FRAME:
 			if (wire_uint(&f, &v) < 0 || v < WIRE_MAX_FRAME_MIN)
-				return *why = "MAX_FRAME below 65536", E_BAD_REQUEST;
+				return *why = "MAX_FRAME below 65536",
+				       E_BAD_REQUEST;
 			c->peer_max_frame = v > c->rt->cfg.max_frame
-			                            ? c->rt->cfg.max_frame
-			                            : (uint32_t)v;
+						? c->rt->cfg.max_frame
+						: (uint32_t)v;
 			break;
 		case T_WINDOW:
-			if (wire_uint(&f, &v) < 0 || v < 1024 || v > WIRE_WINDOW_MAX)
+			if (wire_uint(&f, &v) < 0 || v < 1024 ||
+			    v > WIRE_WINDOW_MAX)
 				return *why = "WINDOW outside 1024..2^31-1",
 				       E_BAD_REQUEST;
 			c->peer_window = (uint32_t)v;
 			break;
-		case T_TOKEN:
-			tok = f;
-			break;
+		case T_TOKEN: tok = f; break;
 		}
 	}
 	if (r < 0)
@@ -140,14 +140,14 @@ static int hello_parse(struct conn *c, const uint8_t *p, size_t n,
 }
 
 static void conn_on_hello(struct conn *c, const struct wire_hdr *h,
-                          const uint8_t *p)
+			  const uint8_t *p)
 {
 	const char *why = NULL;
 	int code;
 
 	if (h->type != WT_HELLO || h->stream != 0) {
 		conn_send_error(c, 0, E_HELLO_REQUIRED,
-		                "the first frame must be HELLO on stream 0");
+				"the first frame must be HELLO on stream 0");
 		c->closing = true;
 		return;
 	}
@@ -163,7 +163,7 @@ static void conn_on_hello(struct conn *c, const struct wire_hdr *h,
 }
 
 static void conn_on_data(struct conn *c, const struct wire_hdr *h,
-                         const uint8_t *p)
+			 const uint8_t *p)
 {
 	struct stream *s = stream_find(c, h->stream);
 	const uint8_t *data;
@@ -172,7 +172,8 @@ static void conn_on_data(struct conn *c, const struct wire_hdr *h,
 	size_t n;
 
 	if (wire_data_decode(p, h->len, &ch, &off, &data, &n) < 0) {
-		conn_send_error(c, 0, E_BAD_FRAME, "DATA shorter than its prefix");
+		conn_send_error(c, 0, E_BAD_FRAME,
+				"DATA shorter than its prefix");
 		c->closing = true;
 		return;
 	}
@@ -191,12 +192,13 @@ static void conn_on_data(struct conn *c, const struct wire_hdr *h,
 }
 
 static void conn_on_window(struct conn *c, const struct wire_hdr *h,
-                           const uint8_t *p)
+			   const uint8_t *p)
 {
 	struct stream *s;
 
 	if (h->len != 4) {
-		conn_send_error(c, 0, E_BAD_FRAME, "WINDOW payload must be 4 bytes");
+		conn_send_error(c, 0, E_BAD_FRAME,
+				"WINDOW payload must be 4 bytes");
 		c->closing = true;
 		return;
 	}
@@ -226,7 +228,7 @@ static void conn_on_cancel(struct conn *c, const struct wire_hdr *h)
 }
 
 static void conn_on_request(struct conn *c, const struct wire_hdr *h,
-                            const uint8_t *p)
+			    const uint8_t *p)
 {
 	request_fn fn = handlers[h->type];
 	char msg[96];
@@ -234,33 +236,35 @@ static void conn_on_request(struct conn *c, const struct wire_hdr *h,
 
 	if (h->stream == 0) {
 		conn_send_error(c, 0, E_BAD_REQUEST,
-		                "requests need a non-zero stream id");
+				"requests need a non-zero stream id");
 		return;
 	}
 	if (stream_find(c, h->stream)) {
-		snprintf(msg, sizeof(msg), "stream %u is already open", h->stream);
+		snprintf(msg, sizeof(msg), "stream %u is already open",
+			 h->stream);
 		conn_send_error(c, 0, E_STREAM_IN_USE, msg);
 		return;
 	}
 	if (!fn) {
-		snprintf(msg, sizeof(msg), "unknown request type 0x%02x", h->type);
+		snprintf(msg, sizeof(msg), "unknown request type 0x%02x",
+			 h->type);
 		conn_send_error(c, h->stream, E_UNKNOWN_TYPE, msg);
 		return;
 	}
 	if (wire_validate(p, h->len) < 0) {
 		conn_send_error(c, h->stream, E_BAD_REQUEST,
-		                "request fields are malformed (truncated TLV)");
+				"request fields are malformed (truncated TLV)");
 		return;
 	}
 	if (c->rt->shutting_down && h->type != WT_PING && h->type != WT_INFO) {
 		conn_send_error(c, h->stream, E_SHUTTING_DOWN,
-		                "the runner is shutting down");
+				"the runner is shutting down");
 		return;
 	}
 	s = stream_new(c, h->stream, h->type);
 	if (!s) {
 		snprintf(msg, sizeof(msg), "too many open streams (limit %u)",
-		         c->rt->cfg.max_streams);
+			 c->rt->cfg.max_streams);
 		conn_send_error(c, h->stream, E_LIMIT, msg);
 		return;
 	}
@@ -268,7 +272,7 @@ static void conn_on_request(struct conn *c, const struct wire_hdr *h,
 }
 
 static void conn_on_frame(struct conn *c, const struct wire_hdr *h,
-                          const uint8_t *p)
+			  const uint8_t *p)
 {
 	if (!c->hello_done) {
 		conn_on_hello(c, h, p);
@@ -276,20 +280,13 @@ static void conn_on_frame(struct conn *c, const struct wire_hdr *h,
 	}
 	switch (h->type) {
 	case WT_HELLO:
-		conn_send_error(c, 0, E_BAD_REQUEST, "HELLO was already exchanged");
+		conn_send_error(c, 0, E_BAD_REQUEST,
+				"HELLO was already exchanged");
 		break;
-	case WT_DATA:
-		conn_on_data(c, h, p);
-		break;
-	case WT_WINDOW:
-		conn_on_window(c, h, p);
-		break;
-	case WT_CANCEL:
-		conn_on_cancel(c, h);
-		break;
-	default:
-		conn_on_request(c, h, p);
-		break;
+	case WT_DATA: conn_on_data(c, h, p); break;
+	case WT_WINDOW: conn_on_window(c, h, p); break;
+	case WT_CANCEL: conn_on_cancel(c, h); break;
+	default: conn_on_request(c, h, p); break;
 	}
 }
 
@@ -303,16 +300,18 @@ static bool conn_parse(struct conn *c)
 
 	while (!c->closing && out_used(c) < OUT_SOFT) {
 		r = wire_hdr_decode(c->in + pos, c->in_len - pos,
-		                    c->rt->cfg.max_frame, &h);
+				    c->rt->cfg.max_frame, &h);
 		if (r == -EAGAIN)
 			break;
 		if (r == -EMSGSIZE) {
-			conn_send_error(c, 0, E_TOO_LARGE,
-			                "frame longer than the negotiated maximum");
+			conn_send_error(
+			    c, 0, E_TOO_LARGE,
+			    "frame longer than the negotiated maximum");
 			return false;
 		}
 		if (r < 0) {
-			conn_send_error(c, 0, E_BAD_FRAME, "frame length below 6");
+			conn_send_error(c, 0, E_BAD_FRAME,
+					"frame length below 6");
 			return false;
 		}
 		if (c->in_len - pos < WIRE_HDR_SIZE + h.len)
@@ -334,8 +333,8 @@ static void conn_idle_timeout(struct timer *t)
 	struct conn *c = container_of(t, struct conn, idle_timer);
 
 	conn_send_error(c, 0, E_TIMEOUT,
-	                c->hello_done ? "frame stalled: no progress in time"
-	                              : "no HELLO in time");
+			c->hello_done ? "frame stalled: no progress in time"
+				      : "no HELLO in time");
 	c->closing = true;
 	conn_flush(c);
 	conn_close(c, "idle timeout");
@@ -360,8 +359,8 @@ static void conn_read(struct conn *c)
 		c->closing = true;
 	/* Slowloris guard: a partial frame must keep making progress. */
 	if (c->in_len && c->hello_done)
-		timer_arm(&c->rt->loop, &c->idle_timer, c->rt->cfg.io_timeout_ms,
-		          conn_idle_timeout);
+		timer_arm(&c->rt->loop, &c->idle_timer,
+			  c->rt->cfg.io_timeout_ms, conn_idle_timeout);
 	else if (c->hello_done)
 		timer_cancel(&c->rt->loop, &c->idle_timer);
 }
@@ -413,7 +412,8 @@ static void conn_after_io(struct conn *c)
 	}
 	if (c->closing) {
 		/* Give the final ERROR a bounded chance to leave. */
-		timer_arm(&c->rt->loop, &c->idle_timer, 1000, conn_idle_timeout);
+		timer_arm(&c->rt->loop, &c->idle_timer, 1000,
+			  conn_idle_timeout);
 	}
 	conn_update_interest(c);
 }
@@ -429,7 +429,7 @@ static void conn_update_interest(struct conn *c)
 		wev |= EPOLLOUT;
 	if (c->rfd == c->wfd) {
 		loop_modify(&c->rt->loop, &c->rw,
-		            rev | wev | (c->peer_eof ? 0 : EPOLLRDHUP));
+			    rev | wev | (c->peer_eof ? 0 : EPOLLRDHUP));
 		return;
 	}
 	/* A pipe whose writer is gone reports EPOLLHUP whatever we ask for:
@@ -538,14 +538,14 @@ static struct conn *conn_alloc(const struct config *cfg)
 }
 
 int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
-              bool is_stdio)
+	      bool is_stdio)
 {
 	struct conn *c;
 	int r;
 
 	if (rt->nconns >= rt->cfg.max_conns) {
 		log_warn("connection from %s refused: limit %u", peer,
-		         rt->cfg.max_conns);
+			 rt->cfg.max_conns);
 		return -EMFILE;
 	}
 	c = conn_alloc(&rt->cfg);
@@ -561,7 +561,7 @@ int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
 	c->peer_window = WIRE_WINDOW_DEFAULT;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	r = loop_watch(&rt->loop, &c->rw, rfd,
-	               EPOLLIN | (rfd == wfd ? EPOLLRDHUP : 0), conn_rw_event);
+		       EPOLLIN | (rfd == wfd ? EPOLLRDHUP : 0), conn_rw_event);
 	if (r == 0 && wfd != rfd)
 		r = loop_watch(&rt->loop, &c->ww, wfd, 0, conn_ww_event);
 	if (r < 0) {
@@ -575,7 +575,7 @@ int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
 	rt->conns = c;
 	rt->nconns++;
 	timer_arm(&rt->loop, &c->idle_timer, rt->cfg.io_timeout_ms,
-	          conn_idle_timeout);
+		  conn_idle_timeout);
 	log_debug("connection from %s", peer);
 	return 0;
 }
@@ -583,7 +583,7 @@ int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
 void conn_refuse(int fd, int code, const char *msg)
 {
 	uint8_t buf[WIRE_HDR_SIZE + ERR_MSG_MAX + 64];
-	struct wire_hdr h = { 0, 0, WT_ERROR, 0 };
+	struct wire_hdr h = {0, 0, WT_ERROR, 0};
 	struct wire_buf b;
 
 	wb_init(&b, buf + WIRE_HDR_SIZE, sizeof(buf) - WIRE_HDR_SIZE);

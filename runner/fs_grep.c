@@ -354,10 +354,9 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 		}
 		fixed = false;
 	}
-	r = rx_compile(&g->rx, ere ? ere : (const char *)g->pat,
-		       ere ? elen : g->npat,
-		       (icase ? RX_ICASE : 0) | (fixed ? RX_FIXED : 0), err,
-		       sizeof(err));
+	r = rx_compile(
+	    &g->rx, ere ? ere : (const char *)g->pat, ere ? elen : g->npat,
+	    (icase ? RX_ICASE : 0) | (fixed ? RX_FIXED : 0), err, sizeof(err));
 	free(ere);
 	if (r == -EINVAL) {
 		stream_error(s, E_BAD_PATTERN, 0,

@@ -108,7 +108,7 @@ static void walk_pop_to(struct walk *w, int depth)
  * trailing slash: "link/" must still name a directory after the splice,
  * and a plain "link" must not gain one. */
 static int walk_splice(struct walk *w, int linkfd, const char *after,
-                       bool dir_only)
+		       bool dir_only)
 {
 	ssize_t n;
 	size_t alen = strlen(after), sep = alen || dir_only;

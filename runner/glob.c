@@ -10,10 +10,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int);
 } classes[] = {
-	{ "alnum", isalnum }, { "alpha", isalpha }, { "blank", isblank },
-	{ "cntrl", iscntrl }, { "digit", isdigit }, { "graph", isgraph },
-	{ "lower", islower }, { "print", isprint }, { "punct", ispunct },
-	{ "space", isspace }, { "upper", isupper }, { "xdigit", isxdigit },
+    {"alnum", isalnum}, {"alpha", isalpha}, {"blank", isblank},
+    {"cntrl", iscntrl}, {"digit", isdigit}, {"graph", isgraph},
+    {"lower", islower}, {"print", isprint}, {"punct", ispunct},
+    {"space", isspace}, {"upper", isupper}, {"xdigit", isxdigit},
 };
 
 /* "[:name:]" at p: 1 and *end set if c is in the class, 0 if not,
@@ -89,7 +89,8 @@ static bool element(const char **pp, unsigned char c)
 		return hit;
 	}
 	if (*p == '\\') {
-		if (!p[1]) { /* a dangling escape matches nothing, as in fnmatch */
+		if (!p[1]) { /* a dangling escape matches nothing, as in fnmatch
+			      */
 			*pp = p + 1;
 			return false;
 		}

@@ -22,7 +22,8 @@ int listen_parse(const char *arg, struct listen_spec *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!strncmp(arg, "unix:", 5) && arg[5]) {
-		if (strlen(arg + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		if (strlen(arg + 5) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path))
 			return -ENAMETOOLONG;
 		out->kind = LISTEN_UNIX;
 		out->path = arg + 5;
@@ -45,7 +46,7 @@ int listen_parse(const char *arg, struct listen_spec *out)
 }
 
 static bool peer_allowed(const struct runner *rt, int fd, char *peer,
-                         size_t len)
+			 size_t len)
 {
 	struct ucred cr;
 	socklen_t sl = sizeof(cr);
@@ -55,7 +56,8 @@ static bool peer_allowed(const struct runner *rt, int fd, char *peer,
 		snprintf(peer, len, "unix:?");
 		return rt->cfg.nallow_uid == 0;
 	}
-	snprintf(peer, len, "unix:pid=%d,uid=%u", (int)cr.pid, (unsigned)cr.uid);
+	snprintf(peer, len, "unix:pid=%d,uid=%u", (int)cr.pid,
+		 (unsigned)cr.uid);
 	if (rt->cfg.nallow_uid == 0)
 		return true;
 	for (i = 0; i < rt->cfg.nallow_uid; i++)
@@ -82,19 +84,23 @@ static void listen_accept(struct watch *w, uint32_t events)
 	for (;;) {
 		fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOMEM) {
 				/* The pending connection stays queued; stop the
 				 * level-triggered wakeups until fds free up. */
-				log_warn("accept: %m; pausing %d ms", ACCEPT_PAUSE_MS);
+				log_warn("accept: %m; pausing %d ms",
+					 ACCEPT_PAUSE_MS);
 				loop_modify(&rt->loop, &ls->w, 0);
-				timer_arm(&rt->loop, &ls->pause, ACCEPT_PAUSE_MS,
-				          listen_resume);
+				timer_arm(&rt->loop, &ls->pause,
+					  ACCEPT_PAUSE_MS, listen_resume);
 			}
-			return; /* EAGAIN, or a connection that died in the queue */
+			return; /* EAGAIN, or a connection that died in the
+				   queue */
 		}
 		if (ls->spec.kind == LISTEN_UNIX) {
 			if (!peer_allowed(rt, fd, peer, sizeof(peer))) {
-				log_warn("refused %s: uid not in --allow-uid", peer);
+				log_warn("refused %s: uid not in --allow-uid",
+					 peer);
 				conn_refuse(fd, E_AUTH, "peer uid not allowed");
 				continue;
 			}
@@ -113,7 +119,7 @@ static void listen_accept(struct watch *w, uint32_t events)
  * a chmod after bind would leave a window where anyone may connect. */
 static int listen_unix(struct runner *rt, struct listener *ls)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	mode_t old;
 	int fd, r;
@@ -148,9 +154,9 @@ fail:
 static int listen_vsock(struct listener *ls)
 {
 	struct sockaddr_vm sa = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = ls->spec.port,
+	    .svm_family = AF_VSOCK,
+	    .svm_cid = VMADDR_CID_ANY,
+	    .svm_port = ls->spec.port,
 	};
 	int fd, r;
 
@@ -208,16 +214,10 @@ int listen_open(struct runner *rt, struct listener *ls)
 	ls->rt = rt;
 	ls->fd = -1;
 	switch (ls->spec.kind) {
-	case LISTEN_STDIO:
-		return listen_stdio(rt);
-	case LISTEN_UNIX:
-		fd = listen_unix(rt, ls);
-		break;
-	case LISTEN_VSOCK:
-		fd = listen_vsock(ls);
-		break;
-	default:
-		return -EINVAL;
+	case LISTEN_STDIO: return listen_stdio(rt);
+	case LISTEN_UNIX: fd = listen_unix(rt, ls); break;
+	case LISTEN_VSOCK: fd = listen_vsock(ls); break;
+	default: return -EINVAL;
 	}
 	if (fd < 0)
 		return fd;

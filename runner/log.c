@@ -17,7 +17,7 @@ void log_set_level(int level)
 
 int log_parse_level(const char *s)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug" };
+	static const char *const names[] = {"error", "warn", "info", "debug"};
 	unsigned i;
 
 	for (i = 0; i < ARRAY_LEN(names); i++)
@@ -36,7 +36,7 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	n = snprintf(line, sizeof(line), "runner[%d] %c: ", (int)getpid(),
-	             tag[level & 3]);
+		     tag[level & 3]);
 	errno = saved; /* keep %m meaningful */
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

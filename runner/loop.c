@@ -29,7 +29,7 @@ uint64_t now_wall_ms(void)
  * rearm cannot push a deadline further out. */
 static void timerfd_sync(struct loop *l)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	uint64_t want = l->timers ? l->timers->deadline : 0;
 
 	if (want == l->armed_for)
@@ -70,18 +70,19 @@ static void timer_readable(struct watch *w, uint32_t events)
 
 int loop_init(struct loop *l)
 {
-	*l = (struct loop){ .epfd = -1, .timerfd = -1 };
+	*l = (struct loop){.epfd = -1, .timerfd = -1};
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
-	l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	l->timerfd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (l->timerfd < 0) {
 		int e = -errno;
 		close(l->epfd);
 		return e;
 	}
 	return loop_watch(l, &l->timer_watch, l->timerfd, EPOLLIN,
-	                  timer_readable);
+			  timer_readable);
 }
 
 static void loop_run_deferred(struct loop *l)
@@ -104,9 +105,9 @@ void loop_fini(struct loop *l)
 }
 
 int loop_watch(struct loop *l, struct watch *w, int fd, uint32_t events,
-               watch_fn fn)
+	       watch_fn fn)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	w->fd = fd;
 	w->fn = fn;
@@ -118,7 +119,7 @@ int loop_watch(struct loop *l, struct watch *w, int fd, uint32_t events,
 
 int loop_modify(struct loop *l, struct watch *w, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	if (w->events == events)
 		return 0;
@@ -195,7 +196,7 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 }
 
 void loop_defer(struct loop *l, struct deferred *d,
-                void (*fn)(struct deferred *d))
+		void (*fn)(struct deferred *d))
 {
 	d->fn = fn;
 	d->next = l->deferred;

@@ -21,99 +21,125 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_SOCKET "/run/runner.sock"
+#define DEFAULT_SOCKET	"/run/runner.sock"
 #define FALLBACK_SOCKET "/tmp/runner.sock"
-#define TOKEN_MAX 256
+#define TOKEN_MAX	256
 
 static const char usage[] =
-	"usage: runner [OPTIONS] [-- CMD [ARGS...]]\n"
-	"       runner attach [--socket PATH]\n"
-	"       runner serve  (same as --listen stdio)\n"
-	"\n"
-	"PID 1 for sandboxes: a persistent shell, processes and files over one\n"
-	"connection (protocol/PROTOCOL.md).\n"
-	"\n"
-	"  --listen unix:PATH|vsock:PORT|stdio  where to serve (repeatable;\n"
-	"                          default unix:" DEFAULT_SOCKET ", else "
-	FALLBACK_SOCKET ")\n"
-	"  --user NAME|UID:GID     run as this user (default: 'sandbox' if it exists)\n"
-	"  --root DIR              confine file operations to DIR\n"
-	"  --shell PATH            shell for sessions (default: bash, else sh)\n"
-	"  --token-file FILE       require this token in HELLO (or $RUNNER_TOKEN);\n"
-	"                          a vsock listener requires one\n"
-	"  --vsock-no-auth         serve vsock without a token (any host peer)\n"
-	"  --allow-uid UID         accept unix peers with this uid only (repeatable)\n"
-	"  --socket-group GID      make the unix socket 0660 with this group\n"
-	"  --grace MS              SIGTERM-to-SIGKILL grace (default 5000)\n"
-	"  --seccomp default|strict|off   seccomp policy (default: default)\n"
-	"  --allow-ptrace          let sandboxed programs use ptrace\n"
-	"  --keep-caps LIST        keep these capabilities (cap_from_text syntax)\n"
-	"  --init-mounts           mount proc, sys, dev... even if /proc exists\n"
-	"  --hostname NAME         hostname to set in VM-init mode\n"
-	"  --modules KO,KO,...     load these kernel modules first, in order\n"
-	"  --no-default-session    do not start the 'main' shell session\n"
-	"  --max-conns N  --max-streams N  --max-sessions N  --max-procs N\n"
-	"  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size BYTES\n"
-	"  --io-timeout MS         deadline for HELLO and for a stalled frame (10000)\n"
-	"  --log-level error|warn|info|debug\n"
-	"  --help, --version\n";
+    "usage: runner [OPTIONS] [-- CMD [ARGS...]]\n"
+    "       runner attach [--socket PATH]\n"
+    "       runner serve  (same as --listen stdio)\n"
+    "\n"
+    "PID 1 for sandboxes: a persistent shell, processes and files over one\n"
+    "connection (protocol/PROTOCOL.md).\n"
+    "\n"
+    "  --listen unix:PATH|vsock:PORT|stdio  where to serve (repeatable;\n"
+    "                          default unix:" DEFAULT_SOCKET
+    ", else " FALLBACK_SOCKET ")\n"
+    "  --user NAME|UID:GID     run as this user (default: 'sandbox' if it "
+    "exists)\n"
+    "  --root DIR              confine file operations to DIR\n"
+    "  --shell PATH            shell for sessions (default: bash, else sh)\n"
+    "  --token-file FILE       require this token in HELLO (or "
+    "$RUNNER_TOKEN);\n"
+    "                          a vsock listener requires one\n"
+    "  --vsock-no-auth         serve vsock without a token (any host peer)\n"
+    "  --allow-uid UID         accept unix peers with this uid only "
+    "(repeatable)\n"
+    "  --socket-group GID      make the unix socket 0660 with this group\n"
+    "  --grace MS              SIGTERM-to-SIGKILL grace (default 5000)\n"
+    "  --seccomp default|strict|off   seccomp policy (default: default)\n"
+    "  --allow-ptrace          let sandboxed programs use ptrace\n"
+    "  --keep-caps LIST        keep these capabilities (cap_from_text syntax)\n"
+    "  --init-mounts           mount proc, sys, dev... even if /proc exists\n"
+    "  --hostname NAME         hostname to set in VM-init mode\n"
+    "  --modules KO,KO,...     load these kernel modules first, in order\n"
+    "  --no-default-session    do not start the 'main' shell session\n"
+    "  --max-conns N  --max-streams N  --max-sessions N  --max-procs N\n"
+    "  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size "
+    "BYTES\n"
+    "  --io-timeout MS         deadline for HELLO and for a stalled frame "
+    "(10000)\n"
+    "  --log-level error|warn|info|debug\n"
+    "  --help, --version\n";
 
 enum {
-	OPT_LISTEN = 256, OPT_USER, OPT_ROOT, OPT_SHELL, OPT_TOKEN_FILE,
-	OPT_ALLOW_UID, OPT_SOCKET_GROUP, OPT_GRACE, OPT_SECCOMP,
-	OPT_ALLOW_PTRACE, OPT_KEEP_CAPS, OPT_INIT_MOUNTS, OPT_HOSTNAME,
-	OPT_NO_DEFAULT_SESSION, OPT_MAX_CONNS, OPT_MAX_STREAMS,
-	OPT_MAX_SESSIONS, OPT_MAX_PROCS, OPT_MAX_FRAME, OPT_WINDOW,
-	OPT_MAX_COMMAND, OPT_RING_SIZE, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
-	OPT_IO_TIMEOUT, OPT_VSOCK_NO_AUTH, OPT_MODULES,
+	OPT_LISTEN = 256,
+	OPT_USER,
+	OPT_ROOT,
+	OPT_SHELL,
+	OPT_TOKEN_FILE,
+	OPT_ALLOW_UID,
+	OPT_SOCKET_GROUP,
+	OPT_GRACE,
+	OPT_SECCOMP,
+	OPT_ALLOW_PTRACE,
+	OPT_KEEP_CAPS,
+	OPT_INIT_MOUNTS,
+	OPT_HOSTNAME,
+	OPT_NO_DEFAULT_SESSION,
+	OPT_MAX_CONNS,
+	OPT_MAX_STREAMS,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_PROCS,
+	OPT_MAX_FRAME,
+	OPT_WINDOW,
+	OPT_MAX_COMMAND,
+	OPT_RING_SIZE,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_IO_TIMEOUT,
+	OPT_VSOCK_NO_AUTH,
+	OPT_MODULES,
 };
 
 static const struct option options[] = {
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "root", required_argument, NULL, OPT_ROOT },
-	{ "shell", required_argument, NULL, OPT_SHELL },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
-	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
-	{ "allow-ptrace", no_argument, NULL, OPT_ALLOW_PTRACE },
-	{ "keep-caps", required_argument, NULL, OPT_KEEP_CAPS },
-	{ "init-mounts", no_argument, NULL, OPT_INIT_MOUNTS },
-	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
-	{ "modules", required_argument, NULL, OPT_MODULES },
-	{ "no-default-session", no_argument, NULL, OPT_NO_DEFAULT_SESSION },
-	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
-	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
-	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
-	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "max-command", required_argument, NULL, OPT_MAX_COMMAND },
-	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "io-timeout", required_argument, NULL, OPT_IO_TIMEOUT },
-	{ "vsock-no-auth", no_argument, NULL, OPT_VSOCK_NO_AUTH },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ 0 },
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"user", required_argument, NULL, OPT_USER},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"shell", required_argument, NULL, OPT_SHELL},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"allow-uid", required_argument, NULL, OPT_ALLOW_UID},
+    {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
+    {"allow-ptrace", no_argument, NULL, OPT_ALLOW_PTRACE},
+    {"keep-caps", required_argument, NULL, OPT_KEEP_CAPS},
+    {"init-mounts", no_argument, NULL, OPT_INIT_MOUNTS},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"modules", required_argument, NULL, OPT_MODULES},
+    {"no-default-session", no_argument, NULL, OPT_NO_DEFAULT_SESSION},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+    {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"max-procs", required_argument, NULL, OPT_MAX_PROCS},
+    {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"max-command", required_argument, NULL, OPT_MAX_COMMAND},
+    {"ring-size", required_argument, NULL, OPT_RING_SIZE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+    {"vsock-no-auth", no_argument, NULL, OPT_VSOCK_NO_AUTH},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {0},
 };
 
 static void config_defaults(struct config *cfg)
 {
 	*cfg = (struct config){
-		.max_frame = WIRE_MAX_FRAME_DEFAULT,
-		.window = WIRE_WINDOW_DEFAULT,
-		.max_streams = 256,
-		.max_conns = 256,
-		.max_sessions = 16,
-		.max_procs = 1024,
-		.max_command = 1u << 20,
-		.ring_size = 1u << 20,
-		.grace_ms = 5000,
-		.io_timeout_ms = 10000,
-		.seccomp = SECCOMP_DEFAULT,
+	    .max_frame = WIRE_MAX_FRAME_DEFAULT,
+	    .window = WIRE_WINDOW_DEFAULT,
+	    .max_streams = 256,
+	    .max_conns = 256,
+	    .max_sessions = 16,
+	    .max_procs = 1024,
+	    .max_command = 1u << 20,
+	    .ring_size = 1u << 20,
+	    .grace_ms = 5000,
+	    .io_timeout_ms = 10000,
+	    .seccomp = SECCOMP_DEFAULT,
 	};
 }
 
@@ -186,7 +212,8 @@ static int parse_numeric_flag(struct config *cfg, int opt, const char *arg)
 			cfg->max_procs = (uint32_t)v;
 		break;
 	case OPT_MAX_FRAME:
-		if ((r = parse_num(arg, WIRE_MAX_FRAME_MIN, 64u << 20, &v)) == 0)
+		if ((r = parse_num(arg, WIRE_MAX_FRAME_MIN, 64u << 20, &v)) ==
+		    0)
 			cfg->max_frame = (uint32_t)v;
 		break;
 	case OPT_WINDOW:
@@ -217,10 +244,12 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	switch (opt) {
 	case OPT_LISTEN:
 		if (cfg->nlisten >= MAX_LISTEN)
-			return flag_error("--listen", arg, "too many listeners");
-		if (listen_parse(arg, &cfg->listen[cfg->nlisten]) < 0)
 			return flag_error("--listen", arg,
-			                  "want unix:PATH, vsock:PORT or stdio");
+					  "too many listeners");
+		if (listen_parse(arg, &cfg->listen[cfg->nlisten]) < 0)
+			return flag_error(
+			    "--listen", arg,
+			    "want unix:PATH, vsock:PORT or stdio");
 		cfg->nlisten++;
 		return 0;
 	case OPT_USER: cfg->user = arg; return 0;
@@ -235,18 +264,21 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_VSOCK_NO_AUTH: cfg->vsock_no_auth = true; return 0;
 	case OPT_TOKEN_FILE:
 		r = load_token(cfg, arg);
-		return r < 0 ? flag_error("--token-file", arg, strerror(-r)) : 0;
+		return r < 0 ? flag_error("--token-file", arg, strerror(-r))
+			     : 0;
 	case OPT_ALLOW_UID:
 		if (cfg->nallow_uid >= MAX_ALLOW_UID ||
 		    parse_num(arg, 0, UINT32_MAX - 1, &v) < 0)
-			return flag_error("--allow-uid", arg, "want a uid (max 16)");
+			return flag_error("--allow-uid", arg,
+					  "want a uid (max 16)");
 		cfg->allow_uid[cfg->nallow_uid++] = (uid_t)v;
 		return 0;
 	case OPT_SOCKET_GROUP:
 		if (parse_num(arg, 0, UINT32_MAX - 1, &v) < 0) {
 			struct group *g = getgrnam(arg);
 			if (!g)
-				return flag_error("--socket-group", arg, "no such group");
+				return flag_error("--socket-group", arg,
+						  "no such group");
 			v = g->gr_gid;
 		}
 		cfg->socket_group = (gid_t)v;
@@ -260,12 +292,13 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 		else if (!strcmp(arg, "off"))
 			cfg->seccomp = SECCOMP_OFF;
 		else
-			return flag_error("--seccomp", arg, "want default|strict|off");
+			return flag_error("--seccomp", arg,
+					  "want default|strict|off");
 		return 0;
 	case OPT_LOG_LEVEL:
 		if ((r = log_parse_level(arg)) < 0)
 			return flag_error("--log-level", arg,
-			                  "want error|warn|info|debug");
+					  "want error|warn|info|debug");
 		log_set_level(r);
 		return 0;
 	}
@@ -301,7 +334,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		/* getopt_long stops at "--" and consumes it. */
 		if (strcmp(argv[optind - 1], "--") != 0) {
 			fprintf(stderr, "runner: unexpected argument '%s'\n%s",
-			        argv[optind], usage);
+				argv[optind], usage);
 			return -1;
 		}
 		cfg->main_argv = argv + optind;
@@ -333,9 +366,10 @@ static int vsock_needs_token(const struct config *cfg)
 		if (cfg->listen[i].kind != LISTEN_VSOCK || cfg->token ||
 		    cfg->vsock_no_auth)
 			continue;
-		log_error("vsock:%u needs a token: --token-file FILE or "
-		          "$RUNNER_TOKEN (or --vsock-no-auth to accept any peer)",
-		          cfg->listen[i].port);
+		log_error(
+		    "vsock:%u needs a token: --token-file FILE or "
+		    "$RUNNER_TOKEN (or --vsock-no-auth to accept any peer)",
+		    cfg->listen[i].port);
 		return -EACCES;
 	}
 	return 0;
@@ -362,18 +396,21 @@ static int open_listeners(struct runner *rt)
 		listen_parse("unix:" FALLBACK_SOCKET, &cfg->listen[0]);
 		cfg->nlisten = 1;
 	}
-	rt->stdio_only = cfg->nlisten == 1 && cfg->listen[0].kind == LISTEN_STDIO;
+	rt->stdio_only =
+	    cfg->nlisten == 1 && cfg->listen[0].kind == LISTEN_STDIO;
 	for (i = 0; i < cfg->nlisten; i++) {
 		rt->listeners[i].spec = cfg->listen[i];
 		r = listen_open(rt, &rt->listeners[i]);
 		if (r < 0) {
 			log_error("cannot listen on %s%s: %s",
-			          cfg->listen[i].kind == LISTEN_UNIX ? "unix:" :
-			          cfg->listen[i].kind == LISTEN_VSOCK ? "vsock:" :
-			                                                "stdio",
-			          cfg->listen[i].kind == LISTEN_UNIX ? cfg->listen[i].path
-			                                             : "",
-			          strerror(-r));
+				  cfg->listen[i].kind == LISTEN_UNIX ? "unix:"
+				  : cfg->listen[i].kind == LISTEN_VSOCK
+				      ? "vsock:"
+				      : "stdio",
+				  cfg->listen[i].kind == LISTEN_UNIX
+				      ? cfg->listen[i].path
+				      : "",
+				  strerror(-r));
 			return r;
 		}
 		rt->nlisteners = i + 1;
@@ -406,7 +443,7 @@ static int runner_start(struct runner *rt)
 	}
 	if (rt->cfg.main_argv && (r = pid1_start_main(rt)) < 0) {
 		log_error("cannot start %s: %s", rt->cfg.main_argv[0],
-		          strerror(-r));
+			  strerror(-r));
 		return r;
 	}
 	return 0;

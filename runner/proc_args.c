@@ -17,10 +17,15 @@ static int bad(struct stream *s, int code, const char *msg)
 static bool is_flag(uint16_t tag)
 {
 	switch (tag) {
-	case T_ENV_MODE: case T_PTY: case T_STDIN: case T_BACKGROUND:
-	case T_FOLLOW: case T_TIMEOUT_MS: case T_OUTPUT_LIMIT: case T_ROWS:
-	case T_COLS:
-		return true;
+	case T_ENV_MODE:
+	case T_PTY:
+	case T_STDIN:
+	case T_BACKGROUND:
+	case T_FOLLOW:
+	case T_TIMEOUT_MS:
+	case T_OUTPUT_LIMIT:
+	case T_ROWS:
+	case T_COLS: return true;
 	}
 	return false;
 }
@@ -46,8 +51,8 @@ static int parse_flag(const struct wire_field *f, struct spawn_args *a)
 }
 
 /* ARGV, ENV or CWD: counted and checked; NULL or why it is refused. */
-static const char *scan_string(const struct wire_field *f,
-                               struct spawn_args *a, size_t *bytes)
+static const char *scan_string(const struct wire_field *f, struct spawn_args *a,
+			       size_t *bytes)
 {
 	const uint8_t *eq;
 
@@ -71,7 +76,7 @@ static const char *scan_string(const struct wire_field *f,
 /* First pass: counts, sizes and every check that needs no allocation.
  * Unknown tags are ignored. */
 static int parse_scan(struct stream *s, const uint8_t *p, size_t n,
-                      struct spawn_args *a, size_t *bytes)
+		      struct spawn_args *a, size_t *bytes)
 {
 	struct wire_iter it;
 	struct wire_field f;
@@ -88,7 +93,7 @@ static int parse_scan(struct stream *s, const uint8_t *p, size_t n,
 	}
 	if (a->argc == 0)
 		return bad(s, E_BAD_REQUEST,
-		           "ARGV is required: the program and its arguments");
+			   "ARGV is required: the program and its arguments");
 	if (a->argc > PROC_ARGV_MAX || a->nenv > PROC_ENV_MAX)
 		return bad(s, E_LIMIT, "more than 4096 ARGV or ENV entries");
 	if (a->env_mode > WENV_REPLACE)
@@ -110,14 +115,14 @@ static char *copy_str(char **dst, const struct wire_field *f)
 
 /* Second pass: argv strings first and contiguous (LIST shows them). */
 int proc_parse_spawn(struct stream *s, const uint8_t *p, size_t n,
-                       struct spawn_args *a)
+		     struct spawn_args *a)
 {
 	struct wire_iter it;
 	struct wire_field f;
 	size_t bytes = 0, ia = 0, ie = 0;
 	char *argstr, *str;
 
-	*a = (struct spawn_args){ .follow = true };
+	*a = (struct spawn_args){.follow = true};
 	if (parse_scan(s, p, n, a, &bytes) < 0)
 		return -1;
 	a->block = malloc((a->argc + a->nenv + 2) * sizeof(char *) + bytes);

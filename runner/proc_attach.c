@@ -12,20 +12,20 @@
 #include <stdlib.h>
 
 static void att_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
-                     bool fin);
+		     bool fin);
 static void att_writable(struct stream *s);
 static void att_cancel(struct stream *s);
 static void att_detach(struct stream *s);
 
 static const struct stream_ops att_ops = {
-	.data = att_data,
-	.writable = att_writable,
-	.cancel = att_cancel,
-	.detach = att_detach,
+    .data = att_data,
+    .writable = att_writable,
+    .cancel = att_cancel,
+    .detach = att_detach,
 };
 
 struct proc_att *proc_att_add(struct proc *p, struct stream *s,
-                              enum proc_att_kind kind, const uint64_t off[2])
+			      enum proc_att_kind kind, const uint64_t off[2])
 {
 	struct proc_att *a = calloc(1, sizeof(*a));
 	unsigned i;
@@ -155,7 +155,7 @@ void proc_att_pump_all(struct proc *p)
 
 /* DATA from an attached client is the process's stdin, as on SPAWN. */
 static void att_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
-                     bool fin)
+		     bool fin)
 {
 	struct proc_att *a = s->owner;
 
@@ -193,14 +193,14 @@ struct attach_req {
 };
 
 static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
-                         struct attach_req *r)
+			 struct attach_req *r)
 {
 	struct wire_iter it;
 	struct wire_field f;
 	unsigned noff = 0;
 	uint64_t v;
 
-	*r = (struct attach_req){ .follow = true };
+	*r = (struct attach_req){.follow = true};
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
 		if (f.tag != T_PID && f.tag != T_FROM_OFFSET &&
@@ -208,7 +208,7 @@ static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
 			continue;
 		if (wire_uint(&f, &v) < 0) {
 			stream_error(s, E_BAD_REQUEST, 0,
-			             "bad integer field 0x%04x", f.tag);
+				     "bad integer field 0x%04x", f.tag);
 			return false;
 		}
 		if (f.tag == T_PID)
@@ -236,9 +236,9 @@ struct proc *proc_lookup(struct stream *s, pid_t pid)
 
 	if (!p)
 		stream_error(s, E_NOT_FOUND, ESRCH,
-		             "no process %d spawned by this runner (or it "
-		             "was forgotten)",
-		             (int)pid);
+			     "no process %d spawned by this runner (or it "
+			     "was forgotten)",
+			     (int)pid);
 	return p;
 }
 
@@ -252,9 +252,9 @@ void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	if (!pr->background) {
 		stream_error(s, E_BAD_REQUEST, 0,
-		             "process %d is not a background process: its "
-		             "output belongs to its SPAWN stream",
-		             (int)r.pid);
+			     "process %d is not a background process: its "
+			     "output belongs to its SPAWN stream",
+			     (int)r.pid);
 		return;
 	}
 	a = proc_att_add(pr, s, r.follow ? ATT_FOLLOW : ATT_SNAPSHOT, r.off);
@@ -270,7 +270,7 @@ static void wait_expired(struct timer *t)
 	struct proc_att *a = container_of(t, struct proc_att, timeout);
 
 	stream_error(a->s, E_TIMEOUT, 0, "process %d is still running",
-	             (int)a->p->pid);
+		     (int)a->p->pid);
 	proc_att_remove(a);
 }
 
@@ -289,6 +289,6 @@ void proc_req_wait(struct stream *s, const uint8_t *p, size_t n)
 	}
 	if (r.timeout_ms && !pr->finished)
 		timer_arm(&stream_runner(s)->loop, &a->timeout, r.timeout_ms,
-		          wait_expired);
+			  wait_expired);
 	proc_att_pump(a);
 }

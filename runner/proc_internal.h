@@ -19,33 +19,33 @@
 #include "runner.h"
 #include "proc_ring.h"
 
-#define PROC_DRAIN_MS 150       /* output drained after exit, at most */
-#define PROC_KEEP_EXITED 64     /* exited background processes remembered */
-#define PROC_ARGV_MAX 4096      /* entries */
-#define PROC_ENV_MAX 4096       /* T_ENV entries */
+#define PROC_DRAIN_MS	   150	/* output drained after exit, at most */
+#define PROC_KEEP_EXITED   64	/* exited background processes remembered */
+#define PROC_ARGV_MAX	   4096 /* entries */
+#define PROC_ENV_MAX	   4096 /* T_ENV entries */
 #define PROC_LIST_ARGV_MAX 1024 /* argv bytes shown per LIST entry */
-#define PROC_PIPE_BIG (1u << 20)
+#define PROC_PIPE_BIG	   (1u << 20)
 
 struct proc;
 
 struct proc_out {
 	struct proc *p;
 	struct watch w;
-	int fd;            /* -1 once closed */
-	uint8_t channel;   /* WCH_STDOUT or WCH_STDERR */
-	bool watched;      /* in epoll; off while a foreground stream waits */
+	int fd;		 /* -1 once closed */
+	uint8_t channel; /* WCH_STDOUT or WCH_STDERR */
+	bool watched;	 /* in epoll; off while a foreground stream waits */
 	bool pipe_grown;
-	uint64_t offset;   /* bytes of this channel delivered so far */
+	uint64_t offset;    /* bytes of this channel delivered so far */
 	int64_t drain_left; /* after the drain deadline: bytes still owed */
-	struct ring ring;  /* background processes only */
+	struct ring ring;   /* background processes only */
 };
 
 /* Bytes for stdin that the pipe did not take yet.  Holds at most one
  * request's or one window's worth: the client's credit bounds it. */
 struct proc_chunk {
 	struct proc_chunk *next;
-	struct stream *s;  /* to grant (data) or answer (PROC_STDIN), or NULL */
-	bool answer;       /* PROC_STDIN: RESULT when written */
+	struct stream *s; /* to grant (data) or answer (PROC_STDIN), or NULL */
+	bool answer;	  /* PROC_STDIN: RESULT when written */
 	size_t len, done;
 	uint8_t bytes[];
 };
@@ -59,8 +59,8 @@ struct proc_att {
 	struct stream *s;
 	enum proc_att_kind kind;
 	uint64_t off[2];
-	uint64_t until[2]; /* ATT_SNAPSHOT: what was buffered at attach */
-	uint64_t dropped;  /* reported so far */
+	uint64_t until[2];    /* ATT_SNAPSHOT: what was buffered at attach */
+	uint64_t dropped;     /* reported so far */
 	struct timer timeout; /* ATT_WAIT with TIMEOUT_MS */
 };
 
@@ -69,17 +69,17 @@ struct proc {
 	struct proc *prev, *next;
 	struct child child;
 	pid_t pid;
-	char *argv;        /* NUL-separated, for LIST */
+	char *argv; /* NUL-separated, for LIST */
 	size_t argv_len;
 	uint64_t start_ns, start_ms, duration_us;
 	uint64_t output_limit, total_out; /* 0: no limit */
 	int wstatus;
 	bool background, pty;
 	bool exited, finished, timed_out, truncated;
-	bool unlinked;     /* off the list, freed after this batch */
-	unsigned nout;     /* 2 for pipes, 1 for a PTY */
+	bool unlinked; /* off the list, freed after this batch */
+	unsigned nout; /* 2 for pipes, 1 for a PTY */
 	struct proc_out out[2];
-	int in_fd;         /* our end of stdin, -1 when closed */
+	int in_fd; /* our end of stdin, -1 when closed */
 	struct watch in_w;
 	bool in_watched, in_eof;
 	struct proc_chunk *in_head;
@@ -93,9 +93,9 @@ struct proc {
 struct proc_state {
 	struct runner *rt;
 	struct proc *procs; /* newest first */
-	unsigned nlive;     /* not yet finished */
-	unsigned nkept;     /* finished background processes */
-	int devnull;        /* stdin of processes without one */
+	unsigned nlive;	    /* not yet finished */
+	unsigned nkept;	    /* finished background processes */
+	int devnull;	    /* stdin of processes without one */
 };
 
 /* A SPAWN request, parsed (proc_args.c). */
@@ -113,7 +113,7 @@ struct spawn_args {
 /* 0, or -1 after answering the error on s.  a->block holds everything
  * and is the caller's to free (also NULL on error). */
 int proc_parse_spawn(struct stream *s, const uint8_t *p, size_t n,
-                     struct spawn_args *a);
+		     struct spawn_args *a);
 /* NULL-terminated; the strings are a's and environ's, not copies. */
 char **proc_build_env(const struct spawn_args *a);
 
@@ -136,15 +136,15 @@ void proc_out_close(struct proc_out *o);
 void proc_in_writable(struct watch *w, uint32_t events);
 /* Queue stdin bytes; s (may be NULL) is granted n as they are written, or
  * answered with RESULT when answer is set. -errno if stdin is closed. */
-int proc_in_push(struct proc *p, struct stream *s, const uint8_t *d,
-                 size_t n, bool answer);
+int proc_in_push(struct proc *p, struct stream *s, const uint8_t *d, size_t n,
+		 bool answer);
 void proc_in_eof(struct proc *p);
 void proc_in_close(struct proc *p, int err);
 void proc_in_forget(struct proc *p, struct stream *s);
 
 /* proc_attach.c */
 struct proc_att *proc_att_add(struct proc *p, struct stream *s,
-                              enum proc_att_kind kind, const uint64_t off[2]);
+			      enum proc_att_kind kind, const uint64_t off[2]);
 void proc_att_pump(struct proc_att *a);
 void proc_att_pump_all(struct proc *p);
 void proc_att_remove(struct proc_att *a);

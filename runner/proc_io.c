@@ -33,7 +33,7 @@ void proc_out_resume(struct proc_out *o)
 	if (o->watched || o->fd < 0)
 		return;
 	if (loop_watch(&o->p->ps->rt->loop, &o->w, o->fd, EPOLLIN,
-	               proc_out_readable) == 0)
+		       proc_out_readable) == 0)
 		o->watched = true;
 	else
 		proc_out_close(o); /* ENOMEM in epoll: the output is lost */
@@ -130,7 +130,7 @@ void proc_out_readable(struct watch *w, uint32_t events)
 		/* No memory for the ring: lose this output rather than spin
 		 * on a readable pipe. */
 		log_warn("pid %d: no memory for its output ring",
-		         (int)o->p->pid);
+			 (int)o->p->pid);
 		out_end(o);
 		return;
 	}
@@ -166,7 +166,7 @@ static void in_watch(struct proc *p, bool on)
 
 	if (on && !p->in_watched)
 		p->in_watched = loop_watch(l, &p->in_w, p->in_fd, EPOLLOUT,
-		                           proc_in_writable) == 0;
+					   proc_in_writable) == 0;
 	else if (!on && p->in_watched) {
 		loop_unwatch(l, &p->in_w);
 		p->in_watched = false;
@@ -234,8 +234,8 @@ void proc_in_writable(struct watch *w, uint32_t events)
 	in_settle(container_of(w, struct proc, in_w));
 }
 
-int proc_in_push(struct proc *p, struct stream *s, const uint8_t *d,
-                 size_t n, bool answer)
+int proc_in_push(struct proc *p, struct stream *s, const uint8_t *d, size_t n,
+		 bool answer)
 {
 	struct proc_chunk *ch, **pp;
 
@@ -244,7 +244,7 @@ int proc_in_push(struct proc *p, struct stream *s, const uint8_t *d,
 	ch = malloc(sizeof(*ch) + n);
 	if (!ch)
 		return -ENOMEM;
-	*ch = (struct proc_chunk){ .s = s, .answer = answer, .len = n };
+	*ch = (struct proc_chunk){.s = s, .answer = answer, .len = n};
 	memcpy(ch->bytes, d, n);
 	for (pp = &p->in_head; *pp; pp = &(*pp)->next)
 		;

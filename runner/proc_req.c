@@ -13,13 +13,13 @@ struct small_req {
 };
 
 static bool parse_small(struct stream *s, const uint8_t *p, size_t n,
-                        struct small_req *r)
+			struct small_req *r)
 {
 	struct wire_iter it;
 	struct wire_field f;
 	uint64_t v;
 
-	*r = (struct small_req){ .signal = SIGTERM };
+	*r = (struct small_req){.signal = SIGTERM};
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
 		if (f.tag == T_DATA) {
@@ -30,7 +30,7 @@ static bool parse_small(struct stream *s, const uint8_t *p, size_t n,
 			continue;
 		if (wire_uint(&f, &v) < 0) {
 			stream_error(s, E_BAD_REQUEST, 0,
-			             "bad integer field 0x%04x", f.tag);
+				     "bad integer field 0x%04x", f.tag);
 			return false;
 		}
 		if (f.tag == T_PID)
@@ -61,8 +61,9 @@ static void empty_result(struct stream *s)
 static void stdin_cancel(struct stream *s)
 {
 	proc_in_forget(s->owner, s);
-	stream_error(s, E_CANCELLED, 0, "cancelled; bytes already queued "
-	             "are still written");
+	stream_error(s, E_CANCELLED, 0,
+		     "cancelled; bytes already queued "
+		     "are still written");
 }
 
 static void stdin_detach(struct stream *s)
@@ -71,8 +72,8 @@ static void stdin_detach(struct stream *s)
 }
 
 static const struct stream_ops stdin_ops = {
-	.cancel = stdin_cancel,
-	.detach = stdin_detach,
+    .cancel = stdin_cancel,
+    .detach = stdin_detach,
 };
 
 void proc_req_stdin(struct stream *s, const uint8_t *p, size_t n)
@@ -85,8 +86,8 @@ void proc_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	if (pr->in_fd < 0 || pr->in_eof) {
 		stream_error(s, E_IO, EPIPE, "stdin of process %d is %s",
-		             (int)r.pid,
-		             pr->finished ? "closed: it has exited" : "closed");
+			     (int)r.pid,
+			     pr->finished ? "closed: it has exited" : "closed");
 		return;
 	}
 	if (!r.data.len) {
@@ -130,8 +131,8 @@ void proc_req_signal(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	if (r.signal < 1 || r.signal >= _NSIG) {
 		stream_error(s, E_BAD_REQUEST, EINVAL,
-		             "SIGNAL %llu is not a signal (1..%d)",
-		             (unsigned long long)r.signal, _NSIG - 1);
+			     "SIGNAL %llu is not a signal (1..%d)",
+			     (unsigned long long)r.signal, _NSIG - 1);
 		return;
 	}
 	if (!(pr = proc_lookup(s, r.pid)))
@@ -140,8 +141,8 @@ void proc_req_signal(struct stream *s, const uint8_t *p, size_t n)
 	if (kill(-pr->pid, (int)r.signal) < 0) {
 		if (errno == ESRCH)
 			stream_error(s, E_NOT_FOUND, ESRCH,
-			             "process %d and its group have exited",
-			             (int)r.pid);
+				     "process %d and its group have exited",
+				     (int)r.pid);
 		else
 			stream_error_errno(s, errno, "kill");
 		return;

@@ -68,7 +68,7 @@ void ring_write(struct ring *r, const void *p, size_t n)
 }
 
 const uint8_t *ring_peek(const struct ring *r, uint64_t *off, size_t *len,
-                         uint64_t *dropped)
+			 uint64_t *dropped)
 {
 	uint64_t start = ring_start(r);
 	size_t pos, n;

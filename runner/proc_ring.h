@@ -35,6 +35,6 @@ void ring_write(struct ring *r, const void *p, size_t n);
  * NULL with *len 0 when off == end.  off below ring_start() is clamped
  * there and *dropped says by how much; off above end is clamped to end. */
 const uint8_t *ring_peek(const struct ring *r, uint64_t *off, size_t *len,
-                         uint64_t *dropped);
+			 uint64_t *dropped);
 
 #endif

@@ -37,14 +37,14 @@
  * uninstrumented and the borrowed stack unpoisoned afterwards. */
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
-#define IN_CHILD __attribute__((no_sanitize("address", "undefined")))
+#define IN_CHILD       __attribute__((no_sanitize("address", "undefined")))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
 #define IN_CHILD
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define SPAWN_STACK (32u << 10)
+#define SPAWN_STACK	(32u << 10)
 #define FALLBACK_FD_MAX 65536
 #define DEFAULT_PATH                                                           \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -56,7 +56,7 @@ struct spawn_ctx {
 
 IN_CHILD static _Noreturn void child_fail(int errfd, int stage, int err)
 {
-	int msg[2] = { stage, err };
+	int msg[2] = {stage, err};
 
 	/* A short write is impossible for 8 bytes into an empty pipe; if it
 	 * failed the parent sees EOF and a live child that exits 127 at once,
@@ -193,11 +193,11 @@ static int read_report(int fd, enum spawn_stage *stage)
 }
 
 int spawn_start(const struct spawn_req *req, pid_t *pid,
-                enum spawn_stage *stage)
+		enum spawn_stage *stage)
 {
 	_Alignas(16) char stack[SPAWN_STACK];
 	struct spawn_req r = *req;
-	struct spawn_ctx ctx = { .req = &r };
+	struct spawn_ctx ctx = {.req = &r};
 	int errpipe[2], lifted[3], err;
 
 	*stage = SPAWN_SETUP;
@@ -207,7 +207,7 @@ int spawn_start(const struct spawn_req *req, pid_t *pid,
 	err = lift_fds(&r, lifted);
 	if (err == 0) {
 		*pid = clone(child_main, stack + sizeof(stack),
-		             CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+			     CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
 		err = *pid < 0 ? -errno : 0;
 	}
 	UNPOISON(stack, sizeof(stack));

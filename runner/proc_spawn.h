@@ -17,20 +17,20 @@
 enum spawn_stage {
 	SPAWN_SETUP = 0, /* fork, pipes, fds, process group */
 	SPAWN_CHDIR = 1, /* the cwd could not be entered */
-	SPAWN_EXEC = 2,  /* execve failed (PATH searched if no '/') */
+	SPAWN_EXEC = 2,	 /* execve failed (PATH searched if no '/') */
 };
 
 struct spawn_req {
 	char *const *argv; /* argv[0] is the program, NULL-terminated */
 	char *const *envp; /* complete environment; PATH in it is searched */
 	const char *cwd;   /* NULL: inherit */
-	int fd[3];         /* become 0, 1, 2; any of them may be equal */
-	int ctty;          /* -1, or a PTY slave: new session, TIOCSCTTY */
+	int fd[3];	   /* become 0, 1, 2; any of them may be equal */
+	int ctty;	   /* -1, or a PTY slave: new session, TIOCSCTTY */
 };
 
 /* 0 and *pid on success.  On failure -errno and *stage says where; no
  * child is left behind (it exited and the caller's reaper collects it). */
 int spawn_start(const struct spawn_req *req, pid_t *pid,
-                enum spawn_stage *stage);
+		enum spawn_stage *stage);
 
 #endif

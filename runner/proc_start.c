@@ -15,7 +15,7 @@
 
 /* The fds of one spawn: ours (kept) and the child's (closed after). */
 struct spawn_fds {
-	int ours[3];  /* stdin writer, stdout reader, stderr reader */
+	int ours[3]; /* stdin writer, stdout reader, stderr reader */
 	int theirs[3];
 };
 
@@ -48,7 +48,7 @@ static int pipe_pair(int *ours, int *theirs, bool we_read)
 }
 
 static int fds_pipes(struct spawn_fds *f, const struct spawn_args *a,
-                     int devnull)
+		     int devnull)
 {
 	int r;
 
@@ -72,8 +72,8 @@ static int fds_pipes(struct spawn_fds *f, const struct spawn_args *a,
 static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 {
 	struct winsize ws = {
-		.ws_row = a->rows ? (unsigned short)a->rows : 24,
-		.ws_col = a->cols ? (unsigned short)a->cols : 80,
+	    .ws_row = a->rows ? (unsigned short)a->rows : 24,
+	    .ws_col = a->cols ? (unsigned short)a->cols : 80,
 	};
 	char name[64];
 	int m, sl;
@@ -93,8 +93,7 @@ static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 		return -errno;
 	/* Writes go through a duplicate: one epoll set cannot hold the same
 	 * fd twice (reader and writer watches). */
-	if (a->stdin_open &&
-	    (f->ours[0] = fcntl(m, F_DUPFD_CLOEXEC, 3)) < 0)
+	if (a->stdin_open && (f->ours[0] = fcntl(m, F_DUPFD_CLOEXEC, 3)) < 0)
 		return -errno;
 	return 0;
 }
@@ -102,7 +101,7 @@ static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 /* ---- the foreground SPAWN stream ---- */
 
 static void fg_data(struct stream *s, uint8_t ch, const uint8_t *d, size_t n,
-                    bool fin)
+		    bool fin)
 {
 	struct proc *p = s->owner;
 
@@ -147,7 +146,7 @@ static void fg_cancel(struct stream *s)
 	struct proc *p = s->owner;
 
 	stream_error(s, E_CANCELLED, 0, "cancelled: process group %d killed",
-	             (int)p->pid);
+		     (int)p->pid);
 	fg_drop(p, s);
 }
 
@@ -157,10 +156,10 @@ static void fg_detach(struct stream *s)
 }
 
 const struct stream_ops proc_fg_ops = {
-	.data = fg_data,
-	.writable = fg_writable,
-	.cancel = fg_cancel,
-	.detach = fg_detach,
+    .data = fg_data,
+    .writable = fg_writable,
+    .cancel = fg_cancel,
+    .detach = fg_detach,
 };
 
 /* ---- start ---- */
@@ -201,23 +200,23 @@ static struct proc *proc_new(struct proc_state *ps, const struct spawn_args *a)
 }
 
 static int spawn_error(struct stream *s, int err, enum spawn_stage stage,
-                       const struct spawn_args *a)
+		       const struct spawn_args *a)
 {
 	if (stage == SPAWN_EXEC)
 		stream_error(s, E_EXEC, err, "cannot execute %s: %s",
-		             a->argv[0], strerror(err));
+			     a->argv[0], strerror(err));
 	else if (stage == SPAWN_CHDIR)
 		stream_error(s, wire_err_from_errno(err), err, "cwd %s: %s",
-		             a->cwd, strerror(err));
+			     a->cwd, strerror(err));
 	else
 		stream_error_errno(s, err, "cannot start the process");
 	return -1;
 }
 
 static int proc_launch(struct stream *s, struct proc *p,
-                       const struct spawn_args *a, struct spawn_fds *f)
+		       const struct spawn_args *a, struct spawn_fds *f)
 {
-	struct spawn_req req = { .argv = a->argv, .cwd = a->cwd, .ctty = -1 };
+	struct spawn_req req = {.argv = a->argv, .cwd = a->cwd, .ctty = -1};
 	enum spawn_stage stage = SPAWN_SETUP;
 	char **envp;
 	int r, i;
@@ -263,7 +262,7 @@ static void proc_wire(struct proc *p, struct spawn_fds *f)
 /* EVENT started, then: the stream follows the process (foreground, or a
  * background one followed until the client leaves), or RESULT at once. */
 static void proc_answer_start(struct stream *s, struct proc *p,
-                              const struct spawn_args *a)
+			      const struct spawn_args *a)
 {
 	uint8_t buf[128];
 	struct wire_buf b;
@@ -293,7 +292,7 @@ static void proc_answer_start(struct stream *s, struct proc *p,
 void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 {
 	struct proc_state *ps = stream_runner(s)->proc;
-	struct spawn_fds f = { { -1, -1, -1 }, { -1, -1, -1 } };
+	struct spawn_fds f = {{-1, -1, -1}, {-1, -1, -1}};
 	struct spawn_args a;
 	struct proc *p;
 
@@ -305,8 +304,8 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 		proc_trim(ps, ps->rt->cfg.max_procs - ps->nlive - 1);
 	if (ps->nlive + ps->nkept >= ps->rt->cfg.max_procs) {
 		stream_error(s, E_LIMIT, 0,
-		             "%u processes running or remembered (--max-procs)",
-		             ps->nlive + ps->nkept);
+			     "%u processes running or remembered (--max-procs)",
+			     ps->nlive + ps->nkept);
 		goto out;
 	}
 	if (!(p = proc_new(ps, &a))) {
@@ -322,7 +321,7 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 	proc_wire(p, &f);
 	if (a.timeout_ms)
 		timer_arm(&ps->rt->loop, &p->timeout, a.timeout_ms,
-		          proc_timeout);
+			  proc_timeout);
 	proc_answer_start(s, p, &a);
 out:
 	free(a.block);

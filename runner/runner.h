@@ -26,7 +26,7 @@
 
 #ifndef container_of
 #define container_of(p, type, member)                                          \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
+	((type *)(void *)((char *)(p)-offsetof(type, member)))
 #endif
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -41,10 +41,10 @@ enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(int level);
 int log_parse_level(const char *s);
 void log_msg(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /* ---- loop.c: epoll, timers ---- */
@@ -89,7 +89,7 @@ int loop_init(struct loop *l);
 void loop_fini(struct loop *l);
 /* Register fd with fn; events as for epoll.  -errno on failure. */
 int loop_watch(struct loop *l, struct watch *w, int fd, uint32_t events,
-               watch_fn fn);
+	       watch_fn fn);
 /* Change interest; no syscall when unchanged. */
 int loop_modify(struct loop *l, struct watch *w, uint32_t events);
 /* Stop watching; the caller still owns and closes the fd.  Events of the
@@ -98,7 +98,7 @@ void loop_unwatch(struct loop *l, struct watch *w);
 /* Run fn(d) after the current batch: the place to free an object that
  * embeds a watch. */
 void loop_defer(struct loop *l, struct deferred *d,
-                void (*fn)(struct deferred *d));
+		void (*fn)(struct deferred *d));
 void timer_arm(struct loop *l, struct timer *t, uint64_t ms, timer_fn fn);
 void timer_cancel(struct loop *l, struct timer *t);
 /* Runs one epoll_wait batch, then expired timers. */
@@ -113,7 +113,7 @@ struct stream_ops {
 	 * already charged it against the window the runner granted; the module
 	 * returns credit with stream_grant() once it has consumed the bytes. */
 	void (*data)(struct stream *s, uint8_t channel, const uint8_t *p,
-	             size_t n, bool fin);
+		     size_t n, bool fin);
 	/* Room to send appeared (window update or connection buffer drained)
 	 * after the module called stream_want_writable(). */
 	void (*writable)(struct stream *s);
@@ -132,13 +132,13 @@ struct stream {
 	bool cancelled;
 	const struct stream_ops *ops;
 	void *owner;
-	int64_t send_credit;   /* DATA bytes the client still accepts */
-	uint64_t recv_credit;  /* DATA bytes the client may still send */
-	struct stream *next;   /* connection's list */
+	int64_t send_credit;  /* DATA bytes the client still accepts */
+	uint64_t recv_credit; /* DATA bytes the client may still send */
+	struct stream *next;  /* connection's list */
 };
 
 typedef void (*request_fn)(struct stream *s, const uint8_t *payload,
-                           size_t len);
+			   size_t len);
 
 /* Bytes of DATA the stream may send now (0: wait for writable). */
 size_t stream_data_room(const struct stream *s);
@@ -146,17 +146,17 @@ size_t stream_data_room(const struct stream *s);
  * then commit.  Zero-copy path for fd readers. */
 uint8_t *stream_data_buf(struct stream *s);
 void stream_data_commit(struct stream *s, uint8_t channel, uint64_t offset,
-                        size_t n, uint8_t flags);
+			size_t n, uint8_t flags);
 /* Copying variant; n must not exceed stream_data_room(). */
 void stream_data(struct stream *s, uint8_t channel, uint64_t offset,
-                 const void *p, size_t n, uint8_t flags);
+		 const void *p, size_t n, uint8_t flags);
 /* EVENT and RESULT: -EAGAIN when the connection buffer is full (the
  * stream stays open; retry from ops->writable). */
 int stream_event(struct stream *s, const struct wire_buf *fields);
 int stream_result(struct stream *s, const struct wire_buf *fields);
 /* Terminal ERROR; always ends the stream. */
 void stream_error(struct stream *s, int code, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Errno-shaped shorthand: code from wire_err_from_errno(err). */
 void stream_error_errno(struct stream *s, int err, const char *what);
 /* Terminal ERROR whose fields the caller built: T_CODE, T_ERRNO,
@@ -172,7 +172,7 @@ struct runner *stream_runner(const struct stream *s);
 
 /* Connections: created by listeners (listen.c) from accepted fds. */
 int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
-              bool is_stdio);
+	      bool is_stdio);
 /* Best-effort ERROR on stream 0 to a peer we will not serve; closes fd. */
 void conn_refuse(int fd, int code, const char *msg);
 void conn_flush_all(struct runner *rt);
@@ -186,8 +186,8 @@ enum listen_kind { LISTEN_UNIX, LISTEN_VSOCK, LISTEN_STDIO };
 
 struct listen_spec {
 	enum listen_kind kind;
-	const char *path;  /* unix */
-	uint32_t port;     /* vsock */
+	const char *path; /* unix */
+	uint32_t port;	  /* vsock */
 };
 
 struct listener {
@@ -213,7 +213,7 @@ struct child {
 #define CHILD_BUCKETS 256
 
 void child_watch(struct runner *rt, struct child *c, pid_t pid,
-                 void (*exited)(struct child *, int));
+		 void (*exited)(struct child *, int));
 void child_unwatch(struct runner *rt, struct child *c);
 int pid1_init(struct runner *rt);
 /* Before anything else: mount the world when we are a VM's init. */
@@ -301,7 +301,7 @@ void fs_req_diff(struct stream *s, const uint8_t *p, size_t n);
 
 /* ---- configuration (main.c parses it) ---- */
 
-#define MAX_LISTEN 8
+#define MAX_LISTEN    8
 #define MAX_ALLOW_UID 16
 
 enum seccomp_mode { SECCOMP_DEFAULT, SECCOMP_STRICT, SECCOMP_OFF };
@@ -315,27 +315,27 @@ struct config {
 	const char *token;     /* loaded from --token-file or RUNNER_TOKEN */
 	const char *keep_caps; /* cap_from_text list, or NULL */
 	const char *hostname;
-	const char *modules;   /* --modules: .ko paths, comma-separated */
+	const char *modules; /* --modules: .ko paths, comma-separated */
 	uid_t allow_uid[MAX_ALLOW_UID];
 	unsigned nallow_uid;
 	gid_t socket_group;
 	bool has_socket_group;
-	uint32_t max_frame;    /* payload bytes */
-	uint32_t window;       /* per-stream credit we grant */
-	uint32_t max_streams;  /* per connection */
+	uint32_t max_frame;   /* payload bytes */
+	uint32_t window;      /* per-stream credit we grant */
+	uint32_t max_streams; /* per connection */
 	uint32_t max_conns;
 	uint32_t max_sessions;
 	uint32_t max_procs;
-	uint32_t max_command;  /* bytes */
-	uint64_t ring_size;    /* per background process channel */
+	uint32_t max_command; /* bytes */
+	uint64_t ring_size;   /* per background process channel */
 	uint32_t grace_ms;
 	uint32_t io_timeout_ms; /* HELLO deadline; max stall inside a frame */
 	enum seccomp_mode seccomp;
 	bool allow_ptrace;
-	bool init_mounts;      /* force VM-init mounts even if /proc exists */
+	bool init_mounts; /* force VM-init mounts even if /proc exists */
 	bool no_default_session;
-	bool vsock_no_auth;     /* accept vsock peers without a token */
-	char **main_argv;      /* after "--": the main command, or NULL */
+	bool vsock_no_auth; /* accept vsock peers without a token */
+	char **main_argv;   /* after "--": the main command, or NULL */
 };
 
 /* ---- the loop context ---- */
@@ -362,11 +362,11 @@ struct runner {
 	struct proc_state *proc;
 	struct fs_state *fs;
 	uint64_t start_ns;
-	pid_t main_pid;      /* main command, 0 if none */
+	pid_t main_pid; /* main command, 0 if none */
 	bool is_pid1;
-	bool vm_init;        /* we mounted the world: power off at the end */
+	bool vm_init; /* we mounted the world: power off at the end */
 	bool shutting_down;
-	bool stdio_only;     /* stop when the stdio connection ends */
+	bool stdio_only; /* stop when the stdio connection ends */
 	int exit_status;
 };
 

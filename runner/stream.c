@@ -35,17 +35,17 @@ static uint8_t *out_reserve(struct conn *c, size_t need)
 }
 
 static void out_commit(struct conn *c, uint32_t stream, uint8_t type,
-                       uint8_t flags, size_t payload)
+		       uint8_t flags, size_t payload)
 {
-	struct wire_hdr h = { (uint32_t)payload, stream, type, flags };
+	struct wire_hdr h = {(uint32_t)payload, stream, type, flags};
 
 	wire_hdr_encode(c->out + c->out_tail, &h);
 	c->out_tail += WIRE_HDR_SIZE + payload;
 }
 
 /* Queue a whole frame; -EAGAIN if it does not fit below limit. */
-int out_frame(struct conn *c, uint32_t stream, uint8_t type,
-                     uint8_t flags, const void *p, size_t n, size_t limit)
+int out_frame(struct conn *c, uint32_t stream, uint8_t type, uint8_t flags,
+	      const void *p, size_t n, size_t limit)
 {
 	uint8_t *dst;
 
@@ -62,8 +62,7 @@ int out_frame(struct conn *c, uint32_t stream, uint8_t type,
 
 /* Connection-level ERROR on stream 0 (or on a stream id the runner does
  * not track); failure to queue it means the peer stopped reading long ago. */
-void conn_send_error(struct conn *c, uint32_t stream, int code,
-                            const char *msg)
+void conn_send_error(struct conn *c, uint32_t stream, int code, const char *msg)
 {
 	uint8_t buf[ERR_MSG_MAX + 64];
 	struct wire_buf b;
@@ -101,12 +100,12 @@ struct stream *stream_new(struct conn *c, uint32_t id, uint8_t type)
 		return NULL;
 	c->free_streams = s->next;
 	*s = (struct stream){
-		.conn = c,
-		.id = id,
-		.type = type,
-		.send_credit = c->peer_window,
-		.recv_credit = c->rt->cfg.window,
-		.next = c->streams,
+	    .conn = c,
+	    .id = id,
+	    .type = type,
+	    .send_credit = c->peer_window,
+	    .recv_credit = c->rt->cfg.window,
+	    .next = c->streams,
 	};
 	c->streams = s;
 	c->nstreams++;
@@ -177,7 +176,7 @@ uint8_t *stream_data_buf(struct stream *s)
 }
 
 void stream_data_commit(struct stream *s, uint8_t channel, uint64_t offset,
-                        size_t n, uint8_t flags)
+			size_t n, uint8_t flags)
 {
 	struct conn *c = s->conn;
 
@@ -187,13 +186,15 @@ void stream_data_commit(struct stream *s, uint8_t channel, uint64_t offset,
 }
 
 void stream_data(struct stream *s, uint8_t channel, uint64_t offset,
-                 const void *p, size_t n, uint8_t flags)
+		 const void *p, size_t n, uint8_t flags)
 {
 	uint8_t *dst = stream_data_buf(s);
 
 	if (!dst) {
-		/* Zero-length FIN still needs a frame: credit is not charged. */
-		if (n || !out_reserve(s->conn, WIRE_HDR_SIZE + WIRE_DATA_PREFIX))
+		/* Zero-length FIN still needs a frame: credit is not charged.
+		 */
+		if (n ||
+		    !out_reserve(s->conn, WIRE_HDR_SIZE + WIRE_DATA_PREFIX))
 			return;
 		dst = s->conn->out + s->conn->out_tail + WIRE_HDR_SIZE +
 		      WIRE_DATA_PREFIX;
@@ -204,7 +205,7 @@ void stream_data(struct stream *s, uint8_t channel, uint64_t offset,
 }
 
 static int stream_frame(struct stream *s, uint8_t type,
-                        const struct wire_buf *b)
+			const struct wire_buf *b)
 {
 	struct conn *c = s->conn;
 
@@ -214,7 +215,7 @@ static int stream_frame(struct stream *s, uint8_t type,
 		return -EMSGSIZE;
 	/* Keep ERR_SLACK free so every open stream can still be ended. */
 	if (out_frame(c, s->id, type, 0, b->p, b->len,
-	              c->out_cap - OUT_SLACK / 2) < 0) {
+		      c->out_cap - OUT_SLACK / 2) < 0) {
 		stream_want_writable(s);
 		return -EAGAIN;
 	}
@@ -236,7 +237,7 @@ int stream_result(struct stream *s, const struct wire_buf *fields)
 }
 
 static void stream_error_send(struct stream *s, int code, int err,
-                              const char *msg)
+			      const char *msg)
 {
 	uint8_t buf[ERR_MSG_MAX + 64];
 	struct wire_buf b;
@@ -246,7 +247,7 @@ static void stream_error_send(struct stream *s, int code, int err,
 	wb_u32(&b, T_ERRNO, (uint32_t)err);
 	wb_bytes(&b, T_MESSAGE, msg, strnlen(msg, ERR_MSG_MAX));
 	if (out_frame(s->conn, s->id, WT_ERROR, 0, b.p, b.len,
-	              s->conn->out_cap) < 0)
+		      s->conn->out_cap) < 0)
 		s->conn->broken = true;
 	stream_free(s);
 }
@@ -265,14 +266,14 @@ void stream_error(struct stream *s, int code, int err, const char *fmt, ...)
 void stream_error_errno(struct stream *s, int err, const char *what)
 {
 	stream_error(s, wire_err_from_errno(err), err, "%s: %s", what,
-	             strerror(err));
+		     strerror(err));
 }
 
 void stream_error_fields(struct stream *s, const struct wire_buf *fields)
 {
-	if (fields->overflow || out_frame(s->conn, s->id, WT_ERROR, 0,
-	                                  fields->p, fields->len,
-	                                  s->conn->out_cap) < 0)
+	if (fields->overflow ||
+	    out_frame(s->conn, s->id, WT_ERROR, 0, fields->p, fields->len,
+		      s->conn->out_cap) < 0)
 		s->conn->broken = true;
 	stream_free(s);
 }

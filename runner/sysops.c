@@ -22,13 +22,15 @@ void sys_ping(struct stream *s, const uint8_t *p, size_t n)
 	if (wire_find(p, n, T_DATA, &f) > 0) {
 		if (f.len > PING_ECHO_MAX) {
 			stream_error(s, E_BAD_REQUEST, 0,
-			             "PING echoes at most %d bytes", PING_ECHO_MAX);
+				     "PING echoes at most %d bytes",
+				     PING_ECHO_MAX);
 			return;
 		}
 		wb_bytes(&b, T_DATA, f.val, f.len);
 	}
 	if (stream_result(s, &b) < 0)
-		stream_error(s, E_LIMIT, 0, "PING reply does not fit the frame");
+		stream_error(s, E_LIMIT, 0,
+			     "PING reply does not fit the frame");
 }
 
 /* Resident set size from /proc/self/statm (second field, in pages).
@@ -149,8 +151,9 @@ void sys_shutdown(struct stream *s, const uint8_t *p, size_t n)
 
 	if (wire_find(p, n, T_GRACE_MS, &f) > 0) {
 		if (wire_uint(&f, &grace) < 0 || grace > 3600000) {
-			stream_error(s, E_BAD_REQUEST, 0,
-			             "GRACE_MS must be an integer up to 3600000");
+			stream_error(
+			    s, E_BAD_REQUEST, 0,
+			    "GRACE_MS must be an integer up to 3600000");
 			return;
 		}
 		rt->cfg.grace_ms = (uint32_t)grace;

@@ -240,21 +240,22 @@ class TestBadInput(RunnerTest):
         self.assertLessEqual(self.r.fd_count(), base)
 
     def test_client_that_never_reads(self):
-        # 200k PINGs (each answered with 22+ bytes) and no read at all: the
-        # runner stops parsing once its output queue is full, so its memory
-        # stays bounded and everyone else is served meanwhile.
+        # 2M PINGs (20 MB; each answered with 24 bytes) and no read at all:
+        # the runner stops parsing once its output queue is full and stops
+        # reading once its one-frame input buffer is, so its memory stays
+        # bounded and everyone else is served meanwhile.
         base = self.r.rss()
         c = self.r.client()
         c.sock.settimeout(2)
         sent = 0
         batch = b"".join(rp.HDR.pack(6, i + 1, rp.PING, 0) for i in range(1000))
         try:
-            for _ in range(200):
+            for _ in range(2000):
                 c.write_raw(batch)
                 sent += 1000
         except (TimeoutError, OSError):
             pass    # our send buffer filled: the runner stopped reading us
-        self.assertLess(sent, 200000, "the runner kept reading a client that never reads")
+        self.assertLess(sent, 2000000, "the runner kept reading a client that never reads")
         for _ in range(20):
             self.assertTrue(self.r.client().call(rp.PING, timeout=5).ok)
         self.assertLess(self.r.rss() - base, 16 << 20)

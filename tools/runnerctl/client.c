@@ -29,7 +29,7 @@ static int fail(struct rc_conn *c, int r, const char *fmt, ...)
 
 static int dial_unix(struct rc_conn *c, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -42,7 +42,7 @@ static int dial_unix(struct rc_conn *c, const char *path)
 		int e = errno;
 		close(fd);
 		return fail(c, -e, "cannot connect to unix:%s: %s", path,
-		            strerror(e));
+			    strerror(e));
 	}
 	c->rfd = c->wfd = fd;
 	return 0;
@@ -50,12 +50,13 @@ static int dial_unix(struct rc_conn *c, const char *path)
 
 static int dial_vsock(struct rc_conn *c, const char *spec)
 {
-	struct sockaddr_vm sa = { .svm_family = AF_VSOCK };
+	struct sockaddr_vm sa = {.svm_family = AF_VSOCK};
 	unsigned cid, port;
 	int fd;
 
 	if (sscanf(spec, "%u:%u", &cid, &port) != 2)
-		return fail(c, -EINVAL, "want vsock:CID:PORT, got vsock:%s", spec);
+		return fail(c, -EINVAL, "want vsock:CID:PORT, got vsock:%s",
+			    spec);
 	sa.svm_cid = cid;
 	sa.svm_port = port;
 	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -65,7 +66,7 @@ static int dial_vsock(struct rc_conn *c, const char *spec)
 		int e = errno;
 		close(fd);
 		return fail(c, -e, "cannot connect to vsock:%s: %s", spec,
-		            strerror(e));
+			    strerror(e));
 	}
 	c->rfd = c->wfd = fd;
 	return 0;
@@ -83,7 +84,8 @@ static int dial_fc(struct rc_conn *c, const char *spec)
 
 	if (!colon || (size_t)(colon - spec) >= sizeof(path) ||
 	    sscanf(colon + 1, "%u", &port) != 1)
-		return fail(c, -EINVAL, "want fc:UDS_PATH:PORT, got fc:%s", spec);
+		return fail(c, -EINVAL, "want fc:UDS_PATH:PORT, got fc:%s",
+			    spec);
 	memcpy(path, spec, (size_t)(colon - spec));
 	path[colon - spec] = 0;
 	if ((r = dial_unix(c, path)) < 0)
@@ -94,15 +96,15 @@ static int dial_fc(struct rc_conn *c, const char *spec)
 	/* Read the reply byte by byte: nothing after '\n' is ours to eat. */
 	while (i < sizeof(line) - 1) {
 		if (read(c->rfd, line + i, 1) != 1)
-			return fail(c, -ECONNREFUSED, "fc: no reply to CONNECT %u",
-			            port);
+			return fail(c, -ECONNREFUSED,
+				    "fc: no reply to CONNECT %u", port);
 		if (line[i++] == '\n')
 			break;
 	}
 	line[i] = 0;
 	if (strncmp(line, "OK ", 3) != 0)
 		return fail(c, -ECONNREFUSED, "fc: CONNECT %u refused: %.40s",
-		            port, line);
+			    port, line);
 	return 0;
 }
 
@@ -149,30 +151,32 @@ static int dial(struct rc_conn *c, const char *t)
 	if (!strncmp(t, "cmd:", 4))
 		return dial_cmd(c, t + 4);
 	if (!strncmp(t, "docker:", 7)) {
-		snprintf(cmd, sizeof(cmd),
-		         "exec ${DOCKER:-docker} exec -i '%s' /sbin/runner attach",
-		         t + 7);
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "exec ${DOCKER:-docker} exec -i '%s' /sbin/runner attach",
+		    t + 7);
 		return dial_cmd(c, cmd);
 	}
 	if (!strncmp(t, "kubectl:", 8)) {
 		const char *pod = t + 8, *colon = strchr(pod, ':');
 		if (colon)
 			snprintf(cmd, sizeof(cmd),
-			         "exec kubectl exec -i '%.*s' -c '%s' -- "
-			         "/sbin/runner attach",
-			         (int)(colon - pod), pod, colon + 1);
+				 "exec kubectl exec -i '%.*s' -c '%s' -- "
+				 "/sbin/runner attach",
+				 (int)(colon - pod), pod, colon + 1);
 		else
-			snprintf(cmd, sizeof(cmd),
-			         "exec kubectl exec -i '%s' -- /sbin/runner attach",
-			         pod);
+			snprintf(
+			    cmd, sizeof(cmd),
+			    "exec kubectl exec -i '%s' -- /sbin/runner attach",
+			    pod);
 		return dial_cmd(c, cmd);
 	}
 	if (t[0] == '/')
 		return dial_unix(c, t);
 	return fail(c, -EINVAL,
-	            "unknown target '%s' (unix:PATH, cmd:COMMAND, docker:CTR, "
-	            "kubectl:POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",
-	            t);
+		    "unknown target '%s' (unix:PATH, cmd:COMMAND, docker:CTR, "
+		    "kubectl:POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",
+		    t);
 }
 
 /* ---- frames ---- */
@@ -196,15 +200,17 @@ int rc_write_all(int fd, const void *p, size_t n)
 }
 
 int rc_send(struct rc_conn *c, uint32_t stream, uint8_t type, uint8_t flags,
-            const void *payload, size_t n)
+	    const void *payload, size_t n)
 {
-	struct wire_hdr h = { (uint32_t)n, stream, type, flags };
+	struct wire_hdr h = {(uint32_t)n, stream, type, flags};
 	uint8_t hdr[WIRE_HDR_SIZE];
 	int r;
 
 	if (n > c->max_frame)
-		return fail(c, -EMSGSIZE, "request of %zu bytes exceeds the "
-		            "runner's frame limit %u", n, c->max_frame);
+		return fail(c, -EMSGSIZE,
+			    "request of %zu bytes exceeds the "
+			    "runner's frame limit %u",
+			    n, c->max_frame);
 	wire_hdr_encode(hdr, &h);
 	if ((r = rc_write_all(c->wfd, hdr, sizeof(hdr))) < 0 ||
 	    (r = rc_write_all(c->wfd, payload, n)) < 0)
@@ -213,7 +219,7 @@ int rc_send(struct rc_conn *c, uint32_t stream, uint8_t type, uint8_t flags,
 }
 
 int rc_send_fields(struct rc_conn *c, uint32_t stream, uint8_t type,
-                   const struct wire_buf *b)
+		   const struct wire_buf *b)
 {
 	if (b->overflow)
 		return fail(c, -EMSGSIZE, "request too large");
@@ -221,11 +227,11 @@ int rc_send_fields(struct rc_conn *c, uint32_t stream, uint8_t type,
 }
 
 int rc_send_data(struct rc_conn *c, uint32_t stream, uint64_t offset,
-                 const void *p, size_t n, bool fin)
+		 const void *p, size_t n, bool fin)
 {
 	uint8_t pre[WIRE_DATA_PREFIX], hdr[WIRE_HDR_SIZE];
-	struct wire_hdr h = { (uint32_t)(n + WIRE_DATA_PREFIX), stream, WT_DATA,
-	                      fin ? WF_FIN : 0 };
+	struct wire_hdr h = {(uint32_t)(n + WIRE_DATA_PREFIX), stream, WT_DATA,
+			     fin ? WF_FIN : 0};
 	unsigned i;
 	int r;
 
@@ -290,7 +296,7 @@ static int credit_return(struct rc_conn *c, bool force)
 
 static int fill(struct rc_conn *c, size_t want, int ms)
 {
-	struct pollfd pfd = { .fd = c->rfd, .events = POLLIN };
+	struct pollfd pfd = {.fd = c->rfd, .events = POLLIN};
 	ssize_t n;
 
 	while (c->len < want) {
@@ -308,7 +314,8 @@ static int fill(struct rc_conn *c, size_t want, int ms)
 			return fail(c, -errno, "receive: %s", strerror(errno));
 		}
 		if (n == 0)
-			return fail(c, -EPIPE, "the runner closed the connection");
+			return fail(c, -EPIPE,
+				    "the runner closed the connection");
 		c->len += (size_t)n;
 	}
 	return 0;
@@ -390,12 +397,12 @@ int rc_error_of(struct rc_conn *c, const struct rc_frame *f)
 		}
 	}
 	snprintf(c->err, sizeof(c->err), "%s: %.*s", wire_err_name((int)code),
-	         mlen, msg);
+		 mlen, msg);
 	return code ? (int)code : E_INTERNAL;
 }
 
 int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
-            struct rc_frame *out)
+	    struct rc_frame *out)
 {
 	uint32_t id = rc_new_stream(c);
 	int r;
@@ -433,7 +440,7 @@ static int hello_read(struct rc_conn *c, const struct rc_frame *f)
 	}
 	if (f->h.type != WT_HELLO || f->h.stream != 0)
 		return fail(c, -EPROTO, "expected HELLO, got frame type 0x%02x",
-		            f->h.type);
+			    f->h.type);
 	c->max_frame = WIRE_MAX_FRAME_MIN;
 	c->peer_window = WIRE_WINDOW_DEFAULT;
 	wire_iter_init(&it, f->p, f->h.len);
@@ -444,7 +451,7 @@ static int hello_read(struct rc_conn *c, const struct rc_frame *f)
 			c->peer_window = (uint32_t)v;
 		else if (fl.tag == T_SOFTWARE)
 			snprintf(c->software, sizeof(c->software), "%.*s",
-			         (int)fl.len, (const char *)fl.val);
+				 (int)fl.len, (const char *)fl.val);
 	}
 	return 0;
 }
@@ -471,7 +478,9 @@ int rc_connect(struct rc_conn *c, const char *target, const char *token)
 		return r;
 	wb_init(&b, buf, sizeof(buf));
 	wb_u16(&b, T_VERSION, WIRE_VERSION);
-	wb_str(&b, T_SOFTWARE, "runnerctl " "0.1.0");
+	wb_str(&b, T_SOFTWARE,
+	       "runnerctl "
+	       "0.1.0");
 	wb_u32(&b, T_MAX_FRAME, RC_MAX_FRAME);
 	wb_u32(&b, T_WINDOW, RC_WINDOW);
 	if (token && *token)
@@ -479,9 +488,11 @@ int rc_connect(struct rc_conn *c, const char *target, const char *token)
 	if ((r = rc_send(c, 0, WT_HELLO, 0, b.p, b.len)) < 0)
 		return r;
 	if ((r = rc_recv(c, &f)) < 0)
-		return r == -EPIPE ? fail(c, r, "runner at %s closed the "
-		                      "connection during HELLO", target)
-		                   : r;
+		return r == -EPIPE ? fail(c, r,
+					  "runner at %s closed the "
+					  "connection during HELLO",
+					  target)
+				   : r;
 	return hello_read(c, &f);
 }
 

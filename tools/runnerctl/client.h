@@ -16,9 +16,9 @@
 #include "../../protocol/wire.h"
 
 #define RC_DEFAULT_TARGET "unix:/run/runner.sock"
-#define RC_MAX_FRAME (8u << 20) /* what we accept from the runner */
-#define RC_WINDOW (4u << 20)    /* per-stream credit we grant */
-#define RC_CREDIT_SLOTS 32
+#define RC_MAX_FRAME	  (8u << 20) /* what we accept from the runner */
+#define RC_WINDOW	  (4u << 20) /* per-stream credit we grant */
+#define RC_CREDIT_SLOTS	  32
 
 struct rc_frame {
 	struct wire_hdr h;
@@ -34,10 +34,13 @@ struct rc_conn {
 	char software[64];
 	uint8_t *buf;
 	size_t len, cap;
-	size_t consumed;          /* bytes of buf handed out last time */
-	uint32_t owed_stream;     /* DATA credit to return on next recv */
+	size_t consumed;      /* bytes of buf handed out last time */
+	uint32_t owed_stream; /* DATA credit to return on next recv */
 	uint32_t owed;
-	struct { uint32_t stream; int64_t credit; } slots[RC_CREDIT_SLOTS];
+	struct {
+		uint32_t stream;
+		int64_t credit;
+	} slots[RC_CREDIT_SLOTS];
 	char err[256];
 };
 
@@ -49,9 +52,9 @@ void rc_close(struct rc_conn *c);
 
 uint32_t rc_new_stream(struct rc_conn *c);
 int rc_send(struct rc_conn *c, uint32_t stream, uint8_t type, uint8_t flags,
-            const void *payload, size_t n);
+	    const void *payload, size_t n);
 int rc_send_fields(struct rc_conn *c, uint32_t stream, uint8_t type,
-                   const struct wire_buf *b);
+		   const struct wire_buf *b);
 /* Next frame (blocking).  WINDOW frames are absorbed into the credit
  * table and returned too.  -EPIPE when the runner closed. */
 int rc_recv(struct rc_conn *c, struct rc_frame *f);
@@ -63,7 +66,7 @@ void rc_track(struct rc_conn *c, uint32_t stream);
 int64_t rc_credit(const struct rc_conn *c, uint32_t stream);
 /* Send one DATA frame on channel 0 of at most credit bytes. */
 int rc_send_data(struct rc_conn *c, uint32_t stream, uint64_t offset,
-                 const void *p, size_t n, bool fin);
+		 const void *p, size_t n, bool fin);
 
 /* write(2) until done; 0 or -errno. */
 int rc_write_all(int fd, const void *p, size_t n);
@@ -75,6 +78,6 @@ int rc_error_of(struct rc_conn *c, const struct rc_frame *f);
  * streams.  Returns 0 on RESULT (*out set, valid until next recv), or the
  * positive error code (c->err set), or -errno. */
 int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
-            struct rc_frame *out);
+	    struct rc_frame *out);
 
 #endif

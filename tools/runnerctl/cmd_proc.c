@@ -19,7 +19,7 @@
  * to stderr.  Returns 1 while the stream is open, else the exit status to
  * pass through (the process's, or 1/126/127 for an ERROR). */
 static int follow_frame(struct rc_conn *c, uint32_t id,
-                        const struct rc_frame *f)
+			const struct rc_frame *f)
 {
 	const uint8_t *d;
 	uint64_t off, ev;
@@ -42,10 +42,10 @@ static int follow_frame(struct rc_conn *c, uint32_t id,
 		ev = rc_field_uint(f, T_EVENT, 0);
 		if (ev == EV_DROPPED)
 			fprintf(stderr,
-			        "runnerctl: %" PRIu64 " bytes of channel "
-			        "%" PRIu64 " were dropped (ring buffer)\n",
-			        rc_field_uint(f, T_DROPPED, 0),
-			        rc_field_uint(f, T_CHANNEL, 0));
+				"runnerctl: %" PRIu64 " bytes of channel "
+				"%" PRIu64 " were dropped (ring buffer)\n",
+				rc_field_uint(f, T_DROPPED, 0),
+				rc_field_uint(f, T_CHANNEL, 0));
 		return 1;
 	case WT_RESULT:
 		if (rc_field_uint(f, T_STATE, WPS_EXITED) != WPS_EXITED)
@@ -56,7 +56,8 @@ static int follow_frame(struct rc_conn *c, uint32_t id,
 		cmd_fail(c);
 		/* As a shell says it: not found 127, not executable 126. */
 		if (code == E_EXEC)
-			return rc_field_uint(f, T_ERRNO, 0) == ENOENT ? 127 : 126;
+			return rc_field_uint(f, T_ERRNO, 0) == ENOENT ? 127
+								      : 126;
 		return code == E_NOT_FOUND ? 127 : 1;
 	}
 	return 1;
@@ -86,8 +87,8 @@ static bool pump_stdin(struct rc_conn *c, uint32_t id, uint64_t *off)
 /* Frames until the stream ends, stdin forwarded when asked. */
 static int follow(struct rc_conn *c, uint32_t id, bool with_stdin)
 {
-	struct pollfd pfd[2] = { { .fd = c->rfd, .events = POLLIN },
-		                 { .fd = 0, .events = POLLIN } };
+	struct pollfd pfd[2] = {{.fd = c->rfd, .events = POLLIN},
+				{.fd = 0, .events = POLLIN}};
 	struct rc_frame f;
 	uint64_t off = 0;
 	int r;
@@ -111,7 +112,7 @@ static int follow(struct rc_conn *c, uint32_t id, bool with_stdin)
 static int usage_spawn(void)
 {
 	return cmd_usage("usage: spawn [--bg] [--pty] [--cwd D] [--env K=V] "
-	                 "[--timeout MS] -- ARGV...");
+			 "[--timeout MS] -- ARGV...");
 }
 
 /* A PTY process on our terminal: its size, and our terminal raw so keys
@@ -201,10 +202,9 @@ static void print_entry(const uint8_t *p, size_t n)
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &fl) > 0) {
 		if (fl.tag == T_ARGV && used < sizeof(args) - 1) {
-			used += (size_t)snprintf(args + used,
-			                         sizeof(args) - used, "%s%.*s",
-			                         used ? " " : "", (int)fl.len,
-			                         (const char *)fl.val);
+			used += (size_t)snprintf(
+			    args + used, sizeof(args) - used, "%s%.*s",
+			    used ? " " : "", (int)fl.len, (const char *)fl.val);
 			continue;
 		}
 		if (fl.tag == T_PID)
@@ -276,11 +276,14 @@ int cmd_attach(struct rc_conn *c, int argc, char **argv)
 
 static int parse_signal(const char *s)
 {
-	static const struct { const char *name; int sig; } names[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT },
-		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-		{ "TERM", SIGTERM }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-		{ "ALRM", SIGALRM }, { "WINCH", SIGWINCH },
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+	    {"HUP", SIGHUP},   {"INT", SIGINT},	    {"QUIT", SIGQUIT},
+	    {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"USR2", SIGUSR2},
+	    {"TERM", SIGTERM}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},
+	    {"ALRM", SIGALRM}, {"WINCH", SIGWINCH},
 	};
 	char *end;
 	long v;

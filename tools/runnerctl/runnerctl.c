@@ -10,39 +10,36 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: runnerctl [--connect TARGET] [--token-file F] COMMAND [ARGS]\n"
-	"\n"
-	"TARGET: unix:PATH (default $RUNNER_CONNECT, else " RC_DEFAULT_TARGET ")\n"
-	"        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
-	"        docker:CTR      = cmd:'docker exec -i CTR /sbin/runner attach'\n"
-	"        kubectl:POD[:CONTAINER]  vsock:CID:PORT  fc:UDS_PATH:PORT\n"
-	"\n"
-	"commands:\n"
-	"  ping [-n COUNT]           round trip (prints microseconds)\n"
-	"  info | stats | shutdown [--grace MS]\n"
-	"  exec [--session S] [--timeout MS] [--raw] [--stream] -- 'COMMAND'\n"
-	"  shell [--session S]       interactive terminal into a session\n"
-	"  spawn [--bg] [--pty] [--cwd D] [--env K=V] -- ARGV...\n"
-	"  ps | attach PID [--from OFFSET] | kill PID [SIGNAL]\n"
-	"  read PATH [--lines A:B] | write PATH (stdin) | edit PATH OLD NEW [--all]\n"
-	"  ls [PATH] | stat PATH | mkdir [-p] PATH | rm [-r] PATH | mv A B\n"
-	"  find ROOT [--name GLOB] | grep PATTERN [ROOT] | diff A B\n";
+    "usage: runnerctl [--connect TARGET] [--token-file F] COMMAND [ARGS]\n"
+    "\n"
+    "TARGET: unix:PATH (default $RUNNER_CONNECT, else " RC_DEFAULT_TARGET ")\n"
+    "        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
+    "        docker:CTR      = cmd:'docker exec -i CTR /sbin/runner attach'\n"
+    "        kubectl:POD[:CONTAINER]  vsock:CID:PORT  fc:UDS_PATH:PORT\n"
+    "\n"
+    "commands:\n"
+    "  ping [-n COUNT]           round trip (prints microseconds)\n"
+    "  info | stats | shutdown [--grace MS]\n"
+    "  exec [--session S] [--timeout MS] [--raw] [--stream] -- 'COMMAND'\n"
+    "  shell [--session S]       interactive terminal into a session\n"
+    "  spawn [--bg] [--pty] [--cwd D] [--env K=V] -- ARGV...\n"
+    "  ps | attach PID [--from OFFSET] | kill PID [SIGNAL]\n"
+    "  read PATH [--lines A:B] | write PATH (stdin) | edit PATH OLD NEW "
+    "[--all]\n"
+    "  ls [PATH] | stat PATH | mkdir [-p] PATH | rm [-r] PATH | mv A B\n"
+    "  find ROOT [--name GLOB] | grep PATTERN [ROOT] | diff A B\n";
 
 static const struct {
 	const char *name;
 	cmd_fn fn;
 } commands[] = {
-	{ "ping", cmd_ping },     { "info", cmd_info },
-	{ "stats", cmd_stats },   { "shutdown", cmd_shutdown },
-	{ "exec", cmd_exec },     { "shell", cmd_shell },
-	{ "spawn", cmd_spawn },   { "ps", cmd_ps },
-	{ "attach", cmd_attach }, { "kill", cmd_kill },
-	{ "read", cmd_read },     { "write", cmd_write },
-	{ "edit", cmd_edit },     { "ls", cmd_ls },
-	{ "stat", cmd_stat },     { "mkdir", cmd_mkdir },
-	{ "rm", cmd_rm },         { "mv", cmd_mv },
-	{ "find", cmd_find },     { "grep", cmd_grep },
-	{ "diff", cmd_diff },
+    {"ping", cmd_ping},		{"info", cmd_info}, {"stats", cmd_stats},
+    {"shutdown", cmd_shutdown}, {"exec", cmd_exec}, {"shell", cmd_shell},
+    {"spawn", cmd_spawn},	{"ps", cmd_ps},	    {"attach", cmd_attach},
+    {"kill", cmd_kill},		{"read", cmd_read}, {"write", cmd_write},
+    {"edit", cmd_edit},		{"ls", cmd_ls},	    {"stat", cmd_stat},
+    {"mkdir", cmd_mkdir},	{"rm", cmd_rm},	    {"mv", cmd_mv},
+    {"find", cmd_find},		{"grep", cmd_grep}, {"diff", cmd_diff},
 };
 
 int cmd_fail(struct rc_conn *c)
@@ -78,7 +75,8 @@ int cmd_ping(struct rc_conn *c, int argc, char **argv)
 			return cmd_fail(c);
 		t0 = (uint64_t)(z.tv_sec - a.tv_sec) * 1000000000u +
 		     (uint64_t)(z.tv_nsec - a.tv_nsec);
-		printf("pong from %s: %.1f us\n", c->software, (double)t0 / 1e3);
+		printf("pong from %s: %.1f us\n", c->software,
+		       (double)t0 / 1e3);
 	}
 	return 0;
 }
@@ -86,17 +84,30 @@ int cmd_ping(struct rc_conn *c, int argc, char **argv)
 /* Print each field of a RESULT as "name: value"; numbers as decimals. */
 static void print_fields(const struct rc_frame *f)
 {
-	static const struct { uint16_t tag; const char *name; bool str; } names[] = {
-		{ T_SOFTWARE, "software", true }, { T_VERSION, "protocol", false },
-		{ T_PID, "pid", false },          { T_UID, "uid", false },
-		{ T_GID, "gid", false },          { T_IS_PID1, "pid1", false },
-		{ T_UPTIME_MS, "uptime_ms", false },
-		{ T_HARDENING, "hardening", true }, { T_LIMIT, "limit", true },
-		{ T_PATH, "root", true },         { T_RSS, "rss_bytes", false },
-		{ T_CONNS, "connections", false }, { T_STREAMS, "streams", false },
-		{ T_FDS, "fds", false },          { T_CHILDREN, "children", false },
-		{ T_SESSIONS, "sessions", false }, { T_PROCS, "processes", false },
-		{ T_GRACE_MS, "grace_ms", false }, { T_FEATURE, "feature", true },
+	static const struct {
+		uint16_t tag;
+		const char *name;
+		bool str;
+	} names[] = {
+	    {T_SOFTWARE, "software", true},
+	    {T_VERSION, "protocol", false},
+	    {T_PID, "pid", false},
+	    {T_UID, "uid", false},
+	    {T_GID, "gid", false},
+	    {T_IS_PID1, "pid1", false},
+	    {T_UPTIME_MS, "uptime_ms", false},
+	    {T_HARDENING, "hardening", true},
+	    {T_LIMIT, "limit", true},
+	    {T_PATH, "root", true},
+	    {T_RSS, "rss_bytes", false},
+	    {T_CONNS, "connections", false},
+	    {T_STREAMS, "streams", false},
+	    {T_FDS, "fds", false},
+	    {T_CHILDREN, "children", false},
+	    {T_SESSIONS, "sessions", false},
+	    {T_PROCS, "processes", false},
+	    {T_GRACE_MS, "grace_ms", false},
+	    {T_FEATURE, "feature", true},
 	};
 	struct wire_iter it;
 	struct wire_field fl;
@@ -182,7 +193,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--token-file") && argi + 1 < argc) {
 			FILE *fp = fopen(argv[++argi], "r");
 			if (!fp || !fgets(tokbuf, sizeof(tokbuf), fp)) {
-				fprintf(stderr, "runnerctl: cannot read token file\n");
+				fprintf(stderr,
+					"runnerctl: cannot read token file\n");
 				return 2;
 			}
 			fclose(fp);
@@ -192,7 +204,8 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "runnerctl: unknown option %s\n%s", a, usage);
+			fprintf(stderr, "runnerctl: unknown option %s\n%s", a,
+				usage);
 			return 2;
 		}
 	}
@@ -204,8 +217,8 @@ int main(int argc, char **argv)
 		if (!strcmp(commands[i].name, argv[argi]))
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "runnerctl: unknown command '%s'\n%s", argv[argi],
-		        usage);
+		fprintf(stderr, "runnerctl: unknown command '%s'\n%s",
+			argv[argi], usage);
 		return 2;
 	}
 	if (rc_connect(&c, target, token) < 0) {
