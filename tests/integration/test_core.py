@@ -258,7 +258,10 @@ class TestBadInput(RunnerTest):
         self.assertLess(sent, 2000000, "the runner kept reading a client that never reads")
         for _ in range(20):
             self.assertTrue(self.r.client().call(rp.PING, timeout=5).ok)
-        self.assertLess(self.r.rss() - base, 16 << 20)
+        if not os.environ.get("RUNNER_BIN"):
+            # the static runner: one input frame (4 MiB) plus the output
+            # queue, nothing more (sanitizer builds add shadow memory)
+            self.assertLess(self.r.rss() - base, 16 << 20)
         c.close()
 
     def test_interleaved_streams_and_connections(self):
