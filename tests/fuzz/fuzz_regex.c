@@ -1,4 +1,4 @@
-/* link: runner/regex_parse.c runner/regex_vm.c */
+/* link: runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c */
 /* fuzz_regex.c - libFuzzer target for the ERE matcher (runner/regex.h).
  *
  * Input: one flags byte (RX_ICASE | RX_FIXED in the low bits, and SMALL:

@@ -8,6 +8,7 @@
  * The matcher is included, not linked, so probes.mk can build this like
  * every other probe: one source file, static musl.
  */
+#include "../../../runner/regex_lex.c"
 #include "../../../runner/regex_parse.c"
 #include "../../../runner/regex_vm.c"
 
