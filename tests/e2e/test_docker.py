@@ -194,16 +194,22 @@ class DockerTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(b"E_NOT_FOUND", r.stderr)
 
-    def test_bind_mounted_socket_dir_from_the_host(self):
+    def start_with_socket_dir(self, *opts):
+        """A container whose runner listens in a directory bind-mounted
+        from the host; returns (container, host path of the socket)."""
         d = tempfile.mkdtemp(prefix="runner-e2e-sock-")
         self.addCleanup(shutil.rmtree, d, True)
-        ctr = self.start("-v", d + ":/run/runner", wait=False,
+        ctr = self.start("-v", d + ":/run/runner", *opts, wait=False,
                          args=("--listen", "unix:/run/runner/runner.sock"))
         sock = os.path.join(d, "runner.sock")
         end = time.time() + 30
         while not os.path.exists(sock):
             self.assertLess(time.time(), end, "no socket in %s: %s" % (d, self.logs(ctr)))
             time.sleep(0.05)
+        return ctr, sock
+
+    def test_bind_mounted_socket_dir_from_the_host(self):
+        ctr, sock = self.start_with_socket_dir()
         c = rp.Client.unix(sock)
         self.addCleanup(c.close)
         res = c.call(rp.INFO)
@@ -221,15 +227,7 @@ class DockerTest(unittest.TestCase):
         # forks nothing on its own) keeps answering, and once the bomb is
         # stopped the session works again.  Reached through a bind-mounted
         # socket: `docker exec` itself needs a free pid.
-        d = tempfile.mkdtemp(prefix="runner-e2e-bomb-")
-        self.addCleanup(shutil.rmtree, d, True)
-        ctr = self.start("--pids-limit", "64", "-v", d + ":/run/runner", wait=False,
-                         args=("--listen", "unix:/run/runner/runner.sock"))
-        sock = os.path.join(d, "runner.sock")
-        end = time.time() + 30
-        while not os.path.exists(sock):
-            self.assertLess(time.time(), end, "no socket in %s: %s" % (d, self.logs(ctr)))
-            time.sleep(0.05)
+        ctr, sock = self.start_with_socket_dir("--pids-limit", "64")
         c = rp.Client.unix(sock)
         self.addCleanup(c.close)
         res = c.call(rp.SPAWN, [("ARGV", "/bin/sh"), ("ARGV", "-c"),

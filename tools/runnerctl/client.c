@@ -247,6 +247,28 @@ int rc_send_data(struct rc_conn *c, uint32_t stream, uint64_t offset,
 	return 0;
 }
 
+#define PUMP_CHUNK 65536
+
+bool rc_pump(struct rc_conn *c, uint32_t id, int fd, uint64_t *off)
+{
+	static uint8_t buf[PUMP_CHUNK];
+	int64_t credit = rc_credit(c, id);
+	ssize_t n;
+
+	if (credit <= 0)
+		return true;
+	n = read(fd, buf, credit < PUMP_CHUNK ? (size_t)credit : PUMP_CHUNK);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		rc_send_data(c, id, *off, buf, 0, true);
+		return false;
+	}
+	rc_send_data(c, id, *off, buf, (size_t)n, false);
+	*off += (uint64_t)n;
+	return true;
+}
+
 void rc_track(struct rc_conn *c, uint32_t stream)
 {
 	unsigned i;

@@ -72,6 +72,9 @@ int rc_send_data(struct rc_conn *c, uint32_t stream, uint64_t offset,
 int rc_write_all(int fd, const void *p, size_t n);
 /* Integer field tag of a frame's TLV payload, or dflt when absent. */
 uint64_t rc_field_uint(const struct rc_frame *f, uint16_t tag, uint64_t dflt);
+/* Forward what fd has, within stream id's credit (rc_track first), as
+ * DATA on channel 0 at *off.  false once fd hit EOF (a FIN was sent). */
+bool rc_pump(struct rc_conn *c, uint32_t id, int fd, uint64_t *off);
 /* Fill in c->err from an ERROR frame and return its code. */
 int rc_error_of(struct rc_conn *c, const struct rc_frame *f);
 /* Convenience: one request, wait for its terminal frame, skipping other

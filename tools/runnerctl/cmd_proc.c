@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STDIN_CHUNK 65536
 
 /* Output of a followed process: DATA to our stdout/stderr, drop notices
  * to stderr.  Returns 1 while the stream is open, else the exit status to
@@ -63,27 +62,6 @@ static int follow_frame(struct rc_conn *c, uint32_t id,
 	return 1;
 }
 
-/* Forward what stdin has, within the stream's credit.  false at EOF. */
-static bool pump_stdin(struct rc_conn *c, uint32_t id, uint64_t *off)
-{
-	static uint8_t buf[STDIN_CHUNK];
-	int64_t credit = rc_credit(c, id);
-	ssize_t n;
-
-	if (credit <= 0)
-		return true;
-	n = read(0, buf, credit < STDIN_CHUNK ? (size_t)credit : STDIN_CHUNK);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0) {
-		rc_send_data(c, id, *off, buf, 0, true);
-		return false;
-	}
-	rc_send_data(c, id, *off, buf, (size_t)n, false);
-	*off += (uint64_t)n;
-	return true;
-}
-
 /* Frames until the stream ends, stdin forwarded when asked. */
 static int follow(struct rc_conn *c, uint32_t id, bool with_stdin)
 {
@@ -105,7 +83,7 @@ static int follow(struct rc_conn *c, uint32_t id, bool with_stdin)
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			return cmd_fail(c);
 		if (pfd[1].fd == 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
-			with_stdin = pump_stdin(c, id, &off);
+			with_stdin = rc_pump(c, id, 0, &off);
 	}
 }
 

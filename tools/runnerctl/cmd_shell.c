@@ -12,7 +12,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define STDIN_CHUNK 16384
 #define CMD_MAX	    (16u << 20)
 
 /* An interactive shell nested in the session: it starts where the
@@ -76,26 +75,6 @@ static int exec_frame(struct rc_conn *c, uint32_t id, const struct rc_frame *f)
 	return STREAM_OPEN;
 }
 
-static bool pump_stdin(struct rc_conn *c, uint32_t id, uint64_t *off)
-{
-	static uint8_t buf[STDIN_CHUNK];
-	int64_t credit = rc_credit(c, id);
-	ssize_t n;
-
-	if (credit <= 0)
-		return true;
-	n = read(0, buf, credit < STDIN_CHUNK ? (size_t)credit : STDIN_CHUNK);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0) {
-		rc_send_data(c, id, *off, buf, 0, true);
-		return false;
-	}
-	rc_send_data(c, id, *off, buf, (size_t)n, false);
-	*off += (uint64_t)n;
-	return true;
-}
-
 static void send_resize(struct rc_conn *c, const char *session)
 {
 	struct winsize ws;
@@ -137,7 +116,7 @@ static int exec_follow(struct rc_conn *c, uint32_t id, bool with_stdin,
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			return cmd_fail(c);
 		if (pfd[1].fd == 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
-			with_stdin = pump_stdin(c, id, &off);
+			with_stdin = rc_pump(c, id, 0, &off);
 	}
 }
 
