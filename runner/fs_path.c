@@ -224,7 +224,11 @@ static int walk_open(int root, const char *rel, int flags, mode_t mode)
 	return r;
 }
 
-int fs_open(struct fs_state *fs, const char *path, int flags, mode_t mode)
+/* Resolve path inside the root with no lexical check: also for the paths
+ * fs_open_parent_follow builds from link targets, whose `..` stop at the
+ * root (§17.1) instead of being an escape. */
+static int open_in_root(struct fs_state *fs, const char *path, int flags,
+			mode_t mode)
 {
 	const char *rel = path;
 	int fd;
@@ -233,8 +237,6 @@ int fs_open(struct fs_state *fs, const char *path, int flags, mode_t mode)
 		fd = openat(AT_FDCWD, path, flags | O_CLOEXEC, mode);
 		return fd < 0 ? -errno : fd;
 	}
-	if (lexically_escapes(path))
-		return -EXDEV;
 	while (*rel == '/')
 		rel++;
 	if (!*rel)
@@ -246,6 +248,13 @@ int fs_open(struct fs_state *fs, const char *path, int flags, mode_t mode)
 		fs->use_openat2 = false;
 	}
 	return walk_open(fs->root_fd, rel, flags, mode);
+}
+
+int fs_open(struct fs_state *fs, const char *path, int flags, mode_t mode)
+{
+	if (fs->root_fd >= 0 && lexically_escapes(path))
+		return -EXDEV;
+	return open_in_root(fs, path, flags, mode);
 }
 
 /* Split path into its directory (in dir) and last name. */
@@ -275,17 +284,25 @@ static int split_parent(const char *path, char *dir, char *name, size_t cap)
 	return 0;
 }
 
-int fs_open_parent(struct fs_state *fs, const char *path, char *name,
-		   size_t cap)
+/* The directory holding path's last name; a client's own `..` above the
+ * root is an escape (checked), a link target's is not. */
+static int open_parent(struct fs_state *fs, const char *path, char *name,
+		       size_t cap, bool checked)
 {
 	char dir[FS_PATH_MAX];
 	int r;
 
 	if ((r = split_parent(path, dir, name, cap)) < 0)
 		return r;
-	if (fs->root_fd >= 0 && lexically_escapes(path))
+	if (checked && fs->root_fd >= 0 && lexically_escapes(path))
 		return -EXDEV;
-	return fs_open(fs, dir, O_PATH | O_DIRECTORY, 0);
+	return open_in_root(fs, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+int fs_open_parent(struct fs_state *fs, const char *path, char *name,
+		   size_t cap)
+{
+	return open_parent(fs, path, name, cap, true);
 }
 
 int fs_open_parent_follow(struct fs_state *fs, const char *path, char *name,
@@ -297,7 +314,7 @@ int fs_open_parent_follow(struct fs_state *fs, const char *path, char *name,
 
 	snprintf(cur, sizeof(cur), "%s", path);
 	for (links = 0; links <= MAX_SYMLINKS; links++) {
-		dirfd = fs_open_parent(fs, cur, name, cap);
+		dirfd = open_parent(fs, cur, name, cap, links == 0);
 		if (dirfd < 0)
 			return dirfd;
 		n = readlinkat(dirfd, name, tgt, sizeof(tgt) - 1);

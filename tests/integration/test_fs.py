@@ -708,6 +708,28 @@ class TestConfined(FsCase):
         self.assertEqual(open(self.outside + "/secret").read(), "outside\n")
         self.assertErr(self.call(rp.REMOVE, ("PATH", "/")), "E_BAD_REQUEST")
 
+    def test_relative_link_climbing_above_root_is_clamped_for_every_op(self):
+        # Issue 15.3: `..` in a link target stops at the root for WRITE and
+        # EDIT exactly as for READ (they used to answer E_ESCAPE).
+        os.makedirs(self.root + "/work/deep/er", exist_ok=True)
+        open(self.root + "/etc/climbed", "w").write("before\n")
+        os.symlink("../../../../../../etc/climbed", self.root + "/work/deep/er/up")
+        self.assertEqual(self.call(rp.READ, ("PATH", "/work/deep/er/up")).out(), b"before\n")
+        res = self.write("/work/deep/er/up", b"after\n")
+        self.assertTrue(res.ok, res)
+        self.assertTrue(os.path.islink(self.root + "/work/deep/er/up"))
+        self.assertEqual(open(self.root + "/etc/climbed").read(), "after\n")
+        res = self.call(rp.EDIT, ("PATH", "/work/deep/er/up"), ("OLD", "after"),
+                        ("NEW", "edited"))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(open(self.root + "/etc/climbed").read(), "edited\n")
+        # a link to a directory that climbs, then a name below it
+        os.symlink("../../../../../etc", self.root + "/work/deep/er/updir")
+        res = self.write("/work/deep/er/updir/fresh", b"new\n")
+        self.assertTrue(res.ok, res)
+        self.assertEqual(open(self.root + "/etc/fresh").read(), "new\n")
+        self.assertFalse(os.path.exists(self.base + "/etc"))
+
     def test_symlink_swapped_mid_call(self):
         # A thread flips a link between a dir inside and the host's outside
         # dir; no read may ever return the outside file.
