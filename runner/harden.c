@@ -18,7 +18,7 @@
 void harden_note(struct runner *rt, const char *step, const char *fmt, ...)
 {
 	struct harden_report *h = &rt->harden;
-	char what[80];
+	char what[88];
 	va_list ap;
 
 	va_start(ap, fmt);

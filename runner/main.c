@@ -481,6 +481,8 @@ int main(int argc, char **argv)
 	r = parse_args(&rt.cfg, argc, argv);
 	if (r)
 		return r > 0 ? 0 : 2;
+	if (user_preflight(rt.cfg.user) < 0)
+		return 2;
 	if (runner_start(&rt) < 0) {
 		rt.exit_status = 1;
 		pid1_finish(&rt);

@@ -244,6 +244,9 @@ struct harden_report {
 /* Drop to the configured user and privileges; never fails the runner: a
  * step that cannot be applied is recorded as skipped with the reason. */
 void harden_apply(struct runner *rt);
+/* Before anything starts: a root start needs --user or a 'sandbox' user
+ * (uid 0 only by name).  -EPERM, with the line said on stderr. */
+int user_preflight(const char *spec);
 
 /* ---- attach.c ---- */
 

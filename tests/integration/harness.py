@@ -26,6 +26,15 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build"))
 RUNNER = os.path.join(ROOT, os.environ.get("RUNNER_BIN") or os.path.join(BUILD, "runner"))
 RUNNERCTL = os.path.join(BUILD, "runnerctl")
+# What a runner started by the tests runs sandboxed code as, unless the
+# test says otherwise (see Runner).
+DEFAULT_USER = "root"
+
+
+def user_args(args):
+    """--user DEFAULT_USER unless args name a user: for tests that start
+    the runner binary themselves, as root."""
+    return [] if "--user" in args else ["--user", DEFAULT_USER]
 
 
 class Runner:
@@ -37,9 +46,12 @@ class Runner:
         self.log_path = os.path.join(self.tmp, "runner.log")
         argv = [RUNNER]
         if default_args:
-            # Tests run as root; no "sandbox" user on the host: stay root
-            # unless a test asks otherwise.
             argv += ["--log-level", "debug"]
+        if user is None and "--user" not in args:
+            # Tests run as root and the host has no "sandbox" user: a root
+            # start then needs a user by name.  --user root keeps the
+            # suites' semantics; security tests pass non-root users.
+            user = DEFAULT_USER  # user="" starts without --user
         if stdio:
             argv += ["--listen", "stdio"]
         else:

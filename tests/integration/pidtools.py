@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import BUILD, RUNNER, Runner
+from harness import BUILD, RUNNER, Runner, user_args
 
 PROBES = os.path.join(BUILD, "probes")
 
@@ -35,6 +35,8 @@ def run_main(cmd, args=(), pid1=True, timeout=60, wrap=()):
     d = scratch()
     try:
         argv = list(wrap) + [RUNNER, "--listen", "unix:" + os.path.join(d, "s")]
+        if not wrap:
+            argv += user_args(args)
         argv += list(args) + ["--"] + list(cmd)
         if pid1:
             argv = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child"] + argv

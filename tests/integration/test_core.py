@@ -338,7 +338,7 @@ class TestTransports(unittest.TestCase):
         hello = rp.HDR.pack(6 + 8, 0, rp.HELLO, 0) + rp.field("VERSION", 1)
         pings = b"".join(rp.HDR.pack(6, i, rp.PING, 0) for i in range(1, 51))
         p = subprocess.run(["unshare", "--fork", "--pid", "--mount-proc", RUNNER,
-                            "--listen", "stdio"], input=hello + pings,
+                            "--user", "root", "--listen", "stdio"], input=hello + pings,
                            capture_output=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
         c = rp.Client(rfile=None, wfile=None)
@@ -437,7 +437,7 @@ class TestTransports(unittest.TestCase):
         self.assertIn(b"cannot connect", p.stderr)
 
     def test_vsock_requires_a_token(self):
-        p = subprocess.run([RUNNER, "--listen", "vsock:4242"], capture_output=True,
+        p = subprocess.run([RUNNER, "--user", "root", "--listen", "vsock:4242"], capture_output=True,
                            timeout=10, env={k: v for k, v in os.environ.items()
                                             if k != "RUNNER_TOKEN"})
         self.assertNotEqual(p.returncode, 0)

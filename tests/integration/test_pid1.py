@@ -240,7 +240,8 @@ class TestInitMounts(unittest.TestCase):
                       " cat /sys/class/net/lo/flags 2>/dev/null || ip -o link show lo")
             p = subprocess.run(
                 ["unshare", "--fork", "--pid", "--mount", "--uts", "--net",
-                 "--mount-proc", RUNNER, "--listen", "unix:" + os.path.join(d, "s"),
+                 "--mount-proc", RUNNER, "--user", "root",
+                 "--listen", "unix:" + os.path.join(d, "s"),
                  "--init-mounts", "--hostname", "initbox", "--", "/bin/sh", "-c", script],
                 capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         finally:

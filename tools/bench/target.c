@@ -48,6 +48,10 @@ int target_spawn(struct bench *b, struct target *t, const char *const *extra)
 	argv[n++] = listen;
 	argv[n++] = "--log-level";
 	argv[n++] = "warn";
+	/* The bench measures the runner, not the user switch: root, named,
+	 * as a root start without a 'sandbox' user must. */
+	argv[n++] = "--user";
+	argv[n++] = "root";
 	/* Interactive bash ignores SIGTERM: without a short grace every
 	 * stop would wait out the default 5 s before the SIGKILL. */
 	argv[n++] = "--grace";
