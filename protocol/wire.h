@@ -235,13 +235,29 @@ enum wire_tag {
 	T_CREATED = 0x0322,	/* u8 bool */
 	T_REPLACED = 0x0323,	/* u64 replacements made */
 	T_CREATE = 0x0324,	/* u8 bool, default 1: create when absent */
-	T_ENTRY = 0x0f00,	/* record: nested fields, repeated */
+
+	/* files, for agents (issue 16) */
+	T_SORT = 0x0325,	 /* u8 enum wire_sort */
+	T_MORE = 0x0326,	 /* u64 results past MAX_RESULTS */
+	T_IGNORE = 0x0327,	 /* u8 bool: honour .gitignore, .ignore */
+	T_EXCLUDE = 0x0328,	 /* str glob, repeated */
+	T_GREP_MODE = 0x0329,	 /* u8 enum wire_grep_mode */
+	T_WORD = 0x032a,	 /* u8 bool: -w */
+	T_MAX_LINE = 0x032b,	 /* u32 bytes of one line sent */
+	T_SYNTAX = 0x032c,	 /* u8 enum wire_syntax */
+	T_LINE_NUMBERS = 0x032d, /* u8 bool */
+	T_BINARY = 0x032e,	 /* u8 bool */
+
+	T_ENTRY = 0x0f00, /* record: nested fields, repeated */
 };
 
 enum wire_exec_mode { WM_WAIT = 0, WM_STREAM = 1 };
 enum wire_format { WFMT_RAW = 0, WFMT_PLAIN = 1 };
 enum wire_env_mode { WENV_INHERIT = 0, WENV_REPLACE = 1 };
 enum wire_proc_state { WPS_RUNNING = 0, WPS_EXITED = 1 };
+enum wire_grep_mode { WGM_LINES = 0, WGM_FILES = 1, WGM_COUNT = 2 };
+enum wire_syntax { WSYN_ERE = 0, WSYN_RUST = 1 };
+enum wire_sort { WSORT_PATH = 0, WSORT_MTIME = 1 /* newest first */ };
 enum wire_write_mode {
 	WW_TRUNCATE = 0,  /* replace the contents */
 	WW_APPEND = 1,	  /* add to the end */

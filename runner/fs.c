@@ -107,6 +107,19 @@ int fs_req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 	return -1;
 }
 
+int fs_req_glob(struct stream *s, struct glob_set *set, const char *pat,
+		size_t len)
+{
+	int r = glob_set_add(set, pat, len);
+
+	if (r < 0)
+		stream_error(s, E_BAD_PATTERN, -r, "glob %.*s: %s", (int)len,
+			     pat,
+			     r == -EINVAL ? "empty or holds a NUL byte"
+					  : "too many patterns or too long");
+	return r;
+}
+
 void fs_result(struct stream *s, const struct wire_buf *b)
 {
 	int r = stream_result(s, b);

@@ -24,9 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GREP_TEXT_MAX  65536	      /* bytes of one line in a record */
-#define GREP_FILE_MAX  (512ull << 20) /* larger files are skipped */
-#define GREP_MAX_GLOBS 8
+#define GREP_TEXT_MAX 65536	     /* bytes of one line in a record */
+#define GREP_FILE_MAX (512ull << 20) /* larger files are skipped */
 
 struct grep_job {
 	struct walker w; /* first: the visit callback finds us from it */
@@ -41,8 +40,8 @@ struct grep_job {
 	size_t npat;
 	uint32_t context;
 	uint64_t max;
-	unsigned nglobs;
-	char *globs[GREP_MAX_GLOBS];
+	size_t rel_off;	       /* where the path below the start begins */
+	struct glob_set globs; /* --include: n == 0 is every file */
 	/* per file */
 	uint8_t *buf;
 	size_t cap;
@@ -243,18 +242,6 @@ static void grep_file(struct grep_job *g, int fd, const char *path)
 	grep_buffer(g, n);
 }
 
-static bool grep_included(struct grep_job *g, const char *name)
-{
-	unsigned i;
-
-	if (!g->nglobs)
-		return true;
-	for (i = 0; i < g->nglobs; i++)
-		if (glob_match(g->globs[i], name))
-			return true;
-	return false;
-}
-
 static bool grep_visit(struct walker *w, int dirfd, const char *name,
 		       const char *path, unsigned char dtype, uint32_t depth)
 {
@@ -264,7 +251,8 @@ static bool grep_visit(struct walker *w, int dirfd, const char *name,
 	(void)depth;
 	if (dtype == DT_DIR)
 		return true;
-	if ((dtype != DT_REG && dtype != DT_UNKNOWN) || !grep_included(g, name))
+	if ((dtype != DT_REG && dtype != DT_UNKNOWN) ||
+	    (g->globs.n && !glob_set_match(&g->globs, name, path + g->rel_off)))
 		return false;
 	fd = openat(dirfd, name,
 		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -295,12 +283,8 @@ static void grep_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 static void grep_free(void *arg)
 {
 	struct grep_job *g = arg;
-	unsigned i;
-
 	if (g->rx)
 		rx_free(g->rx);
-	for (i = 0; i < g->nglobs; i++)
-		free(g->globs[i]);
 	free(g->pat);
 	free(g->buf);
 	if (g->fd >= 0)
@@ -400,11 +384,10 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 			memcpy(g->pat, f.val, f.len);
 			g->pat[f.len] = 0;
 			g->npat = f.len;
-		} else if (f.tag == T_GLOB && g->nglobs < GREP_MAX_GLOBS) {
-			g->globs[g->nglobs] =
-			    strndup((const char *)f.val, f.len);
-			if (g->globs[g->nglobs])
-				g->nglobs++;
+		} else if (f.tag == T_GLOB &&
+			   fs_req_glob(s, &g->globs, (const char *)f.val,
+				       f.len) < 0) {
+			return -1;
 		}
 	}
 	if (!g->pat) {
@@ -473,5 +456,6 @@ void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
 	g->fd = fd;
 	g->w.visit = grep_visit;
 	walk_set_root(&g->w, path);
+	g->rel_off = g->w.plen + (g->w.path[g->w.plen - 1] != '/');
 	fs_job_start_keep(s, grep_work, g, grep_free, &fd, 1);
 }

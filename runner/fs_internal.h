@@ -4,6 +4,7 @@
 #ifndef RUNNER_FS_INTERNAL_H
 #define RUNNER_FS_INTERNAL_H
 
+#include "glob.h"
 #include "runner.h"
 
 #include <limits.h>
@@ -60,6 +61,10 @@ int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 /* An integer field or def when absent; -1 (s failed) when malformed. */
 int fs_req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 		uint64_t def, uint64_t *out);
+/* Add a GLOB or EXCLUDE pattern to set; on error s is failed
+ * (E_BAD_PATTERN) and -1 returned. */
+int fs_req_glob(struct stream *s, struct glob_set *set, const char *pat,
+		size_t len);
 /* Send a RESULT, or fail the stream with E_INTERNAL if it cannot go. */
 void fs_result(struct stream *s, const struct wire_buf *b);
 /* As fs_result for async answers: false when the connection buffer is
@@ -99,11 +104,19 @@ void fs_temp_abort(struct fs_temp *t);
  * that becomes the RESULT (or ERROR when code != 0). */
 struct fs_summary {
 	uint64_t count;
-	uint32_t truncated;
-	int32_t code; /* enum wire_err, 0 for RESULT */
-	int32_t err;  /* errno */
+	uint64_t more;	    /* results past the cap, counted not sent */
+	uint32_t truncated; /* 1 capped, 2 capped and counting stopped */
+	int32_t code;	    /* enum wire_err, 0 for RESULT */
+	int32_t err;	    /* errno */
 	char msg[200];
 };
+
+/* Results counted past MAX_RESULTS before counting stops. */
+#define FS_MORE_MAX 100000
+/* May one more result go out under max (0: no cap)?  Past it the result
+ * is only counted in sum->more, and after FS_MORE_MAX of those *stop is
+ * set: the answer then says "at least". */
+bool fs_cap(struct fs_summary *sum, uint64_t max, bool *stop);
 
 /* Buffered writer over the helper's end of the pipe. */
 struct fs_out {

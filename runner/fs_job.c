@@ -77,6 +77,15 @@ void fs_out_record(struct fs_out *o, const struct wire_buf *b)
 		fs_out_write(o, b->p, b->len);
 }
 
+bool fs_cap(struct fs_summary *sum, uint64_t max, bool *stop)
+{
+	if (!max || sum->count < max)
+		return true;
+	sum->truncated = ++sum->more < FS_MORE_MAX ? 1 : 2;
+	*stop |= sum->truncated == 2;
+	return false;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -170,7 +179,9 @@ static void job_finish(struct fs_job *j)
 	} else {
 		wb_init(&j->res, j->resbuf, sizeof(j->resbuf));
 		wb_u64(&j->res, T_COUNT, sum.count);
-		wb_u8(&j->res, T_TRUNCATED, sum.truncated != 0);
+		wb_u8(&j->res, T_TRUNCATED, (uint8_t)sum.truncated);
+		if (sum.truncated)
+			wb_u64(&j->res, T_MORE, sum.more);
 		wb_u64(&j->res, T_TOTAL_BYTES, j->offset);
 		if (!fs_try_result(s, &j->res)) {
 			j->result_pending = true;

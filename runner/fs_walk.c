@@ -237,44 +237,91 @@ void fs_req_ls(struct stream *s, const uint8_t *p, size_t n)
 
 /* ---- FIND ---- */
 
+struct found {
+	int64_t mtime;
+	uint8_t type;
+	char path[]; /* as find prints it */
+};
+
 struct find_job {
 	struct walker w;
 	struct fs_out *out;
 	struct fs_summary *sum;
 	int fd;
 	int type; /* WFT_*, 0 = any */
+	bool by_mtime;
 	uint64_t max;
-	char glob[FS_PATH_MAX];
-	bool has_glob;
+	size_t rel_off;	  /* where the path below the start begins */
+	struct found **v; /* by_mtime: everything found, sorted at the end */
+	size_t n, cap;
+	struct glob_set globs; /* n == 0: all */
 };
 
-static bool find_match(struct find_job *j, const char *name, uint8_t type)
-{
-	if (j->type && j->type != type)
-		return false;
-	return !j->has_glob || glob_match(j->glob, name);
-}
-
-static void find_emit(struct find_job *j, const char *path, uint8_t type)
+static void find_send(struct find_job *j, const char *path, uint8_t type,
+		      const int64_t *mtime)
 {
 	uint8_t rec[FS_PATH_MAX * 2 + 64];
 	struct wire_buf b;
 	size_t mark;
 
-	if (j->max && j->sum->count >= j->max) {
-		j->sum->truncated = 1;
-		j->w.stop = true;
+	if (!fs_cap(j->sum, j->max, &j->w.stop))
 		return;
-	}
 	wb_init(&b, rec, sizeof(rec));
 	mark = wb_open(&b, T_ENTRY);
 	wb_str(&b, T_PATH, path);
 	wb_u8(&b, T_FILE_TYPE, type);
+	if (mtime)
+		wb_i64(&b, T_MTIME_NS, *mtime);
 	wb_close(&b, mark);
 	fs_out_record(j->out, &b);
 	j->sum->count++;
 	if (j->out->failed)
 		j->w.stop = true;
+}
+
+/* A match: sent now, or kept to be sorted by mtime (name "" is dirfd). */
+static void find_found(struct find_job *j, const char *path, uint8_t type,
+		       int dirfd, const char *name)
+{
+	struct found *f, **v;
+	struct stat st;
+	size_t len;
+
+	if (!j->by_mtime) {
+		find_send(j, path, type, NULL);
+		return;
+	}
+	if (j->n == j->cap) {
+		v = realloc(j->v,
+			    (j->cap = j->cap ? 2 * j->cap : 256) * sizeof(*v));
+		if (!v) {
+			j->w.stop = true;
+			return;
+		}
+		j->v = v;
+	}
+	len = strlen(path);
+	if (!(f = malloc(sizeof(*f) + len + 1))) {
+		j->w.stop = true;
+		return;
+	}
+	f->mtime =
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) == 0
+		? fs_mtime_ns(&st)
+		: 0;
+	f->type = type;
+	memcpy(f->path, path, len + 1);
+	j->v[j->n++] = f;
+}
+
+static int cmp_newest(const void *a, const void *b)
+{
+	const struct found *x = *(struct found *const *)a;
+	const struct found *y = *(struct found *const *)b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? 1 : -1;
+	return strcmp(x->path, y->path);
 }
 
 static bool find_visit(struct walker *w, int dirfd, const char *name,
@@ -283,10 +330,10 @@ static bool find_visit(struct walker *w, int dirfd, const char *name,
 	struct find_job *j = (struct find_job *)w;
 	uint8_t type = wire_type_of_dt(dtype);
 
-	(void)depth;
-	(void)dirfd;
-	if (find_match(j, name, type))
-		find_emit(j, path, type);
+	if ((!j->type || j->type == type) &&
+	    (!j->globs.n ||
+	     glob_set_match(&j->globs, name, depth ? path + j->rel_off : NULL)))
+		find_found(j, path, type, dirfd, depth ? name : "");
 	return true;
 }
 
@@ -295,19 +342,24 @@ static void find_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 	struct find_job *j = arg;
 	const char *base = strrchr(j->w.path, '/');
 	struct stat st;
-	uint8_t type;
+	size_t i;
 
 	j->out = out;
 	j->sum = sum;
 	if (fstat(j->fd, &st) < 0)
 		return;
-	type = fs_file_type(st.st_mode);
 	/* The start itself is depth 0, as in find(1). */
 	base = base && base[1] ? base + 1 : j->w.path;
-	if (find_match(j, base, type))
-		find_emit(j, j->w.path, type);
+	find_visit(&j->w, j->fd, base, j->w.path,
+		   (unsigned char)IFTODT(st.st_mode), 0);
 	if (S_ISDIR(st.st_mode) && j->w.max_depth > 0 && !j->w.stop)
 		walk_tree(&j->w, j->fd, 0);
+	if (j->n) /* qsort(NULL, 0) is UB */
+		qsort(j->v, j->n, sizeof(*j->v), cmp_newest);
+	for (i = 0; i < j->n; i++) {
+		j->w.stop = false; /* an exact count of the rest */
+		find_send(j, j->v[i]->path, j->v[i]->type, &j->v[i]->mtime);
+	}
 }
 
 static void find_free(void *arg)
@@ -321,27 +373,26 @@ static void find_free(void *arg)
 static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct find_job *j)
 {
-	uint64_t depth, type, max, hidden;
+	uint64_t depth, type, max, hidden, sort;
+	struct wire_iter it;
 	struct wire_field f;
 
 	if (fs_req_uint(s, p, n, T_DEPTH, UINT32_MAX, &depth) < 0 ||
 	    fs_req_uint(s, p, n, T_FILE_TYPE, 0, &type) < 0 ||
 	    fs_req_uint(s, p, n, T_MAX_RESULTS, 0, &max) < 0 ||
-	    fs_req_uint(s, p, n, T_HIDDEN, 1, &hidden) < 0)
+	    fs_req_uint(s, p, n, T_HIDDEN, 1, &hidden) < 0 ||
+	    fs_req_uint(s, p, n, T_SORT, WSORT_PATH, &sort) < 0)
 		return -1;
 	j->w.max_depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 	j->w.hidden = hidden != 0;
 	j->type = (int)type;
 	j->max = max;
-	wire_find(p, n, T_GLOB, &f);
-	if (f.val) {
-		if (fs_path_copy(j->glob, &f) < 0) {
-			stream_error(s, E_BAD_PATTERN, 0,
-				     "GLOB is empty, too long or holds a NUL");
+	j->by_mtime = sort == WSORT_MTIME;
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0)
+		if (f.tag == T_GLOB &&
+		    fs_req_glob(s, &j->globs, (const char *)f.val, f.len) < 0)
 			return -1;
-		}
-		j->has_glob = true;
-	}
 	return 0;
 }
 
@@ -379,6 +430,7 @@ void fs_req_find(struct stream *s, const uint8_t *p, size_t n)
 	j->fd = fd;
 	j->w.visit = find_visit;
 	walk_set_root(&j->w, path);
+	j->rel_off = j->w.plen + (j->w.path[j->w.plen - 1] != '/');
 	fs_job_start_keep(s, find_work, j, find_free, &fd, 1);
 }
 

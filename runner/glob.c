@@ -4,6 +4,7 @@
 #include "glob.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 
 static const struct {
@@ -126,4 +127,164 @@ bool glob_match(const char *pat, const char *name)
 	while (*p == '*')
 		p++;
 	return *p == 0;
+}
+
+/* ---- paths: '/' is special, as in git's wildmatch (WM_PATHNAME) ---- */
+
+enum { WM_NO, WM_YES, WM_ABORT_ALL, WM_ABORT_TO_STARSTAR };
+
+/* git's wildmatch: the ABORT answers prune the choices of earlier stars
+ * that cannot help, which keeps this polynomial. */
+static int wild(const char *p, const char *t, const char *pat0)
+{
+	const char *q;
+	bool any;
+	int r;
+
+	for (; *p; p++, t++) {
+		if (*p != '*') {
+			if (!*t)
+				return WM_ABORT_ALL;
+			q = p;
+			if (*t == '/' ? *p != '/'
+				      : !element(&q, (unsigned char)*t))
+				return WM_NO;
+			if (*t != '/')
+				p = q - 1;
+			continue;
+		}
+		for (q = p; *q == '*'; q++)
+			;
+		/* "**" as a whole component also crosses '/'; "**" followed
+		 * by '/' also matches no directory at all. */
+		any = q - p > 1 && (p == pat0 || p[-1] == '/') &&
+		      (!*q || *q == '/');
+		if (any && *q == '/' && wild(q + 1, t, pat0) == WM_YES)
+			return WM_YES;
+		p = q;
+		if (!*p)
+			return any || !strchr(t, '/') ? WM_YES : WM_NO;
+		for (; *t; t++) {
+			r = wild(p, t, pat0);
+			if (r != WM_NO) {
+				if (!any || r != WM_ABORT_TO_STARSTAR)
+					return r;
+			} else if (!any && *t == '/') {
+				return WM_ABORT_TO_STARSTAR;
+			}
+		}
+		return WM_ABORT_ALL;
+	}
+	return *t ? WM_NO : WM_YES;
+}
+
+bool glob_match_path(const char *pat, const char *path)
+{
+	return wild(pat, path, pat) == WM_YES;
+}
+
+/* ---- sets of patterns, braces expanded ---- */
+
+static int set_append(struct glob_set *s, const char *p, size_t n)
+{
+	/* any '/' makes it a path pattern; a leading "/" or "./" only
+	 * anchors it at the start, which a path pattern is anyway */
+	char kind = memchr(p, '/', n) ? 'p' : 'n';
+	size_t k;
+
+	while ((k = n && *p == '/'		   ? 1
+		    : n > 1 && !memcmp(p, "./", 2) ? 2
+						   : 0)) {
+		p += k;
+		n -= k;
+	}
+	if (!n || memchr(p, 0, n))
+		return -EINVAL;
+	if (s->n >= GLOB_SET_PATTERNS || s->len + n + 2 > sizeof(s->buf))
+		return -E2BIG;
+	s->buf[s->len++] = kind;
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len++] = 0;
+	s->n++;
+	return 0;
+}
+
+/* The first {a,b,...} group of p (a comma at its top level), or NULL. */
+static const char *brace_group(const char *p, size_t n, const char **close)
+{
+	const char *open = NULL;
+	unsigned depth = 0;
+	bool comma = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\') {
+			i++;
+		} else if (p[i] == '{') {
+			if (!depth++)
+				open = p + i, comma = false;
+		} else if (p[i] == ',' && depth == 1) {
+			comma = true;
+		} else if (p[i] == '}' && depth && !--depth && comma) {
+			*close = p + i;
+			return open;
+		}
+	}
+	return NULL;
+}
+
+static int expand(struct glob_set *s, const char *p, size_t n, unsigned lvl)
+{
+	const char *open, *close, *a, *e;
+	char buf[GLOB_SET_PATTERN_MAX];
+	unsigned depth = 0;
+	size_t pre, post;
+	int r;
+
+	open = brace_group(p, n, &close);
+	if (!open || lvl > 8)
+		return set_append(s, p, n);
+	pre = (size_t)(open - p);
+	post = n - (size_t)(close + 1 - p);
+	for (a = e = open + 1; e <= close; e++) {
+		if (*e == '\\' && e < close) {
+			e++;
+			continue;
+		}
+		depth += *e == '{';
+		if ((*e != ',' || depth) && e != close) {
+			depth -= *e == '}';
+			continue;
+		}
+		if (pre + (size_t)(e - a) + post > sizeof(buf))
+			return -E2BIG;
+		memcpy(buf, p, pre);
+		memcpy(buf + pre, a, (size_t)(e - a));
+		memcpy(buf + pre + (e - a), close + 1, post);
+		r = expand(s, buf, pre + (size_t)(e - a) + post, lvl + 1);
+		if (r < 0)
+			return r;
+		a = e + 1;
+	}
+	return 0;
+}
+
+int glob_set_add(struct glob_set *s, const char *pat, size_t len)
+{
+	if (len > GLOB_SET_PATTERN_MAX)
+		return -E2BIG;
+	return expand(s, pat, len, 0);
+}
+
+bool glob_set_match(const struct glob_set *s, const char *name, const char *rel)
+{
+	const char *p = s->buf, *end = s->buf + s->len;
+
+	for (; p < end; p += strlen(p) + 1) {
+		if (*p == 'n' ? glob_match(p + 1, name)
+			      : rel && glob_match_path(p + 1, rel))
+			return true;
+	}
+	return false;
 }

@@ -509,6 +509,8 @@ class TestTrees(FsCase):
                                            ("IGNORE_CASE", 1)]),
             (["-E", "^foo\ndelta$"], [("PATTERN", "^foo\ndelta$")]),
         ]
+        cases.append((["-E", "x", "--include", "*.c"],
+                      [("PATTERN", "x"), ("GLOB", "**/*.{c,h}")]))
         for gnu, ours in cases:
             if ("GLOB", "*.py") in ours:
                 gnu = gnu + ["--include", "*.py"]
@@ -551,6 +553,73 @@ class TestTrees(FsCase):
         res = self.call(rp.FIND, ("PATH", self.tree), ("MAX_RESULTS", 3))
         self.assertEqual(len(records(res)), 3)
         self.assertEqual(res.fields.int("TRUNCATED"), 1)
+
+    def rel_paths(self, fields):
+        n = len(self.tree) + 1
+        return sorted(p[n:].decode() for p in self.run_find(fields) if len(p) > n)
+
+    def walk_rel(self):
+        out = []
+        for dirpath, dirs, files in os.walk(self.tree):
+            for name in dirs + files:
+                out.append(os.path.relpath(os.path.join(dirpath, name), self.tree))
+        return out
+
+    def test_find_path_globs(self):
+        # issue 16: GLOB with a '/' matches the path below PATH, "**" crosses
+        # directories, braces expand; without '/' it is find's -name
+        every = self.walk_rel()
+        parts = lambda p: p.split("/")
+        cases = [
+            ("**/*.py", lambda p: p.endswith(".py")),
+            ("*.py", lambda p: p.endswith(".py")),
+            ("d0/**/*.c", lambda p: p.startswith("d0/") and p.endswith(".c")),
+            ("d1/*.txt", lambda p: len(parts(p)) == 2 and p.startswith("d1/")
+             and p.endswith(".txt")),
+            ("/d1/*", lambda p: len(parts(p)) == 2 and p.startswith("d1/")),
+            ("./d2/**", lambda p: p.startswith("d2/")),
+            ("**/d1/*", lambda p: len(parts(p)) > 1 and parts(p)[-2] == "d1"),
+            ("*.{py,c}", lambda p: p.endswith((".py", ".c"))),
+            ("{d0,d3}/**/f{1,2}*.{txt,c}",
+             lambda p: parts(p)[0] in ("d0", "d3") and len(parts(p)) > 1
+             and parts(p)[-1][:2] in ("f1", "f2") and p.endswith((".txt", ".c"))),
+        ]
+        for glob, want in cases:
+            self.assertEqual(self.rel_paths([("GLOB", glob)]),
+                             sorted(p for p in every if want(p)), glob)
+        self.assertTrue(self.rel_paths([("GLOB", "**/*.py")]))
+        # two GLOB fields: either matches
+        self.assertEqual(self.rel_paths([("GLOB", "*.py"), ("GLOB", "*.c")]),
+                         self.rel_paths([("GLOB", "*.{c,py}")]))
+        for bad in ("", "/", "{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}"):
+            self.assertErr(self.call(rp.FIND, ("PATH", self.tree), ("GLOB", bad)),
+                           "E_BAD_PATTERN")
+
+    def test_find_sort_mtime_and_more(self):
+        files = sorted(p for p in self.walk_rel()
+                       if os.path.isfile(os.path.join(self.tree, p))
+                       and not os.path.islink(os.path.join(self.tree, p)))
+        newest = files[7:12]
+        for i, p in enumerate(newest):  # the last one newest
+            os.utime(os.path.join(self.tree, p), ns=(0, 4102444800 * 10**9 + i))
+        res = self.call(rp.FIND, ("PATH", self.tree), ("FILE_TYPE", 1), ("SORT", 1),
+                        ("MAX_RESULTS", 4))
+        self.assertTrue(res.ok, res)
+        recs = records(res)
+        n = len(self.tree) + 1
+        self.assertEqual([e.bytes("PATH")[n:].decode() for e in recs], newest[::-1][:4])
+        self.assertEqual([e.int("MTIME_NS") for e in recs],
+                         [4102444800 * 10**9 + i for i in (4, 3, 2, 1)])
+        self.assertEqual(res.fields.int("TRUNCATED"), 1)
+        self.assertEqual(res.fields.int("MORE"), len(files) - 4)
+        self.assertEqual(res.fields.int("COUNT"), 4)
+        # not capped: no MORE; sorted by path is the default
+        res = self.call(rp.FIND, ("PATH", self.tree), ("FILE_TYPE", 1))
+        self.assertEqual(res.fields.int("TRUNCATED"), 0)
+        self.assertFalse(res.fields.has("MORE"))
+        # capped by path: the rest is counted, exactly
+        res = self.call(rp.FIND, ("PATH", self.tree), ("FILE_TYPE", 1), ("MAX_RESULTS", 10))
+        self.assertEqual(res.fields.int("MORE"), len(files) - 10)
 
     def test_diff_vs_gnu_and_patch(self):
         rnd = random.Random(9)
