@@ -29,9 +29,6 @@
 
 struct grep_job {
 	struct walker w; /* first: the visit callback finds us from it */
-	struct fs_out *out;
-	struct fs_summary *sum;
-	int fd;
 	bool use_regex;
 	struct rx *rx;
 	size_t nlit;  /* a string every match holds: lines without it are */
@@ -39,7 +36,6 @@ struct grep_job {
 	uint8_t *pat;
 	size_t npat;
 	uint32_t context;
-	uint64_t max;
 	size_t rel_off;	       /* where the path below the start begins */
 	struct glob_set globs; /* --include: n == 0 is every file */
 	/* per file */
@@ -127,10 +123,10 @@ static void grep_emit(struct grep_job *g, size_t start, size_t end,
 		wb_u8(&b, T_TRUNCATED, 1);
 	wb_u8(&b, T_MATCH, match);
 	wb_close(&b, mark);
-	fs_out_record(g->out, &b);
+	fs_out_record(g->w.out, &b);
 	g->emitted_end = end + 1;
 	g->emitted_line = line;
-	if (g->out->failed)
+	if (g->w.out->failed)
 		g->w.stop = true;
 }
 
@@ -183,20 +179,17 @@ static void grep_buffer(struct grep_job *g, size_t n)
 		 * no '\n'; after a final '\n' there is no line at all. */
 		if (m > n || (m == n && g->buf[n - 1] == '\n'))
 			break;
-		if (g->max && g->sum->count >= g->max) {
-			g->sum->truncated = 1;
-			g->w.stop = true;
-			return;
-		}
 		nl = m > pos ? memrchr(g->buf + pos, '\n', m - pos) : NULL;
 		ls = nl ? (size_t)(nl - g->buf) + 1 : pos;
 		le = line_end(g, ls, n);
+		pos = le + 1;
+		if (!fs_cap(g->w.sum, g->w.max, &g->w.stop))
+			continue; /* past the cap: counted, not sent */
 		grep_after(g, ls, n);
 		l = line_number(g, ls);
 		grep_before(g, ls, l, n);
 		grep_emit(g, ls, le, l, true);
-		g->sum->count++;
-		pos = le + 1;
+		g->w.sum->count++;
 	}
 	grep_after(g, n, n);
 }
@@ -252,7 +245,7 @@ static bool grep_visit(struct walker *w, int dirfd, const char *name,
 	if (dtype == DT_DIR)
 		return true;
 	if ((dtype != DT_REG && dtype != DT_UNKNOWN) ||
-	    (g->globs.n && !glob_set_match(&g->globs, name, path + g->rel_off)))
+	    (g->globs.n && !glob_set_match(&g->globs, name, path + w->rel_off)))
 		return false;
 	fd = openat(dirfd, name,
 		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -268,14 +261,16 @@ static void grep_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 	struct grep_job *g = arg;
 	struct stat st;
 
-	g->out = out;
-	g->sum = sum;
-	if (fstat(g->fd, &st) < 0)
+	g->w.out = out;
+	g->w.sum = sum;
+	if (fstat(g->w.fd, &st) < 0)
 		return;
-	if (S_ISDIR(st.st_mode))
-		walk_tree(&g->w, g->fd, 0);
-	else
-		grep_file(g, g->fd, g->w.path);
+	if (S_ISDIR(st.st_mode)) {
+		ign_ancestors(&g->w, g->w.fd);
+		walk_tree(&g->w, g->w.fd, 0);
+	} else {
+		grep_file(g, g->w.fd, g->w.path);
+	}
 }
 
 /* ---- the request ---- */
@@ -287,8 +282,8 @@ static void grep_free(void *arg)
 		rx_free(g->rx);
 	free(g->pat);
 	free(g->buf);
-	if (g->fd >= 0)
-		close(g->fd);
+	if (g->w.fd >= 0)
+		close(g->w.fd);
 	free(g);
 }
 
@@ -361,19 +356,16 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct grep_job *g)
 {
-	uint64_t fixed, icase, ctx, max, hidden;
+	uint64_t fixed, icase, ctx;
 	struct wire_iter it;
 	struct wire_field f;
 
-	if (fs_req_uint(s, p, n, T_FIXED, 0, &fixed) < 0 ||
+	if (walk_parse(s, p, n, &g->w, 1) < 0 ||
+	    fs_req_uint(s, p, n, T_FIXED, 0, &fixed) < 0 ||
 	    fs_req_uint(s, p, n, T_IGNORE_CASE, 0, &icase) < 0 ||
-	    fs_req_uint(s, p, n, T_CONTEXT, 0, &ctx) < 0 ||
-	    fs_req_uint(s, p, n, T_MAX_RESULTS, 0, &max) < 0 ||
-	    fs_req_uint(s, p, n, T_HIDDEN, 1, &hidden) < 0)
+	    fs_req_uint(s, p, n, T_CONTEXT, 0, &ctx) < 0)
 		return -1;
 	g->context = ctx > 64 ? 64 : (uint32_t)ctx;
-	g->max = max;
-	g->w.hidden = hidden != 0;
 	g->w.max_depth = UINT32_MAX;
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
@@ -443,7 +435,7 @@ void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
 		stream_error(s, E_IO, ENOMEM, "grep: out of memory");
 		return;
 	}
-	g->fd = -1;
+	g->w.fd = -1;
 	if (grep_parse(s, p, n, g) < 0) {
 		grep_free(g);
 		return;
@@ -453,9 +445,8 @@ void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
 		grep_free(g);
 		return;
 	}
-	g->fd = fd;
+	g->w.fd = fd;
 	g->w.visit = grep_visit;
 	walk_set_root(&g->w, path);
-	g->rel_off = g->w.plen + (g->w.path[g->w.plen - 1] != '/');
-	fs_job_start_keep(s, grep_work, g, grep_free, &fd, 1);
+	walk_start(s, &g->w, grep_work, grep_free);
 }

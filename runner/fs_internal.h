@@ -147,22 +147,59 @@ void fs_job_kill_all(struct fs_state *fs);
 
 /* ---- fs_walk.c: a sorted, no-follow tree walk for helpers ---- */
 
+struct ign_level;
+
 struct walker {
 	uint32_t max_depth; /* 0: the start only; children are depth 1 */
 	bool hidden;	    /* report and enter names starting with '.' */
+	bool ignore;	    /* IGNORE: skip .git and what ignore files say */
 	bool stop;	    /* set by visit to end the walk */
 	/* Called for every entry below the start; path is the start's path
 	 * joined with the names (as find prints it).  Returns whether to
 	 * descend when the entry is a directory. */
 	bool (*visit)(struct walker *w, int dirfd, const char *name,
 		      const char *path, unsigned char dtype, uint32_t depth);
+	int fd;	      /* the start, opened by the request */
+	uint64_t max; /* MAX_RESULTS, 0 = all */
+	struct fs_state *fs;
+	struct fs_out *out; /* in the helper */
+	struct fs_summary *sum;
+	struct ign_level *ign; /* the innermost directory's rules */
+	size_t rel_off;	       /* where a path below the start begins */
 	size_t plen;
 	char path[2 * FS_PATH_MAX];
+	struct glob_set exclude; /* EXCLUDE */
 };
 
 /* Walk below dirfd (not closed), whose path is w->path. */
 void walk_tree(struct walker *w, int dirfd, uint32_t depth);
 void walk_set_root(struct walker *w, const char *path);
+/* The fields every walk reads: HIDDEN (default hidden), MAX_RESULTS,
+ * IGNORE, EXCLUDE; -1 when s was failed. */
+int walk_parse(struct stream *s, const uint8_t *p, size_t n, struct walker *w,
+	       uint64_t hidden);
+/* Fork the helper for a job that starts with its walker, fd and path
+ * set; free_arg(w) releases it in the parent. */
+void walk_start(struct stream *s, struct walker *w, fs_work_fn work,
+		void (*free_arg)(void *));
+/* Send one record, under the cap. */
+void walk_record(struct walker *w, const struct wire_buf *b);
+
+/* fs_ignore.c */
+struct ign_level {
+	struct ign_level *up;
+	char *text; /* the files, cut into patterns */
+	struct ign_rule *rules;
+	size_t n;
+	size_t base; /* offset in the walk's path of names below this dir */
+};
+void ign_enter(struct walker *w, struct ign_level *lv, int dirfd);
+void ign_leave(struct walker *w, struct ign_level *lv);
+/* Is this entry of the directory being walked excluded or ignored? */
+bool ign_skip(struct walker *w, const char *name, bool dir);
+/* In the helper, before the walk: the rules of the directories above an
+ * absolute start, up to the work tree's top. */
+void ign_ancestors(struct walker *w, int startfd);
 
 /* ---- fs_lines.c: pure ---- */
 

@@ -90,10 +90,12 @@ void walk_set_root(struct walker *w, const char *path)
 	/* find prints "dir/x" for "dir/", "/x" for "/". */
 	while (w->plen > 1 && w->path[w->plen - 1] == '/')
 		w->path[--w->plen] = 0;
+	w->rel_off = w->plen + (w->path[w->plen - 1] != '/');
 }
 
 void walk_tree(struct walker *w, int dirfd, uint32_t depth)
 {
+	struct ign_level lv;
 	struct names ns;
 	size_t i, nl, save = w->plen;
 	int fd;
@@ -101,11 +103,11 @@ void walk_tree(struct walker *w, int dirfd, uint32_t depth)
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || read_names(fd, &ns, w->hidden) < 0)
 		return; /* unreadable: skipped, like find after its warning */
+	ign_enter(w, &lv, dirfd);
 	for (i = 0; i < ns.n && !w->stop; i++) {
 		const char *name = ns.v[i] + 1;
 		unsigned char type = (unsigned char)ns.v[i][0];
 		struct stat st;
-		bool descend;
 
 		/* d_type is DT_UNKNOWN on some filesystems: ask. */
 		if (type == DT_UNKNOWN &&
@@ -119,9 +121,9 @@ void walk_tree(struct walker *w, int dirfd, uint32_t depth)
 			w->path[w->plen++] = '/';
 		memcpy(w->path + w->plen, name, nl + 1);
 		w->plen += nl;
-		descend = w->visit(w, dirfd, name, w->path, type, depth + 1);
-		if (descend && !w->stop && depth + 1 < w->max_depth &&
-		    type == DT_DIR) {
+		if (!ign_skip(w, name, type == DT_DIR) &&
+		    w->visit(w, dirfd, name, w->path, type, depth + 1) &&
+		    !w->stop && depth + 1 < w->max_depth && type == DT_DIR) {
 			fd = openat(dirfd, name,
 				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					O_CLOEXEC);
@@ -133,7 +135,61 @@ void walk_tree(struct walker *w, int dirfd, uint32_t depth)
 		w->plen = save;
 		w->path[save] = 0;
 	}
+	ign_leave(w, &lv);
 	names_free(&ns);
+}
+
+int walk_parse(struct stream *s, const uint8_t *p, size_t n, struct walker *w,
+	       uint64_t hidden)
+{
+	uint64_t ignore;
+	struct wire_iter it;
+	struct wire_field f;
+
+	if (fs_req_uint(s, p, n, T_HIDDEN, hidden, &hidden) < 0 ||
+	    fs_req_uint(s, p, n, T_MAX_RESULTS, 0, &w->max) < 0 ||
+	    fs_req_uint(s, p, n, T_IGNORE, 0, &ignore) < 0)
+		return -1;
+	w->hidden = hidden != 0;
+	w->ignore = ignore != 0;
+	w->fs = fs_of(s);
+	w->fd = -1;
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0)
+		if (f.tag == T_EXCLUDE &&
+		    fs_req_glob(s, &w->exclude, (const char *)f.val, f.len) < 0)
+			return -1;
+	return 0;
+}
+
+void walk_start(struct stream *s, struct walker *w, fs_work_fn work,
+		void (*free_arg)(void *))
+{
+	/* IGNORE reads the ignore files above the start through the root */
+	int keep[2] = {w->fd, w->fs->root_fd};
+
+	fs_job_start_keep(s, work, w, free_arg, keep,
+			  1 + (w->ignore && keep[1] >= 0));
+}
+
+void walk_record(struct walker *w, const struct wire_buf *b)
+{
+	if (!fs_cap(w->sum, w->max, &w->stop))
+		return;
+	fs_out_record(w->out, b);
+	w->sum->count++;
+	if (w->out->failed)
+		w->stop = true;
+}
+
+/* Close the start and free a job that owns nothing else. */
+static void walk_free(void *arg)
+{
+	struct walker *w = arg;
+
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
 }
 
 static uint8_t wire_type_of_dt(unsigned char dt)
@@ -143,18 +199,9 @@ static uint8_t wire_type_of_dt(unsigned char dt)
 
 /* ---- LS ---- */
 
-struct ls_job {
-	struct walker w; /* first: the visit callback finds us from it */
-	struct fs_out *out;
-	struct fs_summary *sum;
-	int dirfd;
-	size_t root_len; /* names are relative to the listed directory */
-};
-
 static bool ls_visit(struct walker *w, int dirfd, const char *name,
 		     const char *path, unsigned char dtype, uint32_t depth)
 {
-	struct ls_job *j = (struct ls_job *)w;
 	uint8_t rec[FS_PATH_MAX * 2 + 128];
 	char target[FS_PATH_MAX];
 	struct wire_buf b;
@@ -165,9 +212,8 @@ static bool ls_visit(struct walker *w, int dirfd, const char *name,
 	(void)depth;
 	wb_init(&b, rec, sizeof(rec));
 	mark = wb_open(&b, T_ENTRY);
-	wb_str(&b, T_NAME, path + j->root_len);
+	wb_str(&b, T_NAME, path + w->rel_off);
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		dtype = (unsigned char)IFTODT(st.st_mode);
 		wb_u8(&b, T_FILE_TYPE, fs_file_type(st.st_mode));
 		wb_u64(&b, T_SIZE, (uint64_t)st.st_size);
 		wb_u32(&b, T_FILE_MODE, st.st_mode);
@@ -179,60 +225,47 @@ static bool ls_visit(struct walker *w, int dirfd, const char *name,
 		wb_u8(&b, T_FILE_TYPE, wire_type_of_dt(dtype));
 	}
 	wb_close(&b, mark);
-	fs_out_record(j->out, &b);
-	j->sum->count++;
-	if (j->out->failed)
-		w->stop = true;
+	walk_record(w, &b);
 	return true;
 }
 
 static void ls_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 {
-	struct ls_job *j = arg;
+	struct walker *w = arg;
 
-	j->out = out;
-	j->sum = sum;
-	walk_tree(&j->w, j->dirfd, 0);
-}
-
-static void ls_free(void *arg)
-{
-	struct ls_job *j = arg;
-
-	close(j->dirfd);
-	free(j);
+	w->out = out;
+	w->sum = sum;
+	ign_ancestors(w, w->fd);
+	walk_tree(w, w->fd, 0);
 }
 
 void fs_req_ls(struct stream *s, const uint8_t *p, size_t n)
 {
 	char path[FS_PATH_MAX];
-	uint64_t depth, hidden;
-	struct ls_job *j;
-	int fd;
+	struct walker *w;
+	uint64_t depth;
 
 	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
-	    fs_req_uint(s, p, n, T_DEPTH, 1, &depth) < 0 ||
-	    fs_req_uint(s, p, n, T_HIDDEN, 0, &hidden) < 0)
+	    fs_req_uint(s, p, n, T_DEPTH, 1, &depth) < 0)
 		return;
-	fd = fs_open(fs_of(s), path, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0) {
-		fs_fail(s, -fd, "ls", path);
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
+	if (!(w = calloc(1, sizeof(*w)))) {
 		stream_error(s, E_IO, ENOMEM, "ls: out of memory");
 		return;
 	}
-	j->dirfd = fd;
-	j->w.max_depth = depth ? (uint32_t)(depth > 1000 ? 1000 : depth) : 1;
-	j->w.hidden = hidden != 0;
-	j->w.visit = ls_visit;
-	/* Names relative to the listed dir: walk from an empty path. */
-	walk_set_root(&j->w, "");
-	j->root_len = 0;
-	fs_job_start_keep(s, ls_work, j, ls_free, &fd, 1);
+	if (walk_parse(s, p, n, w, 0) < 0) {
+		walk_free(w);
+		return;
+	}
+	w->fd = fs_open(fs_of(s), path, O_RDONLY | O_DIRECTORY, 0);
+	if (w->fd < 0) {
+		fs_fail(s, -w->fd, "ls", path);
+		walk_free(w);
+		return;
+	}
+	w->max_depth = depth ? (uint32_t)(depth > 1000 ? 1000 : depth) : 1;
+	w->visit = ls_visit;
+	walk_set_root(w, path); /* NAMEs are relative to it */
+	walk_start(s, w, ls_work, walk_free);
 }
 
 /* ---- FIND ---- */
@@ -244,28 +277,21 @@ struct found {
 };
 
 struct find_job {
-	struct walker w;
-	struct fs_out *out;
-	struct fs_summary *sum;
-	int fd;
-	int type; /* WFT_*, 0 = any */
+	struct walker w; /* first: the walk's callbacks find us from it */
+	int type;	 /* WFT_*, 0 = any */
 	bool by_mtime;
-	uint64_t max;
-	size_t rel_off;	  /* where the path below the start begins */
 	struct found **v; /* by_mtime: everything found, sorted at the end */
 	size_t n, cap;
 	struct glob_set globs; /* n == 0: all */
 };
 
-static void find_send(struct find_job *j, const char *path, uint8_t type,
+static void find_send(struct walker *w, const char *path, uint8_t type,
 		      const int64_t *mtime)
 {
 	uint8_t rec[FS_PATH_MAX * 2 + 64];
 	struct wire_buf b;
 	size_t mark;
 
-	if (!fs_cap(j->sum, j->max, &j->w.stop))
-		return;
 	wb_init(&b, rec, sizeof(rec));
 	mark = wb_open(&b, T_ENTRY);
 	wb_str(&b, T_PATH, path);
@@ -273,10 +299,7 @@ static void find_send(struct find_job *j, const char *path, uint8_t type,
 	if (mtime)
 		wb_i64(&b, T_MTIME_NS, *mtime);
 	wb_close(&b, mark);
-	fs_out_record(j->out, &b);
-	j->sum->count++;
-	if (j->out->failed)
-		j->w.stop = true;
+	walk_record(w, &b);
 }
 
 /* A match: sent now, or kept to be sorted by mtime (name "" is dirfd). */
@@ -288,7 +311,7 @@ static void find_found(struct find_job *j, const char *path, uint8_t type,
 	size_t len;
 
 	if (!j->by_mtime) {
-		find_send(j, path, type, NULL);
+		find_send(&j->w, path, type, NULL);
 		return;
 	}
 	if (j->n == j->cap) {
@@ -332,7 +355,7 @@ static bool find_visit(struct walker *w, int dirfd, const char *name,
 
 	if ((!j->type || j->type == type) &&
 	    (!j->globs.n ||
-	     glob_set_match(&j->globs, name, depth ? path + j->rel_off : NULL)))
+	     glob_set_match(&j->globs, name, depth ? path + w->rel_off : NULL)))
 		find_found(j, path, type, dirfd, depth ? name : "");
 	return true;
 }
@@ -344,49 +367,40 @@ static void find_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 	struct stat st;
 	size_t i;
 
-	j->out = out;
-	j->sum = sum;
-	if (fstat(j->fd, &st) < 0)
+	j->w.out = out;
+	j->w.sum = sum;
+	if (fstat(j->w.fd, &st) < 0)
 		return;
 	/* The start itself is depth 0, as in find(1). */
 	base = base && base[1] ? base + 1 : j->w.path;
-	find_visit(&j->w, j->fd, base, j->w.path,
+	find_visit(&j->w, j->w.fd, base, j->w.path,
 		   (unsigned char)IFTODT(st.st_mode), 0);
-	if (S_ISDIR(st.st_mode) && j->w.max_depth > 0 && !j->w.stop)
-		walk_tree(&j->w, j->fd, 0);
+	if (S_ISDIR(st.st_mode) && j->w.max_depth > 0 && !j->w.stop) {
+		ign_ancestors(&j->w, j->w.fd);
+		walk_tree(&j->w, j->w.fd, 0);
+	}
 	if (j->n) /* qsort(NULL, 0) is UB */
 		qsort(j->v, j->n, sizeof(*j->v), cmp_newest);
 	for (i = 0; i < j->n; i++) {
 		j->w.stop = false; /* an exact count of the rest */
-		find_send(j, j->v[i]->path, j->v[i]->type, &j->v[i]->mtime);
+		find_send(&j->w, j->v[i]->path, j->v[i]->type, &j->v[i]->mtime);
 	}
-}
-
-static void find_free(void *arg)
-{
-	struct find_job *j = arg;
-
-	close(j->fd);
-	free(j);
 }
 
 static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct find_job *j)
 {
-	uint64_t depth, type, max, hidden, sort;
+	uint64_t depth, type, sort;
 	struct wire_iter it;
 	struct wire_field f;
 
-	if (fs_req_uint(s, p, n, T_DEPTH, UINT32_MAX, &depth) < 0 ||
+	if (walk_parse(s, p, n, &j->w, 1) < 0 ||
+	    fs_req_uint(s, p, n, T_DEPTH, UINT32_MAX, &depth) < 0 ||
 	    fs_req_uint(s, p, n, T_FILE_TYPE, 0, &type) < 0 ||
-	    fs_req_uint(s, p, n, T_MAX_RESULTS, 0, &max) < 0 ||
-	    fs_req_uint(s, p, n, T_HIDDEN, 1, &hidden) < 0 ||
 	    fs_req_uint(s, p, n, T_SORT, WSORT_PATH, &sort) < 0)
 		return -1;
 	j->w.max_depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
-	j->w.hidden = hidden != 0;
 	j->type = (int)type;
-	j->max = max;
 	j->by_mtime = sort == WSORT_MTIME;
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0)
@@ -400,38 +414,34 @@ void fs_req_find(struct stream *s, const uint8_t *p, size_t n)
 {
 	char path[FS_PATH_MAX];
 	struct find_job *j;
-	int fd;
+	int fd, dfd;
 
 	if (fs_req_path(s, p, n, T_PATH, path) < 0)
 		return;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
+	if (!(j = calloc(1, sizeof(*j)))) {
 		stream_error(s, E_IO, ENOMEM, "find: out of memory");
 		return;
 	}
 	if (find_parse(s, p, n, j) < 0) {
-		free(j);
+		walk_free(j);
 		return;
 	}
 	fd = fs_open(fs_of(s), path, O_PATH | O_NOFOLLOW, 0);
-	if (fd >= 0) {
-		/* A directory needs a readable fd for getdents. */
-		int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			close(fd);
-			fd = dfd;
-		}
+	/* A directory needs a readable fd for getdents. */
+	if (fd >= 0 &&
+	    (dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		close(fd);
+		fd = dfd;
 	}
 	if (fd < 0) {
-		free(j);
+		walk_free(j);
 		fs_fail(s, -fd, "find", path);
 		return;
 	}
-	j->fd = fd;
+	j->w.fd = fd;
 	j->w.visit = find_visit;
 	walk_set_root(&j->w, path);
-	j->rel_off = j->w.plen + (j->w.path[j->w.plen - 1] != '/');
-	fs_job_start_keep(s, find_work, j, find_free, &fd, 1);
+	walk_start(s, &j->w, find_work, walk_free);
 }
 
 /* ---- REMOVE -r ---- */

@@ -707,6 +707,121 @@ class TestTrees(FsCase):
         self.assertEqual(self.helpers(), [], "the helper was killed")
 
 
+class TestIgnore(FsCase):
+    """IGNORE against git itself: FIND with IGNORE lists exactly what
+    `git ls-files --others --cached --exclude-standard` lists, on random
+    trees with nested .gitignore files (negation, directory-only and
+    anchored rules, **), .git/info/exclude, and from a subdirectory."""
+
+    RULES = ["*.pyc", "*.log", "!keep.log", "build/", "/build", "node_modules",
+             "*.tmp", "!important.tmp", "doc/*.txt", "**/gen/*.c", "a/**/z",
+             "sub*/", "/top.txt", "\\#hash", "*.o", "[ab]*.txt", "x?.py",
+             "cache/**", "**/deep", "!deep", "# a comment", "", "notes.txt   ",
+             "!/a.txt", "src/*/", "z", "!z/", ".env", "!.keep"]
+    DIRS = ["build", "node_modules", "src", "doc", "gen", "a", "b", "sub1",
+            "subx", "cache", "deep", "z", "logs", ".hidden"]
+    FILES = ["a.py", "b.pyc", "x1.py", "keep.log", "err.log", "important.tmp",
+             "junk.tmp", "#hash", "top.txt", "notes.txt", "a.txt", "b.txt",
+             "m.o", "z", "deep", "lib.c", ".env", ".keep"]
+
+    def git_env(self, home):
+        env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home,
+                   GIT_CONFIG_NOSYSTEM="1")
+        env.pop("GIT_DIR", None)
+        return env
+
+    def make_tree(self, seed):
+        rnd = random.Random(seed)
+        top = self.mkdtemp()
+        home = self.mkdtemp()
+        subprocess.run(["git", "init", "-q", top], check=True, env=self.git_env(home))
+        dirs = [top]
+        for _ in range(rnd.randrange(10, 30)):
+            d = os.path.join(rnd.choice(dirs), rnd.choice(self.DIRS))
+            os.makedirs(d, exist_ok=True)
+            if d not in dirs and d.count("/") - top.count("/") < 5:
+                dirs.append(d)
+        for d in dirs:
+            for name in rnd.sample(self.FILES, rnd.randrange(1, 8)):
+                p = os.path.join(d, name)
+                if not os.path.isdir(p):
+                    open(p, "w").write("x\n")
+            if rnd.random() < 0.6:
+                rules = rnd.sample(self.RULES, rnd.randrange(1, 10))
+                open(os.path.join(d, ".gitignore"), "w").write("\n".join(rules) + "\n")
+        open(top + "/.git/info/exclude", "a").write("\n".join(
+            rnd.sample(self.RULES, 3)) + "\n")
+        return top, home
+
+    def git_files(self, top, home, sub=""):
+        out = subprocess.run(["git", "ls-files", "-z", "--others", "--cached",
+                              "--exclude-standard", "--", sub or "."],
+                             cwd=top, capture_output=True, check=True,
+                             env=self.git_env(home)).stdout
+        return sorted(p.decode() for p in out.split(b"\0") if p)
+
+    def our_files(self, top, sub="", op=rp.FIND, *extra):
+        path = top + ("/" + sub if sub else "")
+        res = self.call(op, ("PATH", path), ("IGNORE", 1), ("HIDDEN", 1), *extra)
+        self.assertTrue(res.ok, res)
+        if op == rp.LS:
+            return sorted((sub + "/" if sub else "") + e.bytes("NAME").decode()
+                          for e in records(res) if e.int("FILE_TYPE") != 2)
+        n = len(top) + 1
+        return sorted(e.bytes("PATH")[n:].decode() for e in records(res)
+                      if e.int("FILE_TYPE") != 2)
+
+    def test_same_set_as_git(self):
+        for seed in range(12):
+            top, home = self.make_tree(seed)
+            want = self.git_files(top, home)
+            self.assertEqual(self.our_files(top), want, "seed %d" % seed)
+            self.assertEqual(self.our_files(top, "", rp.LS, ("DEPTH", 100)), want)
+            # from below the top: the .gitignore files above still count
+            for sub in sorted(set(p.split("/")[0] for p in want if "/" in p))[:3]:
+                self.assertEqual(self.our_files(top, sub),
+                                 self.git_files(top, home, sub), (seed, sub))
+
+    def test_grep_ls_ignore_hidden_exclude(self):
+        top = self.mkdtemp()
+        for d in ("src", "build", ".git", "node_modules/m", ".hidden"):
+            os.makedirs(top + "/" + d)
+        for p in ("src/a.py", "src/b.log", "build/out.py", ".git/config",
+                  "node_modules/m/i.js", ".hidden/h.py", "top.py", ".ignored.py"):
+            open(top + "/" + p, "w").write("needle\n")
+        open(top + "/.gitignore", "w").write("build/\n*.log\n")
+        open(top + "/.ignore", "w").write("node_modules\n.ignored.py\n")
+        def grep(*extra):
+            res = self.call(rp.GREP, ("PATH", top), ("PATTERN", "needle"), *extra)
+            self.assertTrue(res.ok, res)
+            return sorted(e.bytes("PATH")[len(top) + 1:].decode() for e in records(res))
+        self.assertEqual(len(grep()), 8)  # IGNORE is off by default
+        self.assertEqual(grep(("IGNORE", 1)), [".hidden/h.py", "src/a.py", "top.py"])
+        self.assertEqual(grep(("IGNORE", 1), ("HIDDEN", 0)), ["src/a.py", "top.py"])
+        self.assertEqual(grep(("IGNORE", 1), ("EXCLUDE", "src/**"), ("EXCLUDE", ".h*")),
+                         ["top.py"])
+        self.assertEqual(grep(("EXCLUDE", "*.py")), [".git/config", "node_modules/m/i.js",
+                                                      "src/b.log"])
+        res = self.call(rp.LS, ("PATH", top), ("IGNORE", 1))
+        self.assertEqual(sorted(e.bytes("NAME") for e in records(res)),
+                         [b"src", b"top.py"])
+        self.assertErr(self.call(rp.LS, ("PATH", top), ("EXCLUDE", "")), "E_BAD_PATTERN")
+
+    def test_ls_max_results_says_more(self):
+        d = self.mkdtemp()
+        for i in range(30):
+            open("%s/f%02d" % (d, i), "w").close()
+        res = self.call(rp.LS, ("PATH", d), ("MAX_RESULTS", 10))
+        self.assertEqual([e.bytes("NAME") for e in records(res)],
+                         [b"f%02d" % i for i in range(10)])
+        self.assertEqual(res.fields.int("TRUNCATED"), 1)
+        self.assertEqual(res.fields.int("MORE"), 20)
+        self.assertEqual(res.fields.int("COUNT"), 10)
+        res = self.call(rp.LS, ("PATH", d), ("MAX_RESULTS", 30))
+        self.assertEqual(res.fields.int("TRUNCATED"), 0)
+        self.assertFalse(res.fields.has("MORE"))
+
+
 class TestConfined(FsCase):
     """--root: nothing a client names resolves outside."""
     runner_kw = {}
@@ -798,6 +913,22 @@ class TestConfined(FsCase):
         self.assertTrue(res.ok, res)
         self.assertEqual(open(self.root + "/etc/fresh").read(), "new\n")
         self.assertFalse(os.path.exists(self.base + "/etc"))
+
+    def test_ignore_files_above_the_start_inside_the_root(self):
+        top = self.root + "/repo-ign"
+        os.makedirs(top + "/.git")
+        os.makedirs(top + "/sub/deeper")
+        try:
+            open(top + "/.gitignore", "w").write("*.log\n")
+            open(top + "/sub/.gitignore", "w").write("deeper/\n")
+            for p in ("sub/x.log", "sub/y.txt", "sub/deeper/z.txt"):
+                open(top + "/" + p, "w").write("x\n")
+            res = self.call(rp.FIND, ("PATH", "/repo-ign/sub"), ("IGNORE", 1),
+                            ("FILE_TYPE", 1))
+            self.assertEqual([e.bytes("PATH") for e in records(res)],
+                             [b"/repo-ign/sub/.gitignore", b"/repo-ign/sub/y.txt"])
+        finally:
+            shutil.rmtree(top)
 
     def test_symlink_swapped_mid_call(self):
         # A thread flips a link between a dir inside and the host's outside
