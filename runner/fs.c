@@ -76,34 +76,13 @@ int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 		char *buf)
 {
 	struct wire_field f;
-	int r;
+	int r = req_str(s, p, n, tag, FS_PATH_MAX - 1, &f);
 
-	wire_find(p, n, tag, &f);
-	r = fs_path_copy(buf, &f);
+	if (r > 0)
+		return fs_path_copy(buf, &f);
 	if (r == 0)
-		return 0;
-	if (r == -ENAMETOOLONG)
-		stream_error(s, E_BAD_REQUEST, ENAMETOOLONG,
-			     "path longer than %d bytes", FS_PATH_MAX - 1);
-	else
-		stream_error(s, E_BAD_REQUEST, EINVAL, "%s is %s",
-			     tag == T_PATH2 ? "PATH2" : "PATH",
-			     f.val ? "empty or holds a NUL byte" : "missing");
-	return -1;
-}
-
-int fs_req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
-		uint64_t def, uint64_t *out)
-{
-	struct wire_field f;
-
-	*out = def;
-	if (wire_find(p, n, tag, &f) < 0 || !f.val)
-		return 0;
-	if (wire_uint(&f, out) == 0)
-		return 0;
-	stream_error(s, E_BAD_REQUEST, 0, "field 0x%04x is not an integer",
-		     tag);
+		stream_error(s, E_BAD_REQUEST, EINVAL, "%s is required",
+			     tag == T_PATH2 ? "PATH2" : "PATH");
 	return -1;
 }
 
@@ -274,8 +253,8 @@ void fs_req_mkdir(struct stream *s, const uint8_t *p, size_t n)
 	int r;
 
 	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
-	    fs_req_uint(s, p, n, T_PARENTS, 0, &parents) < 0 ||
-	    fs_req_uint(s, p, n, T_FILE_MODE, 0755, &mode) < 0)
+	    req_uint(s, p, n, T_PARENTS, 0, 0, REQ_ANY, &parents) < 0 ||
+	    req_uint(s, p, n, T_FILE_MODE, 0755, 0, REQ_ANY, &mode) < 0)
 		return;
 	mode &= 07777;
 	r = parents ? fs_mkdir_parents(fs_of(s), path, (mode_t)mode)
@@ -328,7 +307,7 @@ void fs_req_remove(struct stream *s, const uint8_t *p, size_t n)
 	int dirfd, r = 0;
 
 	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
-	    fs_req_uint(s, p, n, T_RECURSIVE, 0, &recursive) < 0)
+	    req_uint(s, p, n, T_RECURSIVE, 0, 0, REQ_ANY, &recursive) < 0)
 		return;
 	dirfd = fs_open_parent(fs_of(s), path, name, sizeof(name));
 	if (dirfd < 0) {

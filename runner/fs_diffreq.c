@@ -121,7 +121,7 @@ void fs_req_diff(struct stream *s, const uint8_t *p, size_t n)
 	struct diff_job *j = calloc(1, sizeof(*j));
 
 	if (!j) {
-		stream_error(s, E_IO, ENOMEM, "diff: out of memory");
+		stream_error_errno(s, ENOMEM, "diff");
 		return;
 	}
 	j->fd[0] = j->fd[1] = -1;

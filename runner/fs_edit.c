@@ -178,7 +178,7 @@ void fs_req_edit(struct stream *s, const uint8_t *p, size_t n)
 	int dirfd, r;
 
 	if (fs_req_path(s, p, n, T_PATH, e.path) < 0 ||
-	    fs_req_uint(s, p, n, T_REPLACE_ALL, 0, &all) < 0)
+	    req_uint(s, p, n, T_REPLACE_ALL, 0, 0, REQ_ANY, &all) < 0)
 		return;
 	wire_find(p, n, T_OLD, &fo);
 	wire_find(p, n, T_NEW, &fn);

@@ -328,7 +328,7 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 	if (fixed && memchr(g->pat, '\n', g->npat)) {
 		ere = fixed_lines_as_ere(g->pat, g->npat, &elen);
 		if (!ere) {
-			stream_error(s, E_IO, ENOMEM, "grep: out of memory");
+			stream_error_errno(s, ENOMEM, "grep");
 			return -1;
 		}
 		fixed = false;
@@ -361,9 +361,9 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 	struct wire_field f;
 
 	if (walk_parse(s, p, n, &g->w, 1) < 0 ||
-	    fs_req_uint(s, p, n, T_FIXED, 0, &fixed) < 0 ||
-	    fs_req_uint(s, p, n, T_IGNORE_CASE, 0, &icase) < 0 ||
-	    fs_req_uint(s, p, n, T_CONTEXT, 0, &ctx) < 0)
+	    req_uint(s, p, n, T_FIXED, 0, 0, REQ_ANY, &fixed) < 0 ||
+	    req_uint(s, p, n, T_IGNORE_CASE, 0, 0, REQ_ANY, &icase) < 0 ||
+	    req_uint(s, p, n, T_CONTEXT, 0, 0, REQ_ANY, &ctx) < 0)
 		return -1;
 	g->context = ctx > 64 ? 64 : (uint32_t)ctx;
 	g->w.max_depth = UINT32_MAX;
@@ -432,7 +432,7 @@ void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	g = calloc(1, sizeof(*g));
 	if (!g) {
-		stream_error(s, E_IO, ENOMEM, "grep: out of memory");
+		stream_error_errno(s, ENOMEM, "grep");
 		return;
 	}
 	g->w.fd = -1;

@@ -58,9 +58,6 @@ void fs_fail(struct stream *s, int err, const char *op, const char *path);
  * and -1 returned. */
 int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 		char *buf);
-/* An integer field or def when absent; -1 (s failed) when malformed. */
-int fs_req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
-		uint64_t def, uint64_t *out);
 /* Add a GLOB or EXCLUDE pattern to set; on error s is failed
  * (E_BAD_PATTERN) and -1 returned. */
 int fs_req_glob(struct stream *s, struct glob_set *set, const char *pat,

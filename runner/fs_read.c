@@ -243,11 +243,11 @@ static int read_parse(struct stream *s, const uint8_t *p, size_t n,
 	uint64_t off, len, from, to;
 	struct wire_field f;
 
-	if (fs_req_uint(s, p, n, T_OFFSET, 0, &off) < 0 ||
-	    fs_req_uint(s, p, n, T_LENGTH, UINT64_MAX, &len) < 0 ||
-	    fs_req_uint(s, p, n, T_LINE_FROM, 0, &from) < 0 ||
-	    fs_req_uint(s, p, n, T_LINE_TO, 0, &to) < 0 ||
-	    fs_req_uint(s, p, n, T_MAX_BYTES, 0, &r->max_bytes) < 0)
+	if (req_uint(s, p, n, T_OFFSET, 0, 0, REQ_ANY, &off) < 0 ||
+	    req_uint(s, p, n, T_LENGTH, UINT64_MAX, 0, REQ_ANY, &len) < 0 ||
+	    req_uint(s, p, n, T_LINE_FROM, 0, 0, REQ_ANY, &from) < 0 ||
+	    req_uint(s, p, n, T_LINE_TO, 0, 0, REQ_ANY, &to) < 0 ||
+	    req_uint(s, p, n, T_MAX_BYTES, 0, 0, REQ_ANY, &r->max_bytes) < 0)
 		return -1;
 	r->lines = (wire_find(p, n, T_LINE_FROM, &f), f.val) ||
 		   (wire_find(p, n, T_LINE_TO, &f), f.val);
@@ -332,7 +332,7 @@ void fs_req_read(struct stream *s, const uint8_t *p, size_t n)
 	r = malloc(sizeof(*r));
 	if (!r) {
 		close(r0.fd);
-		stream_error(s, E_IO, ENOMEM, "read: out of memory");
+		stream_error_errno(s, ENOMEM, "read");
 		return;
 	}
 	*r = r0;

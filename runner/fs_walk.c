@@ -146,9 +146,9 @@ int walk_parse(struct stream *s, const uint8_t *p, size_t n, struct walker *w,
 	struct wire_iter it;
 	struct wire_field f;
 
-	if (fs_req_uint(s, p, n, T_HIDDEN, hidden, &hidden) < 0 ||
-	    fs_req_uint(s, p, n, T_MAX_RESULTS, 0, &w->max) < 0 ||
-	    fs_req_uint(s, p, n, T_IGNORE, 0, &ignore) < 0)
+	if (req_uint(s, p, n, T_HIDDEN, hidden, 0, REQ_ANY, &hidden) < 0 ||
+	    req_uint(s, p, n, T_MAX_RESULTS, 0, 0, REQ_ANY, &w->max) < 0 ||
+	    req_uint(s, p, n, T_IGNORE, 0, 0, REQ_ANY, &ignore) < 0)
 		return -1;
 	w->hidden = hidden != 0;
 	w->ignore = ignore != 0;
@@ -246,10 +246,10 @@ void fs_req_ls(struct stream *s, const uint8_t *p, size_t n)
 	uint64_t depth;
 
 	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
-	    fs_req_uint(s, p, n, T_DEPTH, 1, &depth) < 0)
+	    req_uint(s, p, n, T_DEPTH, 1, 0, REQ_ANY, &depth) < 0)
 		return;
 	if (!(w = calloc(1, sizeof(*w)))) {
-		stream_error(s, E_IO, ENOMEM, "ls: out of memory");
+		stream_error_errno(s, ENOMEM, "ls");
 		return;
 	}
 	if (walk_parse(s, p, n, w, 0) < 0) {
@@ -395,9 +395,9 @@ static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 	struct wire_field f;
 
 	if (walk_parse(s, p, n, &j->w, 1) < 0 ||
-	    fs_req_uint(s, p, n, T_DEPTH, UINT32_MAX, &depth) < 0 ||
-	    fs_req_uint(s, p, n, T_FILE_TYPE, 0, &type) < 0 ||
-	    fs_req_uint(s, p, n, T_SORT, WSORT_PATH, &sort) < 0)
+	    req_uint(s, p, n, T_DEPTH, UINT32_MAX, 0, REQ_ANY, &depth) < 0 ||
+	    req_uint(s, p, n, T_FILE_TYPE, 0, 0, REQ_ANY, &type) < 0 ||
+	    req_uint(s, p, n, T_SORT, WSORT_PATH, 0, REQ_ANY, &sort) < 0)
 		return -1;
 	j->w.max_depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 	j->type = (int)type;
@@ -419,7 +419,7 @@ void fs_req_find(struct stream *s, const uint8_t *p, size_t n)
 	if (fs_req_path(s, p, n, T_PATH, path) < 0)
 		return;
 	if (!(j = calloc(1, sizeof(*j)))) {
-		stream_error(s, E_IO, ENOMEM, "find: out of memory");
+		stream_error_errno(s, ENOMEM, "find");
 		return;
 	}
 	if (find_parse(s, p, n, j) < 0) {

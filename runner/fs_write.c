@@ -316,16 +316,17 @@ void fs_req_write(struct stream *s, const uint8_t *p, size_t n)
 
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		stream_error(s, E_IO, ENOMEM, "write: out of memory");
+		stream_error_errno(s, ENOMEM, "write");
 		return;
 	}
 	w->t.fd = -1;
 	if (fs_req_path(s, p, n, T_PATH, w->path) < 0 ||
-	    fs_req_uint(s, p, n, T_WRITE_MODE, WW_TRUNCATE, &wmode) < 0 ||
-	    fs_req_uint(s, p, n, T_CREATE, 1, &create) < 0 ||
-	    fs_req_uint(s, p, n, T_PARENTS, 0, &parents) < 0 ||
-	    fs_req_uint(s, p, n, T_ATOMIC, 1, &atomic) < 0 ||
-	    fs_req_uint(s, p, n, T_FILE_MODE, 0, &fmode) < 0)
+	    req_uint(s, p, n, T_WRITE_MODE, WW_TRUNCATE, 0, REQ_ANY, &wmode) <
+		0 ||
+	    req_uint(s, p, n, T_CREATE, 1, 0, REQ_ANY, &create) < 0 ||
+	    req_uint(s, p, n, T_PARENTS, 0, 0, REQ_ANY, &parents) < 0 ||
+	    req_uint(s, p, n, T_ATOMIC, 1, 0, REQ_ANY, &atomic) < 0 ||
+	    req_uint(s, p, n, T_FILE_MODE, 0, 0, REQ_ANY, &fmode) < 0)
 		goto out_free;
 	if (wmode > WW_EXCLUSIVE) {
 		stream_error(s, E_BAD_REQUEST, 0, "WRITE_MODE %llu is not 0-2",

@@ -3,68 +3,59 @@
  * and the environment the child gets. */
 #include "proc_internal.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern char **environ;
 
-static int bad(struct stream *s, int code, const char *msg)
+/* Single-valued fields; the first of each counts. */
+static int parse_flags(struct stream *s, const uint8_t *p, size_t n,
+		       struct spawn_args *a)
 {
-	stream_error(s, code, 0, "%s", msg);
-	return -1;
-}
+	uint64_t pty, in, bg, follow;
+	struct wire_field cwd;
+	int r;
 
-static bool is_flag(uint16_t tag)
-{
-	switch (tag) {
-	case T_ENV_MODE:
-	case T_PTY:
-	case T_STDIN:
-	case T_BACKGROUND:
-	case T_FOLLOW:
-	case T_TIMEOUT_MS:
-	case T_OUTPUT_LIMIT:
-	case T_ROWS:
-	case T_COLS: return true;
-	}
-	return false;
-}
-
-static int parse_flag(const struct wire_field *f, struct spawn_args *a)
-{
-	uint64_t v;
-
-	if (wire_uint(f, &v) < 0)
+	a->rows = 24;
+	a->cols = 80;
+	if (req_uint(s, p, n, T_ENV_MODE, WENV_INHERIT, 0, WENV_REPLACE,
+		     &a->env_mode) < 0 ||
+	    req_uint(s, p, n, T_PTY, 0, 0, REQ_ANY, &pty) < 0 ||
+	    req_uint(s, p, n, T_STDIN, 0, 0, REQ_ANY, &in) < 0 ||
+	    req_uint(s, p, n, T_BACKGROUND, 0, 0, REQ_ANY, &bg) < 0 ||
+	    req_uint(s, p, n, T_FOLLOW, 1, 0, REQ_ANY, &follow) < 0 ||
+	    req_uint(s, p, n, T_TIMEOUT_MS, 0, 0, UINT32_MAX, &a->timeout_ms) <
+		0 ||
+	    req_uint(s, p, n, T_OUTPUT_LIMIT, 0, 0, REQ_ANY, &a->output_limit) <
+		0 ||
+	    req_winsize(s, p, n, &a->rows, &a->cols) < 0 ||
+	    (r = req_str(s, p, n, T_CWD, PATH_MAX, &cwd)) < 0)
 		return -1;
-	switch (f->tag) {
-	case T_ENV_MODE: a->env_mode = v; break;
-	case T_PTY: a->pty = v != 0; break;
-	case T_STDIN: a->stdin_open = v != 0; break;
-	case T_BACKGROUND: a->background = v != 0; break;
-	case T_FOLLOW: a->follow = v != 0; break;
-	case T_TIMEOUT_MS: a->timeout_ms = v; break;
-	case T_OUTPUT_LIMIT: a->output_limit = v; break;
-	case T_ROWS: a->rows = v; break;
-	case T_COLS: a->cols = v; break;
-	}
+	a->pty = pty != 0;
+	a->stdin_open = in != 0;
+	a->background = bg != 0;
+	a->follow = follow != 0;
+	a->cwd_len = r ? cwd.len + 1 : 0;
 	return 0;
 }
 
-/* ARGV, ENV or CWD: counted and checked; NULL or why it is refused. */
+/* ARGV or ENV: counted and checked; NULL or why it is refused. */
 static const char *scan_string(const struct wire_field *f, struct spawn_args *a,
 			       size_t *bytes)
 {
 	const uint8_t *eq;
 
 	if (memchr(f->val, 0, f->len))
-		return "ARGV, ENV and CWD may not contain NUL";
+		return "ARGV and ENV may not contain NUL";
 	*bytes += f->len + 1;
 	if (f->tag == T_ARGV) {
 		if (a->argc == 0 && f->len == 0)
 			return "ARGV[0] (the program) is empty";
 		a->argc++;
 		a->argv_bytes += f->len + 1;
-	} else if (f->tag == T_ENV) {
+	} else {
 		eq = memchr(f->val, '=', f->len);
 		if (!eq || eq == f->val)
 			return "ENV entries must be KEY=VALUE, KEY not empty";
@@ -80,27 +71,26 @@ static int parse_scan(struct stream *s, const uint8_t *p, size_t n,
 {
 	struct wire_iter it;
 	struct wire_field f;
-	const char *why;
+	const char *why = NULL;
+	int code = E_BAD_REQUEST;
 
+	if (parse_flags(s, p, n, a) < 0)
+		return -1;
+	*bytes = a->cwd_len;
 	wire_iter_init(&it, p, n);
-	while (wire_next(&it, &f) > 0) {
-		if (f.tag == T_ARGV || f.tag == T_ENV || f.tag == T_CWD) {
-			if ((why = scan_string(&f, a, bytes)))
-				return bad(s, E_BAD_REQUEST, why);
-		} else if (is_flag(f.tag) && parse_flag(&f, a) < 0) {
-			return bad(s, E_BAD_REQUEST, "malformed integer field");
-		}
+	while (!why && wire_next(&it, &f) > 0)
+		if (f.tag == T_ARGV || f.tag == T_ENV)
+			why = scan_string(&f, a, bytes);
+	if (!why && a->argc == 0)
+		why = "ARGV is required: the program and its arguments";
+	if (!why && (a->argc > PROC_ARGV_MAX || a->nenv > PROC_ENV_MAX)) {
+		why = "more than 4096 ARGV or ENV entries";
+		code = E_LIMIT;
 	}
-	if (a->argc == 0)
-		return bad(s, E_BAD_REQUEST,
-			   "ARGV is required: the program and its arguments");
-	if (a->argc > PROC_ARGV_MAX || a->nenv > PROC_ENV_MAX)
-		return bad(s, E_LIMIT, "more than 4096 ARGV or ENV entries");
-	if (a->env_mode > WENV_REPLACE)
-		return bad(s, E_BAD_REQUEST, "ENV_MODE must be 0 or 1");
-	if (a->rows > 0xffff || a->cols > 0xffff)
-		return bad(s, E_BAD_REQUEST, "ROWS and COLS are u16");
-	return 0;
+	if (!why)
+		return 0;
+	stream_error(s, code, 0, "%s", why);
+	return -1;
 }
 
 static char *copy_str(char **dst, const struct wire_field *f)
@@ -119,15 +109,17 @@ int proc_parse_spawn(struct stream *s, const uint8_t *p, size_t n,
 {
 	struct wire_iter it;
 	struct wire_field f;
-	size_t bytes = 0, ia = 0, ie = 0;
+	size_t bytes, ia = 0, ie = 0;
 	char *argstr, *str;
 
 	*a = (struct spawn_args){.follow = true};
 	if (parse_scan(s, p, n, a, &bytes) < 0)
 		return -1;
 	a->block = malloc((a->argc + a->nenv + 2) * sizeof(char *) + bytes);
-	if (!a->block)
-		return bad(s, E_IO, "out of memory");
+	if (!a->block) {
+		stream_error_errno(s, ENOMEM, "SPAWN");
+		return -1;
+	}
 	a->argv = a->block;
 	a->env = a->argv + a->argc + 1;
 	argstr = (char *)(a->env + a->nenv + 1);
@@ -138,9 +130,9 @@ int proc_parse_spawn(struct stream *s, const uint8_t *p, size_t n,
 			a->argv[ia++] = copy_str(&argstr, &f);
 		else if (f.tag == T_ENV)
 			a->env[ie++] = copy_str(&str, &f);
-		else if (f.tag == T_CWD)
-			a->cwd = copy_str(&str, &f);
 	}
+	if (a->cwd_len && wire_find(p, n, T_CWD, &f) > 0)
+		a->cwd = copy_str(&str, &f);
 	a->argv[ia] = NULL;
 	a->env[ie] = NULL;
 	return 0;

@@ -198,29 +198,28 @@ static bool parse_attach(struct stream *s, const uint8_t *p, size_t n,
 	struct wire_iter it;
 	struct wire_field f;
 	unsigned noff = 0;
-	uint64_t v;
+	uint64_t pid, follow;
 
-	*r = (struct attach_req){.follow = true};
+	*r = (struct attach_req){0};
+	if (req_uint(s, p, n, T_PID, 0, 1, INT32_MAX, &pid) < 0 ||
+	    req_uint(s, p, n, T_FOLLOW, 1, 0, REQ_ANY, &follow) < 0 ||
+	    req_uint(s, p, n, T_TIMEOUT_MS, 0, 0, UINT32_MAX, &r->timeout_ms) <
+		0)
+		return false;
+	r->pid = (pid_t)pid;
+	r->follow = follow != 0;
+	/* FROM_OFFSET is a list: one applies to every channel; two are
+	 * stdout, stderr. */
 	wire_iter_init(&it, p, n);
-	while (wire_next(&it, &f) > 0) {
-		if (f.tag != T_PID && f.tag != T_FROM_OFFSET &&
-		    f.tag != T_FOLLOW && f.tag != T_TIMEOUT_MS)
+	while (noff < 2 && wire_next(&it, &f) > 0) {
+		if (f.tag != T_FROM_OFFSET)
 			continue;
-		if (wire_uint(&f, &v) < 0) {
+		if (wire_uint(&f, &r->off[noff++]) < 0) {
 			stream_error(s, E_BAD_REQUEST, 0,
-				     "bad integer field 0x%04x", f.tag);
+				     "FROM_OFFSET is not an integer");
 			return false;
 		}
-		if (f.tag == T_PID)
-			r->pid = v > 0x7fffffff ? 0 : (pid_t)v;
-		else if (f.tag == T_FOLLOW)
-			r->follow = v != 0;
-		else if (f.tag == T_TIMEOUT_MS)
-			r->timeout_ms = v;
-		else if (noff < 2)
-			r->off[noff++] = v;
 	}
-	/* One offset applies to every channel; two are stdout, stderr. */
 	if (noff == 1)
 		r->off[1] = r->off[0];
 	if (r->pid <= 0) {
@@ -259,7 +258,7 @@ void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
 	}
 	a = proc_att_add(pr, s, r.follow ? ATT_FOLLOW : ATT_SNAPSHOT, r.off);
 	if (!a) {
-		stream_error(s, E_IO, ENOMEM, "out of memory");
+		stream_error_errno(s, ENOMEM, "PROC_ATTACH");
 		return;
 	}
 	proc_att_pump(a);
@@ -284,7 +283,7 @@ void proc_req_wait(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	a = proc_att_add(pr, s, ATT_WAIT, NULL);
 	if (!a) {
-		stream_error(s, E_IO, ENOMEM, "out of memory");
+		stream_error_errno(s, ENOMEM, "PROC_ATTACH");
 		return;
 	}
 	if (r.timeout_ms && !pr->finished)

@@ -101,11 +101,12 @@ struct proc_state {
 /* A SPAWN request, parsed (proc_args.c). */
 struct spawn_args {
 	char **argv, **env; /* NULL-terminated, strings in one block */
-	size_t argc, nenv, argv_bytes;
+	size_t argc, nenv, argv_bytes, cwd_len;
 	char *cwd;
 	void *block;
 	uint64_t env_mode, output_limit;
-	uint64_t timeout_ms, rows, cols;
+	uint64_t timeout_ms;
+	uint16_t rows, cols;
 	bool pty, stdin_open, background, follow;
 };
 

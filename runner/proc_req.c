@@ -15,31 +15,14 @@ struct small_req {
 static bool parse_small(struct stream *s, const uint8_t *p, size_t n,
 			struct small_req *r)
 {
-	struct wire_iter it;
-	struct wire_field f;
-	uint64_t v;
+	uint64_t pid;
 
-	*r = (struct small_req){.signal = SIGTERM};
-	wire_iter_init(&it, p, n);
-	while (wire_next(&it, &f) > 0) {
-		if (f.tag == T_DATA) {
-			r->data = f;
-			continue;
-		}
-		if (f.tag != T_PID && f.tag != T_SIGNAL && f.tag != T_EOF)
-			continue;
-		if (wire_uint(&f, &v) < 0) {
-			stream_error(s, E_BAD_REQUEST, 0,
-				     "bad integer field 0x%04x", f.tag);
-			return false;
-		}
-		if (f.tag == T_PID)
-			r->pid = v > 0x7fffffff ? 0 : (pid_t)v;
-		else if (f.tag == T_SIGNAL)
-			r->signal = v;
-		else
-			r->eof = v;
-	}
+	if (req_uint(s, p, n, T_PID, 0, 1, INT32_MAX, &pid) < 0 ||
+	    req_uint(s, p, n, T_SIGNAL, SIGTERM, 0, REQ_ANY, &r->signal) < 0 ||
+	    req_uint(s, p, n, T_EOF, 0, 0, REQ_ANY, &r->eof) < 0 ||
+	    req_bytes(s, p, n, T_DATA, SIZE_MAX, &r->data) < 0)
+		return false;
+	r->pid = (pid_t)pid;
 	if (r->pid <= 0) {
 		stream_error(s, E_BAD_REQUEST, 0, "PID is required");
 		return false;
@@ -178,7 +161,7 @@ void proc_req_list(struct stream *s, const uint8_t *p, size_t n)
 	(void)p;
 	(void)n;
 	if (!(mem = malloc(cap))) {
-		stream_error(s, E_IO, ENOMEM, "out of memory");
+		stream_error_errno(s, ENOMEM, "PROC_LIST");
 		return;
 	}
 	/* Room is held back for the TRUNCATED flag. */

@@ -72,8 +72,8 @@ static int fds_pipes(struct spawn_fds *f, const struct spawn_args *a,
 static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 {
 	struct winsize ws = {
-	    .ws_row = a->rows ? (unsigned short)a->rows : 24,
-	    .ws_col = a->cols ? (unsigned short)a->cols : 80,
+	    .ws_row = a->rows,
+	    .ws_col = a->cols,
 	};
 	char name[64];
 	int m, sl;
@@ -280,7 +280,7 @@ static void proc_answer_start(struct stream *s, struct proc *p,
 		s->owner = p;
 	} else if (a->follow) {
 		if (!proc_att_add(p, s, ATT_FOLLOW, NULL))
-			stream_error(s, E_IO, ENOMEM, "started, cannot follow");
+			stream_error_errno(s, ENOMEM, "started, cannot follow");
 	} else {
 		wb_init(&b, buf, sizeof(buf));
 		proc_result_fields(p, &b);
@@ -309,7 +309,7 @@ void proc_req_spawn(struct stream *s, const uint8_t *payload, size_t n)
 		goto out;
 	}
 	if (!(p = proc_new(ps, &a))) {
-		stream_error(s, E_IO, ENOMEM, "out of memory");
+		stream_error_errno(s, ENOMEM, "SPAWN");
 		goto out;
 	}
 	if (proc_launch(s, p, &a, &f) < 0) {

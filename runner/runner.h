@@ -170,6 +170,24 @@ void stream_grant(struct stream *s, uint32_t n);
 size_t stream_max_payload(const struct stream *s);
 struct runner *stream_runner(const struct stream *s);
 
+/* ---- req.c: a request's fields (PROTOCOL §4: the first of a repeated
+ * single-valued field counts).  Each returns 1 (present), 0 (absent: *v
+ * is def, f->val NULL), or -1 after answering ERROR E_BAD_REQUEST on s. ---- */
+
+#define REQ_ANY UINT64_MAX /* req_uint's max for "any integer", bools */
+int req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+	     uint64_t def, uint64_t min, uint64_t max, uint64_t *v);
+/* Any bytes, at most max. */
+int req_bytes(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+	      size_t max, struct wire_field *f);
+/* 1..max bytes without NUL. */
+int req_str(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+	    size_t max, struct wire_field *f);
+/* ROWS and COLS, 1..65535 each; an absent one keeps the value passed in,
+ * must then be nonzero (pass 0 to require it). */
+int req_winsize(struct stream *s, const uint8_t *p, size_t n, uint16_t *rows,
+		uint16_t *cols);
+
 /* Connections: created by listeners (listen.c) from accepted fds. */
 int conn_open(struct runner *rt, int rfd, int wfd, const char *peer,
 	      bool is_stdio);

@@ -121,77 +121,81 @@ static char *dup_field(const struct wire_field *f)
 	return s;
 }
 
-/* 0, or an error code with *why set.  Allocates into q->spec. */
-static int open_field(struct open_req *q, const struct wire_field *f,
-		      const char **why)
+/* A path-like string field, copied; 0 when absent. */
+static int open_str(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		    char **out)
 {
-	uint64_t v;
+	struct wire_field f;
+	int r = req_str(s, p, n, tag, PATH_MAX, &f);
 
-	switch (f->tag) {
-	case T_SESSION:
-		q->name = f->val;
-		q->name_len = f->len;
-		return 0;
-	case T_SHELL:
-		free(q->spec.shell);
-		if (!f->len || !(q->spec.shell = dup_field(f)))
-			return *why = "SHELL must be a path without NUL",
-			       E_BAD_REQUEST;
-		return 0;
-	case T_CWD:
-		free(q->spec.cwd);
-		if (!f->len || !(q->spec.cwd = dup_field(f)))
-			return *why = "CWD must be a path without NUL",
-			       E_BAD_REQUEST;
-		return 0;
-	case T_ENV:
-		if (q->nenv == ENV_MAX)
-			return *why = "more than 256 ENV entries", E_LIMIT;
-		if (!memchr(f->val, '=', f->len) || f->val[0] == '=' ||
-		    !(q->spec.env[q->nenv] = dup_field(f)))
-			return *why = "ENV entries are K=V without NUL",
-			       E_BAD_REQUEST;
+	if (r > 0 && !(*out = dup_field(&f))) {
+		stream_error_errno(s, ENOMEM, "SHELL_OPEN");
+		return -1;
+	}
+	return r;
+}
+
+static int open_env(struct stream *s, const uint8_t *p, size_t n,
+		    struct open_req *q)
+{
+	struct wire_iter it;
+	struct wire_field f;
+
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		if (f.tag != T_ENV)
+			continue;
+		if (q->nenv == ENV_MAX) {
+			stream_error(s, E_LIMIT, 0,
+				     "more than 256 ENV entries");
+			return -1;
+		}
+		if (!memchr(f.val, '=', f.len) || f.val[0] == '=' ||
+		    memchr(f.val, 0, f.len)) {
+			stream_error(s, E_BAD_REQUEST, 0,
+				     "ENV entries are K=V without NUL");
+			return -1;
+		}
+		if (!(q->spec.env[q->nenv] = dup_field(&f))) {
+			stream_error_errno(s, ENOMEM, "SHELL_OPEN");
+			return -1;
+		}
 		q->nenv++;
-		return 0;
-	case T_LOGIN:
-		if (wire_uint(f, &v) < 0)
-			return *why = "LOGIN is not an integer", E_BAD_REQUEST;
-		q->spec.login = v != 0;
-		return 0;
-	case T_ROWS:
-	case T_COLS:
-		if (wire_uint(f, &v) < 0 || v == 0 || v > 65535)
-			return *why = "ROWS and COLS are 1..65535",
-			       E_BAD_REQUEST;
-		*(f->tag == T_ROWS ? &q->spec.rows : &q->spec.cols) =
-		    (uint16_t)v;
-		return 0;
 	}
 	return 0;
 }
 
-static int open_parse(const uint8_t *p, size_t n, struct open_req *q,
-		      const char **why)
+/* 0, or -1 after answering the error.  Allocates into q->spec. */
+static int open_parse(struct stream *s, const uint8_t *p, size_t n,
+		      struct open_req *q)
 {
-	struct wire_iter it;
 	struct wire_field f;
-	int code;
+	uint64_t login;
+	int r;
 
 	*q = (struct open_req){
 	    .spec = {.rows = ROWS_DEFAULT, .cols = COLS_DEFAULT}};
 	q->spec.env = calloc(ENV_MAX + 1, sizeof(char *));
-	if (!q->spec.env)
-		return *why = "out of memory", E_INTERNAL;
-	wire_iter_init(&it, p, n);
-	while (wire_next(&it, &f) > 0)
-		if ((code = open_field(q, &f, why)))
-			return code;
-	if (!q->name)
-		return *why = "SESSION (a name) is required", E_BAD_REQUEST;
-	if (!name_ok(q->name, q->name_len))
-		return *why = "SESSION names are 1..64 printable bytes without "
-			      "spaces or '/'",
-		       E_BAD_REQUEST;
+	if (!q->spec.env) {
+		stream_error_errno(s, ENOMEM, "SHELL_OPEN");
+		return -1;
+	}
+	if ((r = req_bytes(s, p, n, T_SESSION, SESSION_NAME_MAX, &f)) < 0 ||
+	    open_str(s, p, n, T_SHELL, &q->spec.shell) < 0 ||
+	    open_str(s, p, n, T_CWD, &q->spec.cwd) < 0 ||
+	    req_uint(s, p, n, T_LOGIN, 0, 0, REQ_ANY, &login) < 0 ||
+	    req_winsize(s, p, n, &q->spec.rows, &q->spec.cols) < 0 ||
+	    open_env(s, p, n, q) < 0)
+		return -1;
+	q->spec.login = login != 0;
+	if (!r || !name_ok(f.val, f.len)) {
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "SESSION is required: 1..64 printable bytes "
+			     "without spaces or '/'");
+		return -1;
+	}
+	q->name = f.val;
+	q->name_len = f.len;
 	return 0;
 }
 
@@ -244,12 +248,10 @@ void shell_req_open(struct stream *s, const uint8_t *p, size_t n)
 	struct open_req q;
 	uint8_t buf[256];
 	struct wire_buf b;
-	const char *why;
-	int code, r;
+	int r;
 
-	if ((code = open_parse(p, n, &q, &why))) {
+	if (open_parse(s, p, n, &q) < 0) {
 		spec_free(&q.spec);
-		stream_error(s, code, 0, "%s", why);
 		return;
 	}
 	if (session_find(rt, (const char *)q.name, q.name_len)) {
@@ -288,8 +290,11 @@ static struct session *req_session(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct wire_field f;
 	struct session *ss;
+	int r = req_bytes(s, p, n, T_SESSION, SIZE_MAX, &f);
 
-	if (wire_find(p, n, T_SESSION, &f) <= 0) {
+	if (r < 0)
+		return NULL;
+	if (r == 0) {
 		f.val = (const uint8_t *)"main";
 		f.len = 4;
 	}
@@ -347,7 +352,7 @@ void shell_req_list(struct stream *s, const uint8_t *p, size_t n)
 	(void)p;
 	(void)n;
 	if (!(buf = malloc(cap))) {
-		stream_error(s, E_INTERNAL, ENOMEM, "out of memory");
+		stream_error_errno(s, ENOMEM, "SHELL_LIST");
 		return;
 	}
 	wb_init(&b, buf, cap);
@@ -363,16 +368,12 @@ void shell_req_list(struct stream *s, const uint8_t *p, size_t n)
 void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct session *ss = req_session(s, p, n);
-	struct wire_field data = {0}, eof;
-	uint64_t v = 0;
+	struct wire_field data;
+	uint64_t v;
 
-	if (!ss)
+	if (!ss || req_uint(s, p, n, T_EOF, 0, 0, REQ_ANY, &v) < 0 ||
+	    req_bytes(s, p, n, T_DATA, SIZE_MAX, &data) < 0)
 		return;
-	if (wire_find(p, n, T_EOF, &eof) > 0 && wire_uint(&eof, &v) < 0) {
-		stream_error(s, E_BAD_REQUEST, 0, "EOF is not an integer");
-		return;
-	}
-	wire_find(p, n, T_DATA, &data);
 	if (ss->ex.phase != EX_RUNNING && ss->ex.phase != EX_QUEUED) {
 		stream_error(s, E_BAD_REQUEST, 0,
 			     "session %s runs no command to take stdin",
@@ -388,7 +389,7 @@ void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	}
 	if (stdin_queue(ss, data.val, data.len, v != 0) < 0) {
-		stream_error(s, E_INTERNAL, ENOMEM, "out of memory");
+		stream_error_errno(s, ENOMEM, "SHELL_STDIN");
 		return;
 	}
 	result_empty(s);
@@ -397,25 +398,15 @@ void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 void shell_req_resize(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct session *ss = req_session(s, p, n);
-	struct wire_field fr, fc;
-	uint64_t rows, cols;
+	uint16_t rows = 0, cols = 0;
 	struct winsize ws = {0};
 
-	if (!ss)
+	if (!ss || req_winsize(s, p, n, &rows, &cols) < 0)
 		return;
-	if (wire_find(p, n, T_ROWS, &fr) <= 0 ||
-	    wire_find(p, n, T_COLS, &fc) <= 0 || wire_uint(&fr, &rows) < 0 ||
-	    wire_uint(&fc, &cols) < 0 || !rows || !cols || rows > 65535 ||
-	    cols > 65535) {
-		stream_error(s, E_BAD_REQUEST, 0,
-			     "ROWS and COLS (1..65535) are "
-			     "required");
-		return;
-	}
-	ss->spec.rows = (uint16_t)rows;
-	ss->spec.cols = (uint16_t)cols;
-	ws.ws_row = (unsigned short)rows;
-	ws.ws_col = (unsigned short)cols;
+	ss->spec.rows = rows;
+	ss->spec.cols = cols;
+	ws.ws_row = rows;
+	ws.ws_col = cols;
 	/* The kernel sends SIGWINCH to the foreground group. */
 	if (ss->ptm >= 0 && ioctl(ss->ptm, TIOCSWINSZ, &ws) < 0) {
 		stream_error_errno(s, errno, "TIOCSWINSZ");
@@ -427,15 +418,13 @@ void shell_req_resize(struct stream *s, const uint8_t *p, size_t n)
 void shell_req_signal(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct session *ss = req_session(s, p, n);
-	struct wire_field f;
 	uint64_t sig;
-	int pg;
+	int pg, r;
 
-	if (!ss)
+	if (!ss || (r = req_uint(s, p, n, T_SIGNAL, 0, 1, 64, &sig)) < 0)
 		return;
-	if (wire_find(p, n, T_SIGNAL, &f) <= 0 || wire_uint(&f, &sig) < 0 ||
-	    sig < 1 || sig > 64) {
-		stream_error(s, E_BAD_REQUEST, 0, "SIGNAL must be 1..64");
+	if (!r) {
+		stream_error(s, E_BAD_REQUEST, 0, "SIGNAL (1..64) is required");
 		return;
 	}
 	pg = session_fg_pgrp(ss);

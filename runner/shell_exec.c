@@ -529,71 +529,45 @@ static const struct stream_ops exec_ops = {
 /* ---- the request ---- */
 
 struct exec_req {
-	const char *session;
-	size_t session_len;
-	const uint8_t *cmd;
-	size_t cmd_len;
-	bool has_cmd, has_format;
+	struct wire_field session, cmd;
 	uint64_t timeout_ms, limit, mode, format;
 };
 
-/* 0, or an error code with *why set. */
-static int exec_parse(const struct runner *rt, const uint8_t *p, size_t n,
-		      struct exec_req *q, const char **why)
+/* 0, or -1 after answering the error. */
+static int exec_parse(struct stream *s, const uint8_t *p, size_t n,
+		      struct exec_req *q)
 {
-	struct wire_iter it;
-	struct wire_field f;
+	size_t max_cmd = stream_runner(s)->cfg.max_command;
+	int has_session, has_cmd, has_format;
 
-	*q = (struct exec_req){
-	    .session = "main", .session_len = 4, .limit = EXEC_OUTPUT_DEFAULT};
-	wire_iter_init(&it, p, n);
-	while (wire_next(&it, &f) > 0) {
-		switch (f.tag) {
-		case T_SESSION:
-			q->session = (const char *)f.val;
-			q->session_len = f.len;
-			break;
-		case T_COMMAND:
-			q->cmd = f.val;
-			q->cmd_len = f.len;
-			q->has_cmd = true;
-			break;
-		case T_TIMEOUT_MS:
-			if (wire_uint(&f, &q->timeout_ms) < 0 ||
-			    q->timeout_ms > UINT32_MAX)
-				return *why = "TIMEOUT_MS is not a u32",
-				       E_BAD_REQUEST;
-			break;
-		case T_OUTPUT_LIMIT:
-			if (wire_uint(&f, &q->limit) < 0)
-				return *why = "OUTPUT_LIMIT is not an integer",
-				       E_BAD_REQUEST;
-			break;
-		case T_MODE:
-			if (wire_uint(&f, &q->mode) < 0 || q->mode > WM_STREAM)
-				return *why = "MODE must be 0 (wait) or 1 "
-					      "(stream)",
-				       E_BAD_REQUEST;
-			break;
-		case T_FORMAT:
-			if (wire_uint(&f, &q->format) < 0 ||
-			    q->format > WFMT_PLAIN)
-				return *why = "FORMAT must be 0 (raw) or 1 "
-					      "(plain)",
-				       E_BAD_REQUEST;
-			q->has_format = true;
-			break;
-		}
+	if ((has_session =
+		 req_bytes(s, p, n, T_SESSION, SIZE_MAX, &q->session)) < 0 ||
+	    (has_cmd = req_bytes(s, p, n, T_COMMAND, SIZE_MAX, &q->cmd)) < 0 ||
+	    req_uint(s, p, n, T_TIMEOUT_MS, 0, 0, UINT32_MAX, &q->timeout_ms) <
+		0 ||
+	    req_uint(s, p, n, T_OUTPUT_LIMIT, EXEC_OUTPUT_DEFAULT, 0, REQ_ANY,
+		     &q->limit) < 0 ||
+	    req_uint(s, p, n, T_MODE, WM_WAIT, 0, WM_STREAM, &q->mode) < 0 ||
+	    (has_format =
+		 req_uint(s, p, n, T_FORMAT, 0, 0, WFMT_PLAIN, &q->format)) < 0)
+		return -1;
+	if (!has_session) {
+		q->session.val = (const uint8_t *)"main";
+		q->session.len = 4;
 	}
-	if (!q->has_cmd)
-		return *why = "COMMAND is required", E_BAD_REQUEST;
-	if (memchr(q->cmd, 0, q->cmd_len))
-		return *why = "COMMAND contains a NUL byte", E_BAD_REQUEST;
-	if (q->cmd_len > rt->cfg.max_command)
-		return *why =
-			   "COMMAND is longer than the runner's --max-command",
-		       E_LIMIT;
-	if (!q->has_format)
+	if (!has_cmd || memchr(q->cmd.val, 0, q->cmd.len)) {
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "COMMAND is required, without NUL bytes");
+		return -1;
+	}
+	if (q->cmd.len > max_cmd) {
+		stream_error(s, E_LIMIT, 0,
+			     "COMMAND is longer than the runner's "
+			     "--max-command (%zu bytes)",
+			     max_cmd);
+		return -1;
+	}
+	if (!has_format)
 		q->format = q->mode == WM_WAIT ? WFMT_PLAIN : WFMT_RAW;
 	return 0;
 }
@@ -643,19 +617,16 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 	struct runner *rt = stream_runner(s);
 	struct exec_req q;
 	struct session *ss;
-	const char *why;
 	bool respawned = false;
-	int code, r;
+	int r;
 
-	if ((code = exec_parse(rt, p, n, &q, &why))) {
-		stream_error(s, code, 0, "%s", why);
+	if (exec_parse(s, p, n, &q) < 0)
 		return;
-	}
-	ss = session_find(rt, q.session, q.session_len);
+	ss = session_find(rt, (const char *)q.session.val, q.session.len);
 	if (!ss) {
 		stream_error(s, E_NOT_FOUND, 0, "no session named '%.*s'",
-			     (int)(q.session_len > 64 ? 64 : q.session_len),
-			     q.session);
+			     (int)(q.session.len > 64 ? 64 : q.session.len),
+			     q.session.val);
 		return;
 	}
 	if (ss->ex.phase != EX_IDLE) {
@@ -673,7 +644,7 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 		}
 		respawned = true;
 	}
-	if ((r = put_command(ss->cmd_fd, q.cmd, q.cmd_len)) < 0) {
+	if ((r = put_command(ss->cmd_fd, q.cmd.val, q.cmd.len)) < 0) {
 		stream_error_errno(s, -r, "cannot store the command text");
 		return;
 	}

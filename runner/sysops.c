@@ -15,19 +15,15 @@ void sys_ping(struct stream *s, const uint8_t *p, size_t n)
 	uint8_t buf[PING_ECHO_MAX + 64];
 	struct wire_buf b;
 	struct wire_field f;
+	int r;
 
 	wb_init(&b, buf, sizeof(buf));
 	wb_u64(&b, T_TIME_NS, now_ns());
 	/* Echo T_DATA so a client can measure payload round trips. */
-	if (wire_find(p, n, T_DATA, &f) > 0) {
-		if (f.len > PING_ECHO_MAX) {
-			stream_error(s, E_BAD_REQUEST, 0,
-				     "PING echoes at most %d bytes",
-				     PING_ECHO_MAX);
-			return;
-		}
+	if ((r = req_bytes(s, p, n, T_DATA, PING_ECHO_MAX, &f)) < 0)
+		return;
+	if (r)
 		wb_bytes(&b, T_DATA, f.val, f.len);
-	}
 	if (stream_result(s, &b) < 0)
 		stream_error(s, E_LIMIT, 0,
 			     "PING reply does not fit the frame");
@@ -144,20 +140,14 @@ void sys_stats(struct stream *s, const uint8_t *p, size_t n)
 void sys_shutdown(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct runner *rt = stream_runner(s);
-	struct wire_field f;
 	uint64_t grace;
 	uint8_t buf[64];
 	struct wire_buf b;
 
-	if (wire_find(p, n, T_GRACE_MS, &f) > 0) {
-		if (wire_uint(&f, &grace) < 0 || grace > 3600000) {
-			stream_error(
-			    s, E_BAD_REQUEST, 0,
-			    "GRACE_MS must be an integer up to 3600000");
-			return;
-		}
-		rt->cfg.grace_ms = (uint32_t)grace;
-	}
+	if (req_uint(s, p, n, T_GRACE_MS, rt->cfg.grace_ms, 0, 3600000,
+		     &grace) < 0)
+		return;
+	rt->cfg.grace_ms = (uint32_t)grace;
 	wb_init(&b, buf, sizeof(buf));
 	wb_u32(&b, T_GRACE_MS, rt->cfg.grace_ms);
 	if (stream_result(s, &b) < 0) {

@@ -1,4 +1,4 @@
-/* link: runner/proc_args.c */
+/* link: runner/proc_args.c runner/req.c */
 /* fuzz_proc_args.c - libFuzzer target for SPAWN's field parser
  * (runner/proc_args.c): any payload a client can send.
  *
@@ -8,8 +8,8 @@
  * Checks, beyond ASan/UBSan/LSan:
  *  - a refusal is answered exactly once and leaves no block;
  *  - an acceptance answers nothing, and argv, env and cwd are exactly the
- *    ARGV and ENV fields in order and the last CWD, NUL-terminated, with
- *    ENV entries KEY=VALUE and ROWS/COLS within u16;
+ *    ARGV and ENV fields in order and the first CWD (PROTOCOL §4),
+ *    NUL-terminated, with ENV entries KEY=VALUE and ROWS/COLS 1..65535;
  *  - proc_build_env with ENV_MODE replace is the request's env alone;
  *    with inherit it holds every request entry once and no inherited
  *    entry of a key the request sets.
@@ -36,6 +36,14 @@ void stream_error(struct stream *s, int code, int err, const char *fmt, ...)
 	answered++;
 }
 
+void stream_error_errno(struct stream *s, int err, const char *what)
+{
+	(void)s;
+	(void)err;
+	(void)what;
+	answered++;
+}
+
 static bool same(const char *s, const struct wire_field *f)
 {
 	return strlen(s) == f->len && !memcmp(s, f->val, f->len);
@@ -45,7 +53,7 @@ static void check_fields(const struct spawn_args *a, const uint8_t *p, size_t n)
 {
 	const struct wire_field *cwd = NULL;
 	struct wire_iter it;
-	struct wire_field f, last;
+	struct wire_field f, first;
 	size_t ia = 0, ie = 0;
 
 	wire_iter_init(&it, p, n);
@@ -54,15 +62,15 @@ static void check_fields(const struct spawn_args *a, const uint8_t *p, size_t n)
 			CHECK(ia < a->argc && same(a->argv[ia++], &f));
 		else if (f.tag == T_ENV)
 			CHECK(ie < a->nenv && same(a->env[ie++], &f));
-		else if (f.tag == T_CWD)
-			last = f, cwd = &last;
+		else if (f.tag == T_CWD && !cwd)
+			first = f, cwd = &first;
 	}
 	CHECK(ia == a->argc && a->argv[ia] == NULL);
 	CHECK(ie == a->nenv && a->env[ie] == NULL);
 	CHECK(cwd ? a->cwd && same(a->cwd, cwd) : !a->cwd);
 	for (ie = 0; ie < a->nenv; ie++)
 		CHECK(strchr(a->env[ie], '=') > a->env[ie]);
-	CHECK(a->rows <= 0xffff && a->cols <= 0xffff);
+	CHECK(a->rows >= 1 && a->cols >= 1);
 }
 
 static size_t key_len(const char *e)
