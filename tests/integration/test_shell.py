@@ -187,7 +187,9 @@ class TestExec(ShellCase):
 
     def test_stream_1gb_exact(self):
         # 1 MiB of random bytes, 1024 times: byte-exact and in order.
-        path = "/tmp/shell-it-1mb"
+        # Under the runner's own temp dir: a fixed /tmp name collides
+        # with another suite running on the same machine.
+        path = os.path.join(self.r.tmp, "shell-it-1mb")
         block = os.urandom(1 << 20)
         with open(path, "wb") as fp:
             fp.write(block)
