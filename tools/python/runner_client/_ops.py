@@ -1,0 +1,148 @@
+"""Request builders: arguments -> (frame type, fields).  Shared by the
+sync and asyncio APIs so both send exactly the same requests."""
+import signal as _signal
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _wire as w
+from .types import FILE_TYPE_CODES
+
+Req = Tuple[int, List[Tuple[str, object]]]
+PathLike = Union[str, bytes]
+
+WRITE_MODES = {"truncate": 0, "append": 1, "exclusive": 2}
+
+
+def _ms(seconds: Optional[float]) -> Optional[int]:
+    if seconds is None or seconds <= 0:
+        return None
+    return max(1, int(seconds * 1000))
+
+
+def _b(v: Optional[bool]) -> Optional[int]:
+    return None if v is None else int(bool(v))
+
+
+def env_list(env: Optional[Mapping[str, str]]) -> Optional[List[str]]:
+    if not env:
+        return None
+    return ["%s=%s" % (k, v) for k, v in env.items()]
+
+
+def signum(sig: Union[int, str]) -> int:
+    """15, "TERM", "SIGTERM", signal.SIGTERM -> 15."""
+    if isinstance(sig, str):
+        name = sig.upper()
+        if not name.startswith("SIG"):
+            name = "SIG" + name
+        return int(getattr(_signal, name))
+    return int(sig)
+
+
+def exec_req(command: Union[str, bytes], session: str, timeout: Optional[float],
+             output_limit: Optional[int], stream: bool, raw: Optional[bool],
+             stdin: bool, cwd: Optional[PathLike], env: Optional[Mapping[str, str]],
+             yield_after: Optional[float] = None) -> Req:
+    fmt = None if raw is None else (0 if raw else 1)
+    fields: List[Tuple[str, object]] = [
+        ("SESSION", session if session != "main" else None),
+        ("COMMAND", command),
+        ("TIMEOUT_MS", _ms(timeout)),
+        ("OUTPUT_LIMIT", output_limit),
+        ("MODE", 1 if stream else None),
+        ("FORMAT", fmt),
+        # STDIN (issue 13): 1 = the client sends stdin on this stream.
+        # Runners before it read stdin from the stream anyway.
+        ("STDIN", 1 if stdin else None),
+        ("CWD", cwd),
+        ("ENV", env_list(env)),
+    ]
+    return w.EXEC, fields
+
+
+def shell_open_req(name: str, shell: Optional[str], env: Optional[Mapping[str, str]],
+                   cwd: Optional[PathLike], login: bool, rows: Optional[int],
+                   cols: Optional[int]) -> Req:
+    return w.SHELL_OPEN, [("SESSION", name), ("SHELL", shell), ("ENV", env_list(env)),
+                          ("CWD", cwd), ("LOGIN", 1 if login else None), ("ROWS", rows),
+                          ("COLS", cols)]
+
+
+def spawn_req(argv: Sequence[Union[str, bytes]], env: Optional[Mapping[str, str]],
+              clear_env: bool, cwd: Optional[PathLike], pty: bool, rows: Optional[int],
+              cols: Optional[int], stdin: bool, timeout: Optional[float],
+              output_limit: Optional[int], background: bool, follow: bool) -> Req:
+    if isinstance(argv, (str, bytes)):
+        raise TypeError("argv is a list of arguments, e.g. ['python3', '-m', 'http.server']")
+    return w.SPAWN, [("ARGV", list(argv)), ("ENV", env_list(env)),
+                     ("ENV_MODE", 1 if clear_env else None), ("CWD", cwd),
+                     ("PTY", 1 if pty else None), ("ROWS", rows), ("COLS", cols),
+                     ("STDIN", 1 if stdin else None), ("TIMEOUT_MS", _ms(timeout)),
+                     ("OUTPUT_LIMIT", output_limit),
+                     ("BACKGROUND", 1 if background else None),
+                     ("FOLLOW", None if not background or follow else 0)]
+
+
+def attach_req(pid: int, since: Union[int, Tuple[int, int], None], follow: bool) -> Req:
+    if isinstance(since, tuple):
+        offs: Optional[List[int]] = [since[0], since[1]]
+    else:
+        offs = None if not since else [since]
+    return w.PROC_ATTACH, [("PID", pid), ("FROM_OFFSET", offs), ("FOLLOW", 0 if not follow else None)]
+
+
+def read_req(path: PathLike, offset: Optional[int], length: Optional[int],
+             line_from: Optional[int], line_to: Optional[int],
+             max_bytes: Optional[int]) -> Req:
+    return w.READ, [("PATH", path), ("OFFSET", offset), ("LENGTH", length),
+                    ("LINE_FROM", line_from), ("LINE_TO", line_to), ("MAX_BYTES", max_bytes)]
+
+
+def write_req(path: PathLike, mode: str, create: bool, parents: bool, atomic: Optional[bool],
+              file_mode: Optional[int]) -> Req:
+    if mode not in WRITE_MODES:
+        raise ValueError("mode is one of %s" % ", ".join(WRITE_MODES))
+    return w.WRITE, [("PATH", path), ("WRITE_MODE", WRITE_MODES[mode] or None),
+                     ("CREATE", None if create else 0), ("PARENTS", 1 if parents else None),
+                     ("ATOMIC", _b(atomic)), ("FILE_MODE", file_mode)]
+
+
+def edit_req(path: PathLike, old: Union[str, bytes], new: Union[str, bytes],
+             replace_all: bool) -> Req:
+    return w.EDIT, [("PATH", path), ("OLD", old), ("NEW", new),
+                    ("REPLACE_ALL", 1 if replace_all else None)]
+
+
+def ls_req(path: PathLike, depth: Optional[int], hidden: bool) -> Req:
+    return w.LS, [("PATH", path), ("DEPTH", depth), ("HIDDEN", 1 if hidden else None)]
+
+
+def find_req(path: PathLike, glob: Optional[str], type_: Optional[str], depth: Optional[int],
+             max_results: Optional[int], hidden: Optional[bool]) -> Req:
+    t = None
+    if type_ is not None:
+        if type_ in ("f", "d", "l"):
+            type_ = {"f": "file", "d": "dir", "l": "symlink"}[type_]
+        t = FILE_TYPE_CODES[type_]
+    return w.FIND, [("PATH", path), ("GLOB", glob), ("FILE_TYPE", t), ("DEPTH", depth),
+                    ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden))]
+
+
+def grep_req(pattern: Union[str, bytes], path: PathLike, fixed: bool, ignore_case: bool,
+             context: Optional[int], include: Union[None, str, Iterable[str]],
+             max_results: Optional[int], hidden: Optional[bool]) -> Req:
+    if isinstance(include, str):
+        include = [include]
+    return w.GREP, [("PATTERN", pattern), ("PATH", path), ("FIXED", 1 if fixed else None),
+                    ("IGNORE_CASE", 1 if ignore_case else None), ("CONTEXT", context or None),
+                    ("GLOB", list(include) if include else None),
+                    ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden))]
+
+
+def fields_of(req_fields: Iterable[Tuple[str, object]]) -> bytes:
+    return w.encode(req_fields)
+
+
+def extra_window(type_: int) -> int:
+    """WRITE adds 16 MiB to the stream's initial credit (§17.4)."""
+    return 16 << 20 if type_ == w.WRITE else 0
+
