@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from . import __version__
@@ -173,11 +174,17 @@ class Server:
         self.shutdown()
         return 0
 
-    def shutdown(self) -> None:
-        """EOF: cancel what runs, let the calls answer, close the sandbox."""
+    def shutdown(self, grace: float = 5.0) -> None:
+        """EOF: calls under way get `grace` seconds to answer (a client
+        may close its end and still read); then what still runs is
+        cancelled in the sandbox, and the connection closed."""
+        with self._lock:
+            threads = list(self._threads)
+        end = time.monotonic() + grace
+        for th in threads:
+            th.join(max(0.0, end - time.monotonic()))
         with self._lock:
             pending = [s for lst in self._calls.values() for s in lst]
-            threads = list(self._threads)
         for s in pending:
             s.cancel()
         for th in threads:
