@@ -269,6 +269,39 @@ bool rc_pump(struct rc_conn *c, uint32_t id, int fd, uint64_t *off)
 	return true;
 }
 
+int rc_follow(struct rc_conn *c, uint32_t id, int in_fd, rc_frame_fn fn,
+	      void *ctx)
+{
+	struct pollfd pfd[2] = {{.fd = c->rfd, .events = POLLIN},
+				{.fd = -1, .events = POLLIN}};
+	bool with_stdin = in_fd >= 0;
+	struct rc_frame f;
+	uint64_t off = 0;
+	int r;
+
+	if (with_stdin)
+		rc_track(c, id);
+	for (;;) {
+		while ((r = rc_recv_timeout(c, &f, 0)) == 0) {
+			if (f.h.stream == 0 && f.h.type == WT_ERROR)
+				return rc_error_of(c, &f), -EPROTO;
+			if ((r = fn(ctx, &f)) != RC_CONTINUE)
+				return r;
+		}
+		if (r != -EAGAIN)
+			return r;
+		if ((r = fn(ctx, NULL)) != RC_CONTINUE)
+			return r;
+		/* Stdin waits while the runner grants no credit. */
+		pfd[1].fd = with_stdin && rc_credit(c, id) > 0 ? in_fd : -1;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return fail(c, -errno, "poll: %s", strerror(errno));
+		if (pfd[1].fd >= 0 &&
+		    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+			with_stdin = rc_pump(c, id, in_fd, &off);
+	}
+}
+
 void rc_track(struct rc_conn *c, uint32_t stream)
 {
 	unsigned i;

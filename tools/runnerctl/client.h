@@ -75,6 +75,18 @@ uint64_t rc_field_uint(const struct rc_frame *f, uint16_t tag, uint64_t dflt);
 /* Forward what fd has, within stream id's credit (rc_track first), as
  * DATA on channel 0 at *off.  false once fd hit EOF (a FIN was sent). */
 bool rc_pump(struct rc_conn *c, uint32_t id, int fd, uint64_t *off);
+/* rc_follow's callback: RC_CONTINUE while the stream goes on, else the
+ * value rc_follow returns.  f is NULL once before each wait, so the
+ * caller can act on a signal (a terminal resize) between frames. */
+#define RC_CONTINUE (-1)
+typedef int (*rc_frame_fn)(void *ctx, const struct rc_frame *f);
+/* Follow a stream to its end: every frame that arrives (of any stream;
+ * the callback filters) goes to fn; with in_fd >= 0 what in_fd has is
+ * forwarded as stdin (rc_pump, FIN at its EOF).  Returns fn's value, or
+ * -errno with c->err set when the connection failed or the runner sent
+ * ERROR on stream 0. */
+int rc_follow(struct rc_conn *c, uint32_t id, int in_fd, rc_frame_fn fn,
+	      void *ctx);
 /* Fill in c->err from an ERROR frame and return its code. */
 int rc_error_of(struct rc_conn *c, const struct rc_frame *f);
 /* Convenience: one request, wait for its terminal frame, skipping other

@@ -11,7 +11,6 @@
 #include "cmds.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,39 +172,29 @@ static void wb_path(struct wire_buf *b, uint16_t tag, const char *path)
 
 /* ---- read ---- */
 
-int cmd_read(struct rc_conn *c, int argc, char **argv)
+static int read_run(struct rc_conn *c, const struct rc_args *a)
 {
+	const char *path = a->pos[0], *lines = opt_str(a, "lines", NULL);
 	uint8_t buf[REQ_MAX];
 	struct rc_frame f;
 	struct wire_buf b;
 	uint64_t from, to;
-	const char *path = NULL;
-	int i;
 
 	wb_init(&b, buf, sizeof(buf));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
-			if (parse_lines(argv[++i], &from, &to) < 0)
-				return cmd_usage("--lines wants A:B, A: or :B");
-			wb_u64(&b, T_LINE_FROM, from ? from : 1);
-			if (to)
-				wb_u64(&b, T_LINE_TO, to);
-		} else if (!strcmp(argv[i], "--offset") && i + 1 < argc) {
-			wb_u64(&b, T_OFFSET, strtoull(argv[++i], NULL, 0));
-		} else if (!strcmp(argv[i], "--length") && i + 1 < argc) {
-			wb_u64(&b, T_LENGTH, strtoull(argv[++i], NULL, 0));
-		} else if (!strcmp(argv[i], "--max-bytes") && i + 1 < argc) {
-			wb_u64(&b, T_MAX_BYTES, strtoull(argv[++i], NULL, 0));
-		} else if (!path && argv[i][0] != '-') {
-			path = argv[i];
-		} else {
-			return cmd_usage(
-			    "usage: read PATH [--lines A:B] "
-			    "[--offset N] [--length N] [--max-bytes N]");
-		}
+	if (lines) {
+		if (parse_lines(lines, &from, &to) < 0)
+			return rc_cmd_usage(a->cmd,
+					    "--lines wants A:B, A: or :B");
+		wb_u64(&b, T_LINE_FROM, from ? from : 1);
+		if (to)
+			wb_u64(&b, T_LINE_TO, to);
 	}
-	if (!path)
-		return cmd_usage("usage: read PATH [--lines A:B]");
+	if (opt_flag(a, "offset"))
+		wb_u64(&b, T_OFFSET, opt_num(a, "offset", 0));
+	if (opt_flag(a, "length"))
+		wb_u64(&b, T_LENGTH, opt_num(a, "length", 0));
+	if (opt_flag(a, "max-bytes"))
+		wb_u64(&b, T_MAX_BYTES, opt_num(a, "max-bytes", 0));
 	wb_path(&b, T_PATH, path);
 	if (stream_call(c, WT_READ, &b, data_to_stdout, NULL, &f))
 		return cmd_fail(c);
@@ -213,6 +202,30 @@ int cmd_read(struct rc_conn *c, int argc, char **argv)
 		fprintf(stderr, "runnerctl: read %s: output truncated\n", path);
 	return 0;
 }
+
+const struct rc_cmd rc_cmd_read = {
+    .name = "read",
+    .fn = read_run,
+    .synopsis = "PATH",
+    .summary = "print a file (or some of its lines or bytes)",
+    .details = "Only regular files; the bytes exactly as stored.\n"
+	       "\nexit status: 0; 1 with the error code (E_NOT_FOUND, "
+	       "E_IS_DIR...).\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"lines", 0, "A:B",
+	     "lines A to B, 1-based, inclusive (A: to the end,\n"
+	     ":B from the start)",
+	     0},
+	    {"offset", 0, "N", "start at byte N", RC_OPT_NUM},
+	    {"length", 0, "N", "at most N bytes from the offset", RC_OPT_NUM},
+	    {"max-bytes", 0, "N", "stop after N bytes (says so on stderr)",
+	     RC_OPT_NUM},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
 
 /* ---- write ---- */
 
@@ -270,39 +283,38 @@ static int upload(struct rc_conn *c, uint32_t id, struct rc_frame *f)
 	return r;
 }
 
-int cmd_write(struct rc_conn *c, int argc, char **argv)
+static int write_run(struct rc_conn *c, const struct rc_args *a)
 {
 	uint8_t buf[REQ_MAX];
 	struct rc_frame f;
 	struct wire_buf b;
-	const char *path = NULL;
+	const char *mode = opt_str(a, "mode", NULL);
 	uint32_t id;
-	int i, r;
+	char *end;
+	int r;
 
 	wb_init(&b, buf, sizeof(buf));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--append"))
-			wb_u8(&b, T_WRITE_MODE, WW_APPEND);
-		else if (!strcmp(argv[i], "--exclusive"))
-			wb_u8(&b, T_WRITE_MODE, WW_EXCLUSIVE);
-		else if (!strcmp(argv[i], "-p") ||
-			 !strcmp(argv[i], "--parents"))
-			wb_u8(&b, T_PARENTS, 1);
-		else if (!strcmp(argv[i], "--no-atomic"))
-			wb_u8(&b, T_ATOMIC, 0);
-		else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
-			wb_u32(&b, T_FILE_MODE,
-			       (uint32_t)strtoul(argv[++i], NULL, 8));
-		else if (!path && argv[i][0] != '-')
-			path = argv[i];
-		else
-			return cmd_usage(
-			    "usage: write PATH [--append|--exclusive]"
-			    " [-p] [--mode OCTAL] [--no-atomic] < DATA");
+	if (opt_flag(a, "append") && opt_flag(a, "exclusive"))
+		return rc_cmd_usage(a->cmd,
+				    "--append or --exclusive, not both");
+	if (opt_flag(a, "append"))
+		wb_u8(&b, T_WRITE_MODE, WW_APPEND);
+	if (opt_flag(a, "exclusive"))
+		wb_u8(&b, T_WRITE_MODE, WW_EXCLUSIVE);
+	if (opt_flag(a, "parents"))
+		wb_u8(&b, T_PARENTS, 1);
+	if (opt_flag(a, "no-atomic"))
+		wb_u8(&b, T_ATOMIC, 0);
+	if (mode) {
+		unsigned long m = strtoul(mode, &end, 8);
+		if (*end || !*mode || m > 07777)
+			return rc_cmd_usage(a->cmd,
+					    "--mode wants octal bits "
+					    "(0644), not '%s'",
+					    mode);
+		wb_u32(&b, T_FILE_MODE, (uint32_t)m);
 	}
-	if (!path)
-		return cmd_usage("usage: write PATH < DATA");
-	wb_path(&b, T_PATH, path);
+	wb_path(&b, T_PATH, a->pos[0]);
 	id = rc_new_stream(c);
 	rc_track(c, id);
 	if ((r = rc_send_fields(c, id, WT_WRITE, &b)) < 0 ||
@@ -320,28 +332,48 @@ int cmd_write(struct rc_conn *c, int argc, char **argv)
 	}
 }
 
+const struct rc_cmd rc_cmd_write = {
+    .name = "write",
+    .fn = write_run,
+    .synopsis = "PATH < DATA",
+    .summary = "write our stdin to a file (atomically: a temp file renamed)",
+    .details = "Any size; readers see the old file or the new one.\n"
+	       "\nexit status: 0; 1 with the error code (E_EXISTS with "
+	       "--exclusive...).\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"append", 0, NULL, "add to the end instead of replacing", 0},
+	    {"exclusive", 0, NULL, "fail (E_EXISTS) if PATH exists", 0},
+	    {"parents", 'p', NULL, "create missing parent directories", 0},
+	    {"mode", 0, "OCTAL",
+	     "permission bits, exact (default: kept, or 0644)", 0},
+	    {"no-atomic", 0, NULL, "write in place, not through a temp file",
+	     0},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
 /* ---- edit, stat, mkdir, rm, mv ---- */
 
-int cmd_edit(struct rc_conn *c, int argc, char **argv)
+static int edit_run(struct rc_conn *c, const struct rc_args *a)
 {
 	struct rc_frame f;
 	struct wire_buf b;
 	uint8_t *buf;
 	size_t cap;
-	bool all = argc == 5 && !strcmp(argv[4], "--all");
 	int r;
 
-	if (argc != 4 && !all)
-		return cmd_usage("usage: edit PATH OLD NEW [--all]");
-	cap = strlen(argv[1]) + strlen(argv[2]) + strlen(argv[3]) + 64;
+	cap = strlen(a->pos[0]) + strlen(a->pos[1]) + strlen(a->pos[2]) + 64;
 	buf = malloc(cap);
 	if (!buf)
 		return cmd_usage("out of memory");
 	wb_init(&b, buf, cap);
-	wb_path(&b, T_PATH, argv[1]);
-	wb_bytes(&b, T_OLD, argv[2], strlen(argv[2]));
-	wb_bytes(&b, T_NEW, argv[3], strlen(argv[3]));
-	wb_u8(&b, T_REPLACE_ALL, all);
+	wb_path(&b, T_PATH, a->pos[0]);
+	wb_bytes(&b, T_OLD, a->pos[1], strlen(a->pos[1]));
+	wb_bytes(&b, T_NEW, a->pos[2], strlen(a->pos[2]));
+	wb_u8(&b, T_REPLACE_ALL, opt_flag(a, "all"));
 	r = rc_call(c, WT_EDIT, &b, &f);
 	free(buf);
 	if (r)
@@ -349,6 +381,24 @@ int cmd_edit(struct rc_conn *c, int argc, char **argv)
 	printf("replaced %" PRIu64 "\n", find_u(f.p, f.h.len, T_REPLACED, 0));
 	return 0;
 }
+
+const struct rc_cmd rc_cmd_edit = {
+    .name = "edit",
+    .fn = edit_run,
+    .synopsis = "PATH OLD NEW",
+    .summary = "replace the exact text OLD by NEW in a file",
+    .details = "OLD must occur exactly once (or use --all).  Prints "
+	       "'replaced N'.  Use --\nbefore texts that start with '-'.\n"
+	       "\nexit status: 0; 1 with E_NOT_MATCHED (no occurrence) or "
+	       "E_NOT_UNIQUE\n(several).\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"all", 0, NULL, "replace every occurrence", 0},
+	    {0},
+	},
+    .min_pos = 3,
+    .max_pos = 3,
+};
 
 static const char *type_name(uint64_t t)
 {
@@ -359,7 +409,7 @@ static const char *type_name(uint64_t t)
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
-int cmd_stat(struct rc_conn *c, int argc, char **argv)
+static int stat_run(struct rc_conn *c, const struct rc_args *a)
 {
 	uint8_t buf[REQ_MAX];
 	struct wire_iter it;
@@ -367,10 +417,8 @@ int cmd_stat(struct rc_conn *c, int argc, char **argv)
 	struct rc_frame f;
 	struct wire_buf b;
 
-	if (argc != 2)
-		return cmd_usage("usage: stat PATH");
 	wb_init(&b, buf, sizeof(buf));
-	wb_path(&b, T_PATH, argv[1]);
+	wb_path(&b, T_PATH, a->pos[0]);
 	if (rc_call(c, WT_STAT, &b, &f))
 		return cmd_fail(c);
 	wire_iter_init(&it, f.p, f.h.len);
@@ -402,6 +450,15 @@ int cmd_stat(struct rc_conn *c, int argc, char **argv)
 	return 0;
 }
 
+const struct rc_cmd rc_cmd_stat = {
+    .name = "stat",
+    .fn = stat_run,
+    .synopsis = "PATH",
+    .summary = "type, size, mode, mtime, owner of an entry (not followed)",
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
 /* PATH-only requests with one optional boolean flag. */
 static int simple_path(struct rc_conn *c, uint8_t type, const char *path,
 		       const char *path2, uint16_t flag_tag, bool flag)
@@ -416,34 +473,77 @@ static int simple_path(struct rc_conn *c, uint8_t type, const char *path,
 		wb_path(&b, T_PATH2, path2);
 	if (flag)
 		wb_u8(&b, flag_tag, 1);
-	return rc_call(c, type, &b, &f) ? cmd_fail(c) : 0;
+	return rc_call(c, type, &b, &f);
 }
 
-int cmd_mkdir(struct rc_conn *c, int argc, char **argv)
+static int mkdir_run(struct rc_conn *c, const struct rc_args *a)
 {
-	bool p = argc == 3 && !strcmp(argv[1], "-p");
-
-	if (argc != 2 && !p)
-		return cmd_usage("usage: mkdir [-p] PATH");
-	return simple_path(c, WT_MKDIR, argv[argc - 1], NULL, T_PARENTS, p);
+	return simple_path(c, WT_MKDIR, a->pos[0], NULL, T_PARENTS,
+			   opt_flag(a, "parents"))
+		   ? cmd_fail(c)
+		   : 0;
 }
 
-int cmd_rm(struct rc_conn *c, int argc, char **argv)
+const struct rc_cmd rc_cmd_mkdir = {
+    .name = "mkdir",
+    .fn = mkdir_run,
+    .synopsis = "PATH",
+    .summary = "make a directory",
+    .details = "exit status: 0; 1 with E_EXISTS, or E_NOT_FOUND without -p "
+	       "when a parent\nis missing.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"parents", 'p', NULL,
+	     "make missing parents; an existing directory is fine", 0},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+static int rm_run(struct rc_conn *c, const struct rc_args *a)
 {
-	bool r =
-	    argc == 3 && (!strcmp(argv[1], "-r") || !strcmp(argv[1], "-rf"));
+	int r = simple_path(c, WT_REMOVE, a->pos[0], NULL, T_RECURSIVE,
+			    opt_flag(a, "recursive"));
 
-	if (argc != 2 && !r)
-		return cmd_usage("usage: rm [-r] PATH");
-	return simple_path(c, WT_REMOVE, argv[argc - 1], NULL, T_RECURSIVE, r);
+	/* -f: a missing path is what was wanted. */
+	if (r == E_NOT_FOUND && opt_flag(a, "force"))
+		return 0;
+	return r ? cmd_fail(c) : 0;
 }
 
-int cmd_mv(struct rc_conn *c, int argc, char **argv)
+const struct rc_cmd rc_cmd_rm = {
+    .name = "rm",
+    .fn = rm_run,
+    .synopsis = "PATH",
+    .summary = "remove a file, a symlink or an empty directory",
+    .details = "exit status: 0; 1 with E_NOT_EMPTY (a directory without -r), "
+	       "E_NOT_FOUND\n(without -f)...\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"recursive", 'r', NULL, "remove a directory and what it holds", 0},
+	    {"force", 'f', NULL, "a missing PATH is no error", 0},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+static int mv_run(struct rc_conn *c, const struct rc_args *a)
 {
-	if (argc != 3)
-		return cmd_usage("usage: mv FROM TO");
-	return simple_path(c, WT_MOVE, argv[1], argv[2], 0, false);
+	return simple_path(c, WT_MOVE, a->pos[0], a->pos[1], 0, false)
+		   ? cmd_fail(c)
+		   : 0;
 }
+
+const struct rc_cmd rc_cmd_mv = {
+    .name = "mv",
+    .fn = mv_run,
+    .synopsis = "FROM TO",
+    .summary = "rename (an existing TO is replaced)",
+    .min_pos = 2,
+    .max_pos = 2,
+};
 
 /* ---- ls ---- */
 
@@ -500,31 +600,39 @@ static void ls_print(void *ctx, const uint8_t *rec, size_t n)
 	putchar('\n');
 }
 
-int cmd_ls(struct rc_conn *c, int argc, char **argv)
+static int ls_run(struct rc_conn *c, const struct rc_args *a)
 {
 	uint8_t buf[REQ_MAX];
 	struct rc_frame f;
 	struct wire_buf b;
-	const char *path = ".";
-	int i;
 
 	wb_init(&b, buf, sizeof(buf));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-a"))
-			wb_u8(&b, T_HIDDEN, 1);
-		else if (!strcmp(argv[i], "--depth") && i + 1 < argc)
-			wb_u32(&b, T_DEPTH,
-			       (uint32_t)strtoul(argv[++i], NULL, 10));
-		else if (argv[i][0] != '-')
-			path = argv[i];
-		else
-			return cmd_usage("usage: ls [-a] [--depth N] [PATH]");
-	}
-	wb_path(&b, T_PATH, path);
+	if (opt_flag(a, "all"))
+		wb_u8(&b, T_HIDDEN, 1);
+	if (opt_flag(a, "depth"))
+		wb_u32(&b, T_DEPTH, (uint32_t)opt_num(a, "depth", 1));
+	wb_path(&b, T_PATH, a->npos ? a->pos[0] : ".");
 	if (records_call(c, WT_LS, &b, ls_print, NULL, &f))
 		return cmd_fail(c);
 	return fflush(stdout) ? 1 : 0;
 }
+
+const struct rc_cmd rc_cmd_ls = {
+    .name = "ls",
+    .fn = ls_run,
+    .synopsis = "[PATH]",
+    .summary = "list a directory (default .): mode, size, mtime, name",
+    .details = "Like ls -l, sorted by name; symlinks are shown with their "
+	       "target, not\nfollowed.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"all", 'a', NULL, "include names starting with '.'", 0},
+	    {"depth", 0, "N", "list N levels (names relative to PATH)",
+	     RC_OPT_NUM},
+	    {0},
+	},
+    .max_pos = 1,
+};
 
 /* ---- find ---- */
 
@@ -537,44 +645,54 @@ static void find_print(void *ctx, const uint8_t *rec, size_t n)
 		printf("%.*s\n", (int)f.len, (const char *)f.val);
 }
 
-int cmd_find(struct rc_conn *c, int argc, char **argv)
+static int find_run(struct rc_conn *c, const struct rc_args *a)
 {
+	const char *t = opt_str(a, "type", NULL), *g;
 	uint8_t buf[REQ_MAX];
 	struct rc_frame f;
 	struct wire_buf b;
-	const char *root = NULL, *t;
-	int i;
 
 	wb_init(&b, buf, sizeof(buf));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
-			wb_str(&b, T_GLOB, argv[++i]);
-		} else if (!strcmp(argv[i], "--type") && i + 1 < argc) {
-			t = argv[++i];
-			wb_u8(&b, T_FILE_TYPE,
-			      !strcmp(t, "f")	? WFT_FILE
-			      : !strcmp(t, "d") ? WFT_DIR
-			      : !strcmp(t, "l") ? WFT_SYMLINK
-						: 0xff);
-		} else if (!strcmp(argv[i], "--maxdepth") && i + 1 < argc) {
-			wb_u32(&b, T_DEPTH,
-			       (uint32_t)strtoul(argv[++i], NULL, 10));
-		} else if (!strcmp(argv[i], "--max") && i + 1 < argc) {
-			wb_u32(&b, T_MAX_RESULTS,
-			       (uint32_t)strtoul(argv[++i], NULL, 10));
-		} else if (!root && argv[i][0] != '-') {
-			root = argv[i];
-		} else {
-			return cmd_usage(
-			    "usage: find ROOT [--name GLOB] "
-			    "[--type f|d|l] [--maxdepth N] [--max N]");
-		}
+	if ((g = opt_str(a, "name", NULL)))
+		wb_str(&b, T_GLOB, g);
+	if (t) {
+		uint8_t ft = !strcmp(t, "f")   ? WFT_FILE
+			     : !strcmp(t, "d") ? WFT_DIR
+			     : !strcmp(t, "l") ? WFT_SYMLINK
+					       : 0;
+		if (!ft)
+			return rc_cmd_usage(a->cmd, "--type is f, d or l");
+		wb_u8(&b, T_FILE_TYPE, ft);
 	}
-	wb_path(&b, T_PATH, root ? root : ".");
+	if (opt_flag(a, "maxdepth"))
+		wb_u32(&b, T_DEPTH, (uint32_t)opt_num(a, "maxdepth", 0));
+	if (opt_flag(a, "max"))
+		wb_u32(&b, T_MAX_RESULTS, (uint32_t)opt_num(a, "max", 0));
+	wb_path(&b, T_PATH, a->npos ? a->pos[0] : ".");
 	if (records_call(c, WT_FIND, &b, find_print, NULL, &f))
 		return cmd_fail(c);
 	return fflush(stdout) ? 1 : 0;
 }
+
+const struct rc_cmd rc_cmd_find = {
+    .name = "find",
+    .fn = find_run,
+    .synopsis = "[ROOT]",
+    .summary = "paths under ROOT (default .), one per line, as find prints",
+    .details = "Dot entries are included; symlinks are not followed; names "
+	       "sorted within\neach directory.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"name", 0, "GLOB", "only entries whose name matches (as -name)",
+	     0},
+	    {"type", 0, "f|d|l", "only files, directories or symlinks", 0},
+	    {"maxdepth", 0, "N", "descend at most N levels (ROOT is 0)",
+	     RC_OPT_NUM},
+	    {"max", 0, "N", "stop after N results", RC_OPT_NUM},
+	    {0},
+	},
+    .max_pos = 1,
+};
 
 /* ---- grep ---- */
 
@@ -623,74 +741,113 @@ static void grep_line(void *ctx, const uint8_t *rec, size_t n)
 	}
 }
 
-int cmd_grep(struct rc_conn *c, int argc, char **argv)
+static int grep_run(struct rc_conn *c, const struct rc_args *a)
 {
-	static const struct option opts[] = {
-	    {"include", required_argument, NULL, 'I'},
-	    {"max-count", required_argument, NULL, 'm'},
-	    {0},
-	};
+	const char *pattern = opt_str(a, "regexp", NULL), *root = ".", *g;
 	uint8_t buf[REQ_MAX];
-	struct grep_print *g = calloc(1, sizeof(*g));
+	struct grep_print *gp;
 	struct rc_frame f;
 	struct wire_buf b;
-	int opt, r;
+	int r, it = 0;
 
-	if (!g)
+	if (!pattern) {
+		if (!a->npos)
+			return rc_cmd_usage(a->cmd, "missing PATTERN");
+		pattern = a->pos[0];
+		if (a->npos == 2)
+			root = a->pos[1];
+	} else if (a->npos == 2) {
+		return rc_cmd_usage(a->cmd, "with -e, one ROOT only");
+	} else if (a->npos == 1) {
+		root = a->pos[0];
+	}
+	if (!(gp = calloc(1, sizeof(*gp))))
 		return 2;
 	wb_init(&b, buf, sizeof(buf));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+iFC:m:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i': wb_u8(&b, T_IGNORE_CASE, 1); break;
-		case 'F': wb_u8(&b, T_FIXED, 1); break;
-		case 'C':
-			wb_u32(&b, T_CONTEXT, (uint32_t)atoi(optarg));
-			g->context = atoi(optarg) > 0;
-			break;
-		case 'm':
-			wb_u32(&b, T_MAX_RESULTS, (uint32_t)atoi(optarg));
-			break;
-		case 'I': wb_str(&b, T_GLOB, optarg); break;
-		default:
-			free(g);
-			return cmd_usage("usage: grep [-i] [-F] [-C N] [-m N] "
-					 "PATTERN [ROOT] [--include GLOB]");
-		}
+	if (opt_flag(a, "ignore-case"))
+		wb_u8(&b, T_IGNORE_CASE, 1);
+	if (opt_flag(a, "fixed-strings"))
+		wb_u8(&b, T_FIXED, 1);
+	if (opt_flag(a, "context")) {
+		wb_u32(&b, T_CONTEXT, (uint32_t)opt_num(a, "context", 0));
+		gp->context = opt_num(a, "context", 0) > 0;
 	}
-	if (optind >= argc || argc - optind > 2) {
-		free(g);
-		return cmd_usage("usage: grep [-i] [-F] [-C N] PATTERN [ROOT]");
-	}
-	wb_bytes(&b, T_PATTERN, argv[optind], strlen(argv[optind]));
-	wb_path(&b, T_PATH, optind + 1 < argc ? argv[optind + 1] : ".");
-	r = records_call(c, WT_GREP, &b, grep_line, g, &f);
+	if (opt_flag(a, "max-count"))
+		wb_u32(&b, T_MAX_RESULTS, (uint32_t)opt_num(a, "max-count", 0));
+	while ((g = opt_next(a, "include", &it)))
+		wb_str(&b, T_GLOB, g);
+	wb_bytes(&b, T_PATTERN, pattern, strlen(pattern));
+	wb_path(&b, T_PATH, root);
+	r = records_call(c, WT_GREP, &b, grep_line, gp, &f);
+	free(gp);
 	if (r) {
 		cmd_fail(c);
-		free(g);
 		return 2;
 	}
 	r = find_u(f.p, f.h.len, T_COUNT, 0) ? 0 : 1;
-	free(g);
 	return fflush(stdout) ? 2 : r;
 }
 
+const struct rc_cmd rc_cmd_grep = {
+    .name = "grep",
+    .fn = grep_run,
+    .synopsis = "PATTERN [ROOT]",
+    .summary = "search files under ROOT (default .): path:line:text",
+    .details =
+	"PATTERN is a POSIX extended regular expression (grep -E); "
+	"a newline in\nit separates alternatives.  Always recursive, "
+	"always with line numbers\n(grep -rnI): binary files are "
+	"skipped, symlinks not followed.  Context\nlines print as "
+	"path-line-text, groups split by '--'.\n"
+	"\nexit status: 0 a line matched, 1 none, 2 an error (E_BAD_PATTERN "
+	"for an\ninvalid expression).\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"ignore-case", 'i', NULL, "ignore ASCII case", 0},
+	    {"fixed-strings", 'F', NULL, "PATTERN is a literal string", 0},
+	    {"regexp", 'e', "PATTERN",
+	     "the pattern (then every argument is a ROOT);\n"
+	     "for a pattern that starts with '-'",
+	     0},
+	    {"context", 'C', "N", "N lines before and after each match (<= 64)",
+	     RC_OPT_NUM},
+	    {"max-count", 'm', "N", "stop after N matching lines in all",
+	     RC_OPT_NUM},
+	    {"include", 0, "GLOB",
+	     "only files whose name matches (repeat: any of\nup to 8)", 0},
+	    {"line-number", 'n', NULL,
+	     "accepted for habit: line numbers are always printed", 0},
+	    {"recursive", 'r', NULL,
+	     "accepted for habit: directories are always searched", 0},
+	    {0},
+	},
+    .max_pos = 2,
+};
+
 /* ---- diff ---- */
 
-int cmd_diff(struct rc_conn *c, int argc, char **argv)
+static int diff_run(struct rc_conn *c, const struct rc_args *a)
 {
 	uint8_t buf[2 * REQ_MAX];
 	struct rc_frame f;
 	struct wire_buf b;
 
-	if (argc != 3)
-		return cmd_usage("usage: diff A B");
 	wb_init(&b, buf, sizeof(buf));
-	wb_path(&b, T_PATH, argv[1]);
-	wb_path(&b, T_PATH2, argv[2]);
+	wb_path(&b, T_PATH, a->pos[0]);
+	wb_path(&b, T_PATH2, a->pos[1]);
 	if (stream_call(c, WT_DIFF, &b, data_to_stdout, NULL, &f)) {
 		cmd_fail(c);
 		return 2;
 	}
 	return find_u(f.p, f.h.len, T_COUNT, 0) ? 1 : 0;
 }
+
+const struct rc_cmd rc_cmd_diff = {
+    .name = "diff",
+    .fn = diff_run,
+    .synopsis = "A B",
+    .summary = "unified diff of two files (as diff -u, no timestamps)",
+    .details = "exit status: 0 equal, 1 different, 2 an error.\n",
+    .min_pos = 2,
+    .max_pos = 2,
+};

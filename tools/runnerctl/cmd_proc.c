@@ -13,30 +13,36 @@
 #include <time.h>
 #include <unistd.h>
 
+/* stdin: bytes per PROC_STDIN request. */
+#define STDIN_CHUNK 65536
 
-/* Output of a followed process: DATA to our stdout/stderr, drop notices
- * to stderr.  Returns 1 while the stream is open, else the exit status to
- * pass through (the process's, or 1/126/127 for an ERROR). */
-static int follow_frame(struct rc_conn *c, uint32_t id,
-			const struct rc_frame *f)
+struct follow {
+	struct rc_conn *c;
+	uint32_t id;
+};
+
+/* Output of a followed process (rc_follow): DATA to our stdout/stderr,
+ * drop notices to stderr.  RC_CONTINUE while the stream is open, else the
+ * exit status to pass through (the process's, or 1/126/127 for an
+ * ERROR). */
+static int follow_frame(void *ctx, const struct rc_frame *f)
 {
+	struct follow *x = ctx;
 	const uint8_t *d;
 	uint64_t off, ev;
 	uint8_t ch;
 	size_t n;
 	int code;
 
-	if (f->h.stream == 0 && f->h.type == WT_ERROR)
-		return rc_error_of(c, f), cmd_fail(c);
-	if (f->h.stream != id)
-		return 1;
+	if (!f || f->h.stream != x->id)
+		return RC_CONTINUE;
 	switch (f->h.type) {
 	case WT_DATA:
-		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) < 0)
-			return 1;
-		if (rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n) < 0)
-			return 1; /* our reader left; the process is theirs */
-		return 1;
+		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) == 0)
+			/* A failed write: our reader left; the process is
+			 * theirs to finish. */
+			(void)rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n);
+		return RC_CONTINUE;
 	case WT_EVENT:
 		ev = rc_field_uint(f, T_EVENT, 0);
 		if (ev == EV_DROPPED)
@@ -45,52 +51,30 @@ static int follow_frame(struct rc_conn *c, uint32_t id,
 				"%" PRIu64 " were dropped (ring buffer)\n",
 				rc_field_uint(f, T_DROPPED, 0),
 				rc_field_uint(f, T_CHANNEL, 0));
-		return 1;
+		return RC_CONTINUE;
 	case WT_RESULT:
 		if (rc_field_uint(f, T_STATE, WPS_EXITED) != WPS_EXITED)
 			return 0;
 		return (int)(rc_field_uint(f, T_EXIT_STATUS, 0) & 0xff);
 	case WT_ERROR:
-		code = rc_error_of(c, f);
-		cmd_fail(c);
+		code = rc_error_of(x->c, f);
+		cmd_fail(x->c);
 		/* As a shell says it: not found 127, not executable 126. */
 		if (code == E_EXEC)
 			return rc_field_uint(f, T_ERRNO, 0) == ENOENT ? 127
 								      : 126;
-		return code == E_NOT_FOUND ? 127 : 1;
+		return 1;
 	}
-	return 1;
+	return RC_CONTINUE;
 }
 
 /* Frames until the stream ends, stdin forwarded when asked. */
 static int follow(struct rc_conn *c, uint32_t id, bool with_stdin)
 {
-	struct pollfd pfd[2] = {{.fd = c->rfd, .events = POLLIN},
-				{.fd = 0, .events = POLLIN}};
-	struct rc_frame f;
-	uint64_t off = 0;
-	int r;
+	struct follow x = {c, id};
+	int r = rc_follow(c, id, with_stdin ? 0 : -1, follow_frame, &x);
 
-	if (with_stdin)
-		rc_track(c, id);
-	for (;;) {
-		while ((r = rc_recv_timeout(c, &f, 0)) == 0)
-			if ((r = follow_frame(c, id, &f)) != 1)
-				return r;
-		if (r != -EAGAIN)
-			return cmd_fail(c);
-		pfd[1].fd = with_stdin && rc_credit(c, id) > 0 ? 0 : -1;
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			return cmd_fail(c);
-		if (pfd[1].fd == 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
-			with_stdin = rc_pump(c, id, 0, &off);
-	}
-}
-
-static int usage_spawn(void)
-{
-	return cmd_usage("usage: spawn [--bg] [--pty] [--cwd D] [--env K=V] "
-			 "[--timeout MS] -- ARGV...");
+	return r < 0 ? cmd_fail(c) : r;
 }
 
 /* A PTY process on our terminal: its size, and our terminal raw so keys
@@ -127,35 +111,29 @@ static int spawn_follow(struct rc_conn *c, struct wire_buf *b, bool pty)
 	return r;
 }
 
-int cmd_spawn(struct rc_conn *c, int argc, char **argv)
+static int spawn_run(struct rc_conn *c, const struct rc_args *a)
 {
 	static uint8_t buf[1 << 20];
+	bool bg = opt_flag(a, "bg"), pty = opt_flag(a, "pty");
 	struct wire_buf b;
 	struct rc_frame f;
-	bool bg = false, pty = false;
-	int i;
+	const char *v;
+	int i, it = 0;
 
 	wb_init(&b, buf, sizeof(buf));
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--bg"))
-			bg = true;
-		else if (!strcmp(argv[i], "--pty"))
-			pty = true;
-		else if (!strcmp(argv[i], "--cwd") && i + 1 < argc)
-			wb_str(&b, T_CWD, argv[++i]);
-		else if (!strcmp(argv[i], "--env") && i + 1 < argc)
-			wb_str(&b, T_ENV, argv[++i]);
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			wb_u32(&b, T_TIMEOUT_MS,
-			       (uint32_t)strtoul(argv[++i], NULL, 10));
-		else
-			return usage_spawn();
-	}
-	if (++i >= argc)
-		return usage_spawn();
-	for (; i < argc; i++)
-		wb_str(&b, T_ARGV, argv[i]);
-	wb_u8(&b, T_STDIN, !bg);
+	if ((v = opt_str(a, "cwd", NULL)))
+		wb_str(&b, T_CWD, v);
+	while ((v = opt_next(a, "env", &it)))
+		wb_str(&b, T_ENV, v);
+	if (opt_flag(a, "clean-env"))
+		wb_u8(&b, T_ENV_MODE, 1);
+	if (opt_flag(a, "timeout"))
+		wb_u32(&b, T_TIMEOUT_MS, (uint32_t)opt_num(a, "timeout", 0));
+	if (opt_flag(a, "output-limit"))
+		wb_u64(&b, T_OUTPUT_LIMIT, opt_num(a, "output-limit", 0));
+	for (i = 0; i < a->npos; i++)
+		wb_str(&b, T_ARGV, a->pos[i]);
+	wb_u8(&b, T_STDIN, !bg || opt_flag(a, "stdin"));
 	wb_u8(&b, T_PTY, pty);
 	if (bg) {
 		wb_u8(&b, T_BACKGROUND, 1);
@@ -167,6 +145,43 @@ int cmd_spawn(struct rc_conn *c, int argc, char **argv)
 	}
 	return spawn_follow(c, &b, pty);
 }
+
+const struct rc_cmd rc_cmd_spawn = {
+    .name = "spawn",
+    .fn = spawn_run,
+    .synopsis = "[--] PROGRAM [ARGS...]",
+    .summary = "run a program directly (no shell), output as it comes",
+    .details =
+	"The program gets our stdin (end of file at its end); its stdout and\n"
+	"stderr come back separately (one terminal with --pty).  Options end\n"
+	"at PROGRAM: `spawn ls -la` passes -la to ls.  With --bg the runner\n"
+	"keeps the process and its output (a ring per channel) after we\n"
+	"leave: the pid is printed; see attach, wait, stdin, kill, ps.\n"
+	"\n"
+	"exit status: the program's own (128+N for signal N); 127 not found,\n"
+	"126 not executable; with --bg 0 once it started; 1 for any other\n"
+	"protocol error.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"bg", 0, NULL, "a background process: print its pid, leave it", 0},
+	    {"pty", 0, NULL, "on a terminal (our terminal's size, raw keys)",
+	     0},
+	    {"stdin", 0, NULL,
+	     "with --bg: keep its stdin open for runnerctl stdin", 0},
+	    {"cwd", 0, "DIR", "working directory (default the runner's)", 0},
+	    {"env", 0, "K=V", "set a variable (repeat for more)", 0},
+	    {"clean-env", 0, NULL, "only the --env variables, not the runner's",
+	     0},
+	    {"timeout", 0, "MS", "SIGKILL the process group after MS",
+	     RC_OPT_NUM},
+	    {"output-limit", 0, "BYTES",
+	     "deliver at most BYTES of output, drop the rest", RC_OPT_NUM},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = -1,
+    .flags = RC_CMD_OPTS_FIRST,
+};
 
 static void print_entry(const uint8_t *p, size_t n)
 {
@@ -206,16 +221,14 @@ static void print_entry(const uint8_t *p, size_t n)
 		       bg ? "bg" : "fg", when, args);
 }
 
-int cmd_ps(struct rc_conn *c, int argc, char **argv)
+static int ps_run(struct rc_conn *c, const struct rc_args *a)
 {
 	struct wire_iter it;
 	struct wire_field fl;
 	struct rc_frame f;
 	struct wire_buf b;
 
-	(void)argv;
-	if (argc != 1)
-		return cmd_usage("usage: ps");
+	(void)a;
 	wb_init(&b, NULL, 0);
 	if (rc_call(c, WT_PROC_LIST, &b, &f))
 		return cmd_fail(c);
@@ -228,31 +241,171 @@ int cmd_ps(struct rc_conn *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_attach(struct rc_conn *c, int argc, char **argv)
+const struct rc_cmd rc_cmd_ps = {
+    .name = "ps",
+    .fn = ps_run,
+    .synopsis = "",
+    .summary = "processes the runner started (running, and exited bg ones)",
+    .details = "Columns: PID, STATE (running, or exit and the status), fg "
+	       "or bg, the\nstart time, the argument list.\n",
+    .max_pos = 0,
+};
+
+/* A PID argument: a positive number, else 0 after a usage message. */
+static uint32_t pid_arg(const struct rc_args *a, const char *s)
 {
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*end || !v || v > 0x7fffffff) {
+		rc_cmd_usage(a->cmd, "PID must be a number, not '%s'", s);
+		return 0;
+	}
+	return (uint32_t)v;
+}
+
+static int attach_run(struct rc_conn *c, const struct rc_args *a)
+{
+	uint32_t pid = pid_arg(a, a->pos[0]), id;
 	uint8_t buf[64];
 	struct wire_buf b;
-	uint32_t id;
-	char *end;
-	unsigned long pid;
 
-	if (argc != 2 && !(argc == 4 && !strcmp(argv[2], "--from")))
-		return cmd_usage("usage: attach PID [--from OFFSET]");
-	pid = strtoul(argv[1], &end, 10);
-	if (*end || !pid)
-		return cmd_usage("attach: PID must be a number");
+	if (!pid)
+		return 2;
 	wb_init(&b, buf, sizeof(buf));
-	wb_u32(&b, T_PID, (uint32_t)pid);
-	wb_u8(&b, T_FOLLOW, 1);
-	if (argc == 4)
-		wb_u64(&b, T_FROM_OFFSET, strtoull(argv[3], NULL, 10));
+	wb_u32(&b, T_PID, pid);
+	wb_u8(&b, T_FOLLOW, !opt_flag(a, "no-follow"));
+	if (opt_flag(a, "from"))
+		wb_u64(&b, T_FROM_OFFSET, opt_num(a, "from", 0));
 	id = rc_new_stream(c);
 	if (rc_send_fields(c, id, WT_PROC_ATTACH, &b) < 0)
 		return cmd_fail(c);
 	return follow(c, id, false);
 }
 
-static int parse_signal(const char *s)
+const struct rc_cmd rc_cmd_attach = {
+    .name = "attach",
+    .fn = attach_run,
+    .synopsis = "PID",
+    .summary = "a background process's output: replay, then follow",
+    .details =
+	"Prints what the process wrote from --from on (what its ring "
+	"still holds),\nthen follows until it exits.  Bytes the ring "
+	"lost are reported on stderr.\n"
+	"\nexit status: the process's, once it exited; 0 with "
+	"--no-follow while it\nruns; 1 for a protocol error (E_NOT_FOUND: "
+	"no such process).\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"from", 0, "OFFSET",
+	     "start at this byte of its output (default 0)", RC_OPT_NUM},
+	    {"no-follow", 0, NULL,
+	     "print what is buffered now and return at once", 0},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+static int wait_run(struct rc_conn *c, const struct rc_args *a)
+{
+	uint32_t pid = pid_arg(a, a->pos[0]);
+	uint8_t buf[32];
+	struct wire_buf b;
+	struct rc_frame f;
+
+	if (!pid)
+		return 2;
+	wb_init(&b, buf, sizeof(buf));
+	wb_u32(&b, T_PID, pid);
+	if (opt_flag(a, "timeout"))
+		wb_u32(&b, T_TIMEOUT_MS, (uint32_t)opt_num(a, "timeout", 0));
+	if (rc_call(c, WT_PROC_WAIT, &b, &f))
+		return cmd_fail(c);
+	return (int)(rc_field_uint(&f, T_EXIT_STATUS, 0) & 0xff);
+}
+
+const struct rc_cmd rc_cmd_wait = {
+    .name = "wait",
+    .fn = wait_run,
+    .synopsis = "PID",
+    .summary = "wait until a process exits; its status is ours",
+    .details = "exit status: the process's own (128+N for signal N); 1 with "
+	       "E_TIMEOUT\nwhen it still runs after --timeout (it is not "
+	       "signalled), E_NOT_FOUND\nwhen the runner knows no such "
+	       "process.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"timeout", 0, "MS", "give up after MS milliseconds", RC_OPT_NUM},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+/* One PROC_STDIN request: n bytes of p, then EOF when eof. */
+static int stdin_send(struct rc_conn *c, uint32_t pid, const uint8_t *p,
+		      size_t n, bool eof)
+{
+	static uint8_t buf[STDIN_CHUNK + 64];
+	struct wire_buf b;
+	struct rc_frame f;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u32(&b, T_PID, pid);
+	wb_bytes(&b, T_DATA, p, n);
+	if (eof)
+		wb_u8(&b, T_EOF, 1);
+	return rc_call(c, WT_PROC_STDIN, &b, &f) ? cmd_fail(c) : 0;
+}
+
+static int stdin_run(struct rc_conn *c, const struct rc_args *a)
+{
+	static uint8_t chunk[STDIN_CHUNK];
+	uint32_t pid = pid_arg(a, a->pos[0]);
+	bool eof = !opt_flag(a, "no-eof");
+	ssize_t n;
+	int r;
+
+	if (!pid)
+		return 2;
+	for (;;) {
+		n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "runnerctl: stdin: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		if (n == 0)
+			return eof ? stdin_send(c, pid, chunk, 0, true) : 0;
+		if ((r = stdin_send(c, pid, chunk, (size_t)n, false)))
+			return r;
+	}
+}
+
+const struct rc_cmd rc_cmd_stdin = {
+    .name = "stdin",
+    .fn = stdin_run,
+    .synopsis = "PID",
+    .summary = "send our stdin to a process's stdin, then end of file",
+    .details =
+	"For a process spawned with stdin open (spawn --bg --stdin, "
+	"or another\nclient's foreground spawn): each chunk returns once "
+	"the process's pipe\ntook it.\n"
+	"\nexit status: 0; 1 with E_IO (EPIPE) when its stdin is "
+	"closed.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"no-eof", 0, NULL, "leave its stdin open afterwards", 0},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+int parse_signal(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -276,21 +429,43 @@ static int parse_signal(const char *s)
 	return *end || v < 0 || v > 1024 ? -1 : (int)v;
 }
 
-int cmd_kill(struct rc_conn *c, int argc, char **argv)
+static int kill_run(struct rc_conn *c, const struct rc_args *a)
 {
+	const char *name =
+	    a->npos > 1 ? a->pos[1] : opt_str(a, "signal", "TERM");
+	uint32_t pid = pid_arg(a, a->pos[0]);
 	uint8_t buf[32];
 	struct wire_buf b;
 	struct rc_frame f;
-	int sig = SIGTERM;
+	int sig;
 
-	if (argc != 2 && argc != 3)
-		return cmd_usage("usage: kill PID [SIGNAL]");
-	if (argc == 3 && (sig = parse_signal(argv[2])) < 0)
-		return cmd_usage("kill: SIGNAL is a number or a name (TERM)");
+	if (!pid)
+		return 2;
+	if ((sig = parse_signal(name)) < 0)
+		return rc_cmd_usage(a->cmd,
+				    "SIGNAL is a number or a name (TERM), "
+				    "not '%s'",
+				    name);
 	wb_init(&b, buf, sizeof(buf));
-	wb_u32(&b, T_PID, (uint32_t)strtoul(argv[1], NULL, 10));
+	wb_u32(&b, T_PID, pid);
 	wb_u32(&b, T_SIGNAL, (uint32_t)sig);
 	if (rc_call(c, WT_PROC_SIGNAL, &b, &f))
 		return cmd_fail(c);
 	return 0;
 }
+
+const struct rc_cmd rc_cmd_kill = {
+    .name = "kill",
+    .fn = kill_run,
+    .synopsis = "PID [SIGNAL]",
+    .summary = "signal a process's group (default TERM)",
+    .details = "SIGNAL: a number or a name, with or without SIG (KILL, "
+	       "SIGINT, 9).\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"signal", 's', "SIGNAL", "the signal (as the second argument)", 0},
+	    {0},
+	},
+    .min_pos = 1,
+    .max_pos = 2,
+};

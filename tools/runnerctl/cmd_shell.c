@@ -2,6 +2,7 @@
 #include "cmds.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,7 +13,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define CMD_MAX	    (16u << 20)
+#define CMD_MAX (16u << 20)
+/* Wait mode output for a model's context: head and tail 16 KiB each. */
+#define OUTPUT_LIMIT_DEFAULT (32u << 10)
 
 /* An interactive shell nested in the session: it starts where the
  * session is, with its exported environment, on a sane terminal.  The
@@ -50,30 +53,11 @@ static int exec_result(const struct rc_frame *f)
 	return (int)(status & 0xff);
 }
 
-#define STREAM_OPEN (-1) /* not an exit status: 0..255 are */
-
-/* One frame of the EXEC stream: STREAM_OPEN, else the exit status. */
-static int exec_frame(struct rc_conn *c, uint32_t id, const struct rc_frame *f)
-{
-	const uint8_t *d;
-	uint64_t off;
-	uint8_t ch;
-	size_t n;
-
-	if (f->h.stream == 0 && f->h.type == WT_ERROR)
-		return rc_error_of(c, f), cmd_fail(c);
-	if (f->h.stream != id)
-		return STREAM_OPEN; /* RESIZE answers */
-	switch (f->h.type) {
-	case WT_DATA:
-		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) == 0)
-			rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n);
-		return STREAM_OPEN;
-	case WT_RESULT: return exec_result(f);
-	case WT_ERROR: rc_error_of(c, f); return cmd_fail(c);
-	}
-	return STREAM_OPEN;
-}
+struct exec_follow {
+	struct rc_conn *c;
+	uint32_t id;
+	const char *session;
+};
 
 static void send_resize(struct rc_conn *c, const char *session)
 {
@@ -90,40 +74,44 @@ static void send_resize(struct rc_conn *c, const char *session)
 	rc_send_fields(c, rc_new_stream(c), WT_SHELL_RESIZE, &b);
 }
 
-/* Frames until the EXEC ends; stdin forwarded, resizes sent. */
+/* One frame of the EXEC stream (rc_follow): RC_CONTINUE, else the exit
+ * status.  Between frames, a terminal resize is passed on. */
+static int exec_frame(void *ctx, const struct rc_frame *f)
+{
+	struct exec_follow *x = ctx;
+	const uint8_t *d;
+	uint64_t off;
+	uint8_t ch;
+	size_t n;
+
+	if (!f) {
+		if (winch) {
+			winch = 0;
+			send_resize(x->c, x->session);
+		}
+		return RC_CONTINUE;
+	}
+	if (f->h.stream != x->id)
+		return RC_CONTINUE; /* RESIZE answers */
+	switch (f->h.type) {
+	case WT_DATA:
+		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) == 0)
+			rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n);
+		return RC_CONTINUE;
+	case WT_RESULT: return exec_result(f);
+	case WT_ERROR: rc_error_of(x->c, f); return cmd_fail(x->c);
+	}
+	return RC_CONTINUE;
+}
+
+/* Frames until the EXEC ends; stdin forwarded when asked. */
 static int exec_follow(struct rc_conn *c, uint32_t id, bool with_stdin,
 		       const char *session)
 {
-	struct pollfd pfd[2] = {{.fd = c->rfd, .events = POLLIN},
-				{.fd = 0, .events = POLLIN}};
-	struct rc_frame f;
-	uint64_t off = 0;
-	int r;
+	struct exec_follow x = {c, id, session};
+	int r = rc_follow(c, id, with_stdin ? 0 : -1, exec_frame, &x);
 
-	if (with_stdin)
-		rc_track(c, id);
-	for (;;) {
-		while ((r = rc_recv_timeout(c, &f, 0)) == 0)
-			if ((r = exec_frame(c, id, &f)) != STREAM_OPEN)
-				return r;
-		if (r != -EAGAIN)
-			return cmd_fail(c);
-		if (winch) {
-			winch = 0;
-			send_resize(c, session);
-		}
-		pfd[1].fd = with_stdin && rc_credit(c, id) > 0 ? 0 : -1;
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			return cmd_fail(c);
-		if (pfd[1].fd == 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
-			with_stdin = rc_pump(c, id, 0, &off);
-	}
-}
-
-static int usage_exec(void)
-{
-	return cmd_usage("usage: exec [--session S] [--timeout MS] [--raw] "
-			 "[--stream] [-i] [--] 'COMMAND' [MORE WORDS...]");
+	return r < 0 ? cmd_fail(c) : r;
 }
 
 /* The words after the options, joined by spaces as ssh does.  NULL if
@@ -149,38 +137,91 @@ static uint8_t *join_words(char **w, int n, size_t *len)
 	return buf;
 }
 
-int cmd_exec(struct rc_conn *c, int argc, char **argv)
+/* The whole of a file ("-": stdin), up to CMD_MAX.  NULL with errno. */
+static uint8_t *slurp(const char *path, size_t *len)
 {
-	const char *session = "main";
-	bool raw = false, stream = false, with_stdin = false;
-	uint32_t timeout = 0, id;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	size_t cap = 65536, n = 0;
+	uint8_t *buf = NULL, *nb;
+	ssize_t r;
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (n == cap || !buf) {
+			if (n >= CMD_MAX) {
+				errno = E2BIG;
+				break;
+			}
+			cap = buf ? cap * 2 : cap;
+			if (!(nb = realloc(buf, cap)))
+				break;
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0) {
+				*len = n;
+				if (fd)
+					close(fd);
+				return buf;
+			}
+			break;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	if (fd) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return NULL;
+}
+
+/* The command text: -f FILE, else the words joined.  NULL: status in *r. */
+static uint8_t *exec_command(const struct rc_args *a, size_t *len, int *r)
+{
+	const char *file = opt_str(a, "file", NULL);
+	uint8_t *cmd;
+
+	*r = 0;
+	if (file && a->npos)
+		*r =
+		    rc_cmd_usage(a->cmd, "-f and a COMMAND exclude each other");
+	else if (!file && !a->npos)
+		*r = rc_cmd_usage(a->cmd, "missing COMMAND (or -f FILE)");
+	else if (file && !strcmp(file, "-") && opt_flag(a, "interactive"))
+		*r = rc_cmd_usage(a->cmd, "-f - reads stdin: no -i with it");
+	if (*r)
+		return NULL;
+	if (!file) {
+		if (!(cmd = join_words(a->pos, a->npos, len)))
+			*r = cmd_usage("exec: command too long");
+		return cmd;
+	}
+	if (!(cmd = slurp(file, len))) {
+		fprintf(stderr, "runnerctl: exec: %s: %s\n", file,
+			strerror(errno));
+		*r = 2;
+	}
+	return cmd;
+}
+
+static int exec_run(struct rc_conn *c, const struct rc_args *a)
+{
+	const char *session = opt_str(a, "session", "main");
+	bool stream = opt_flag(a, "stream");
 	struct wire_buf b;
 	uint8_t *cmd, *buf;
 	size_t len;
-	int i, r;
+	uint32_t id;
+	int r;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(argv[i], "--session") && i + 1 < argc)
-			session = argv[++i];
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			timeout = (uint32_t)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--raw"))
-			raw = true;
-		else if (!strcmp(argv[i], "--stream"))
-			stream = true;
-		else if (!strcmp(argv[i], "-i"))
-			with_stdin = true;
-		else
-			return usage_exec();
-	}
-	if (i >= argc)
-		return usage_exec();
-	if (!(cmd = join_words(argv + i, argc - i, &len)))
-		return cmd_usage("exec: command too long");
+	if (!(cmd = exec_command(a, &len, &r)))
+		return r;
 	if (!(buf = malloc(len + 1024))) {
 		free(cmd);
 		return cmd_usage("exec: out of memory");
@@ -189,17 +230,68 @@ int cmd_exec(struct rc_conn *c, int argc, char **argv)
 	wb_str(&b, T_SESSION, session);
 	wb_bytes(&b, T_COMMAND, cmd, len);
 	free(cmd);
-	if (timeout)
-		wb_u32(&b, T_TIMEOUT_MS, timeout);
+	if (opt_flag(a, "timeout"))
+		wb_u32(&b, T_TIMEOUT_MS, (uint32_t)opt_num(a, "timeout", 0));
+	if (!stream)
+		wb_u64(&b, T_OUTPUT_LIMIT,
+		       opt_num(a, "output-limit", OUTPUT_LIMIT_DEFAULT));
 	wb_u8(&b, T_MODE, stream ? WM_STREAM : WM_WAIT);
-	wb_u8(&b, T_FORMAT, raw || stream ? WFMT_RAW : WFMT_PLAIN);
+	wb_u8(&b, T_FORMAT,
+	      opt_flag(a, "raw") || stream ? WFMT_RAW : WFMT_PLAIN);
 	id = rc_new_stream(c);
 	r = rc_send_fields(c, id, WT_EXEC, &b);
 	free(buf);
 	if (r < 0)
 		return cmd_fail(c);
-	return exec_follow(c, id, with_stdin, session);
+	return exec_follow(c, id, opt_flag(a, "interactive"), session);
 }
+
+const struct rc_cmd rc_cmd_exec = {
+    .name = "exec",
+    .fn = exec_run,
+    .synopsis = "[--] 'COMMAND' [WORDS...] | -f FILE",
+    .summary = "run a command in a shell session (state persists)",
+    .details =
+	"The words of the command line are joined by spaces (as ssh does)\n"
+	"and run by the session's shell: cd, export, functions carry over to\n"
+	"the next exec.  Options end at the first word of the command line.\n"
+	"\n"
+	"Wait mode (the default) prints the output once the command ends,\n"
+	"escape sequences removed and progress bars collapsed (plain), at\n"
+	"most --output-limit bytes: the first and last halves are kept and\n"
+	"the middle replaced by one line saying how much was left out.\n"
+	"--stream prints the terminal's bytes as they come.\n"
+	"\n"
+	"exit status: the command's own ($?; 128+N for signal N); 1 with\n"
+	"'runnerctl: E_CODE: message' when the request failed (E_BUSY: the\n"
+	"session runs another command); 2 usage.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"session", 0, "NAME", "the session (default main)", 0},
+	    {"timeout", 0, "MS",
+	     "interrupt the command after MS milliseconds\n"
+	     "(SIGINT, then SIGKILL; the session survives)",
+	     RC_OPT_NUM},
+	    {"output-limit", 0, "BYTES",
+	     "wait mode: keep at most BYTES of output (default\n"
+	     "32K: head and tail halves); K, M suffixes",
+	     RC_OPT_NUM},
+	    {"file", 'f', "FILE",
+	     "the command is the contents of FILE ('-': stdin),\n"
+	     "any size up to the runner's --max-command (1 MiB)",
+	     0},
+	    {"interactive", 'i', NULL,
+	     "forward our stdin to the command (end of file at\n"
+	     "its end)",
+	     0},
+	    {"stream", 0, NULL, "print output as it arrives (raw bytes)", 0},
+	    {"raw", 0, NULL, "wait mode: the terminal's bytes, exact", 0},
+	    {0},
+	},
+    .min_pos = 0,
+    .max_pos = -1,
+    .flags = RC_CMD_OPTS_FIRST,
+};
 
 static struct termios saved_tty;
 
@@ -208,20 +300,16 @@ static void tty_restore(void)
 	tcsetattr(0, TCSAFLUSH, &saved_tty);
 }
 
-int cmd_shell(struct rc_conn *c, int argc, char **argv)
+static int shell_run(struct rc_conn *c, const struct rc_args *a)
 {
 	struct sigaction sa = {.sa_handler = on_winch};
-	const char *session = "main";
+	const char *session = opt_str(a, "session", "main");
 	struct termios raw;
 	uint8_t buf[256];
 	struct wire_buf b;
 	uint32_t id;
 	int r;
 
-	if (argc == 3 && !strcmp(argv[1], "--session"))
-		session = argv[2];
-	else if (argc != 1)
-		return cmd_usage("usage: shell [--session S]");
 	if (!isatty(0) || tcgetattr(0, &saved_tty) < 0)
 		return cmd_usage("shell: stdin is not a terminal (use exec)");
 	sigaction(SIGWINCH, &sa, NULL);
@@ -242,3 +330,21 @@ int cmd_shell(struct rc_conn *c, int argc, char **argv)
 	tty_restore();
 	return r;
 }
+
+const struct rc_cmd rc_cmd_shell = {
+    .name = "shell",
+    .fn = shell_run,
+    .synopsis = "",
+    .summary = "interactive terminal into a session",
+    .details = "An interactive shell nested in the session: it starts in the "
+	       "session's\ndirectory with its exported environment; what you "
+	       "type goes to it\nraw.  Leaving it (exit, ^D) leaves the "
+	       "session as it was.  stdin must be\na terminal.\n"
+	       "\nexit status: the nested shell's.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"session", 0, "NAME", "the session (default main)", 0},
+	    {0},
+	},
+    .max_pos = 0,
+};

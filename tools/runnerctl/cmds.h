@@ -1,41 +1,38 @@
-/* cmds.h - runnerctl subcommands, one file per area. */
+/* cmds.h - runnerctl subcommands, one file per area.
+ *
+ * Each command is a struct rc_cmd (opts.h): its options and help are
+ * data beside its code; runnerctl.c lists them.  A command returns the
+ * process exit status; errors are printed as one line "runnerctl: ..."
+ * on stderr by the command itself. */
 #ifndef RUNNERCTL_CMDS_H
 #define RUNNERCTL_CMDS_H
 
 #include "client.h"
+#include "opts.h"
 
-/* Each returns the process exit status; errors are printed as one line
- * "runnerctl: ..." on stderr by the command itself. */
-typedef int (*cmd_fn)(struct rc_conn *c, int argc, char **argv);
+#define RUNNERCTL_VERSION "0.1.0"
 
-int cmd_ping(struct rc_conn *c, int argc, char **argv);
-int cmd_info(struct rc_conn *c, int argc, char **argv);
-int cmd_stats(struct rc_conn *c, int argc, char **argv);
-int cmd_shutdown(struct rc_conn *c, int argc, char **argv);
+/* runnerctl.c: ping, info, stats, shutdown */
+extern const struct rc_cmd rc_cmd_ping, rc_cmd_info, rc_cmd_stats,
+    rc_cmd_shutdown;
 /* cmd_shell.c */
-int cmd_exec(struct rc_conn *c, int argc, char **argv);
-int cmd_shell(struct rc_conn *c, int argc, char **argv);
+extern const struct rc_cmd rc_cmd_exec, rc_cmd_shell;
+/* cmd_session.c */
+extern const struct rc_cmd rc_cmd_session_open, rc_cmd_session_list,
+    rc_cmd_session_close, rc_cmd_interrupt, rc_cmd_cancel, rc_cmd_resize;
 /* cmd_proc.c */
-int cmd_spawn(struct rc_conn *c, int argc, char **argv);
-int cmd_ps(struct rc_conn *c, int argc, char **argv);
-int cmd_attach(struct rc_conn *c, int argc, char **argv);
-int cmd_kill(struct rc_conn *c, int argc, char **argv);
+extern const struct rc_cmd rc_cmd_spawn, rc_cmd_ps, rc_cmd_attach, rc_cmd_wait,
+    rc_cmd_stdin, rc_cmd_kill;
 /* cmd_fs.c */
-int cmd_read(struct rc_conn *c, int argc, char **argv);
-int cmd_write(struct rc_conn *c, int argc, char **argv);
-int cmd_edit(struct rc_conn *c, int argc, char **argv);
-int cmd_ls(struct rc_conn *c, int argc, char **argv);
-int cmd_stat(struct rc_conn *c, int argc, char **argv);
-int cmd_mkdir(struct rc_conn *c, int argc, char **argv);
-int cmd_rm(struct rc_conn *c, int argc, char **argv);
-int cmd_mv(struct rc_conn *c, int argc, char **argv);
-int cmd_find(struct rc_conn *c, int argc, char **argv);
-int cmd_grep(struct rc_conn *c, int argc, char **argv);
-int cmd_diff(struct rc_conn *c, int argc, char **argv);
+extern const struct rc_cmd rc_cmd_read, rc_cmd_write, rc_cmd_edit, rc_cmd_ls,
+    rc_cmd_stat, rc_cmd_mkdir, rc_cmd_rm, rc_cmd_mv, rc_cmd_find, rc_cmd_grep,
+    rc_cmd_diff;
 
 /* Print "runnerctl: <c->err>" and return 1. */
 int cmd_fail(struct rc_conn *c);
 /* Print "runnerctl: <msg>" and return 2 (usage). */
 int cmd_usage(const char *msg);
+/* A signal by number or name (TERM, SIGTERM, 15); -1 if neither. */
+int parse_signal(const char *s);
 
 #endif

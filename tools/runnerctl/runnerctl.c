@@ -1,4 +1,5 @@
-/* runnerctl - the host-side CLI of runner. */
+/* runnerctl - the host-side CLI of runner: global options, the command
+ * table, help; and the system commands (ping, info, stats, shutdown). */
 #include "cmds.h"
 
 #include <errno.h>
@@ -9,38 +10,62 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: runnerctl [--connect TARGET] [--token-file F] COMMAND [ARGS]\n"
+static const struct rc_cmd *const commands[] = {
+    &rc_cmd_exec,	  &rc_cmd_shell,	 &rc_cmd_session_open,
+    &rc_cmd_session_list, &rc_cmd_session_close, &rc_cmd_interrupt,
+    &rc_cmd_cancel,	  &rc_cmd_resize,	 &rc_cmd_spawn,
+    &rc_cmd_ps,		  &rc_cmd_attach,	 &rc_cmd_wait,
+    &rc_cmd_stdin,	  &rc_cmd_kill,		 &rc_cmd_read,
+    &rc_cmd_write,	  &rc_cmd_edit,		 &rc_cmd_ls,
+    &rc_cmd_stat,	  &rc_cmd_mkdir,	 &rc_cmd_rm,
+    &rc_cmd_mv,		  &rc_cmd_find,		 &rc_cmd_grep,
+    &rc_cmd_diff,	  &rc_cmd_ping,		 &rc_cmd_info,
+    &rc_cmd_stats,	  &rc_cmd_shutdown,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char usage_head[] =
+    "usage: runnerctl [--connect TARGET] [--token-file FILE] COMMAND [ARGS]\n"
+    "       runnerctl help [COMMAND]    runnerctl --version\n"
     "\n"
     "TARGET: unix:PATH (default $RUNNER_CONNECT, else " RC_DEFAULT_TARGET ")\n"
     "        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
     "        docker:CTR      = cmd:'docker exec -i CTR /sbin/runner attach'\n"
     "        kubectl:POD[:CONTAINER]  vsock:CID:PORT  fc:UDS_PATH:PORT\n"
+    "--token-file FILE: the runner's token (first line; else $RUNNER_TOKEN)\n"
     "\n"
-    "commands:\n"
-    "  ping [-n COUNT]           round trip (prints microseconds)\n"
-    "  info | stats | shutdown [--grace MS]\n"
-    "  exec [--session S] [--timeout MS] [--raw] [--stream] -- 'COMMAND'\n"
-    "  shell [--session S]       interactive terminal into a session\n"
-    "  spawn [--bg] [--pty] [--cwd D] [--env K=V] -- ARGV...\n"
-    "  ps | attach PID [--from OFFSET] | kill PID [SIGNAL]\n"
-    "  read PATH [--lines A:B] | write PATH (stdin) | edit PATH OLD NEW "
-    "[--all]\n"
-    "  ls [PATH] | stat PATH | mkdir [-p] PATH | rm [-r] PATH | mv A B\n"
-    "  find ROOT [--name GLOB] | grep PATTERN [ROOT] | diff A B\n";
+    "commands:\n";
 
-static const struct {
-	const char *name;
-	cmd_fn fn;
-} commands[] = {
-    {"ping", cmd_ping},		{"info", cmd_info}, {"stats", cmd_stats},
-    {"shutdown", cmd_shutdown}, {"exec", cmd_exec}, {"shell", cmd_shell},
-    {"spawn", cmd_spawn},	{"ps", cmd_ps},	    {"attach", cmd_attach},
-    {"kill", cmd_kill},		{"read", cmd_read}, {"write", cmd_write},
-    {"edit", cmd_edit},		{"ls", cmd_ls},	    {"stat", cmd_stat},
-    {"mkdir", cmd_mkdir},	{"rm", cmd_rm},	    {"mv", cmd_mv},
-    {"find", cmd_find},		{"grep", cmd_grep}, {"diff", cmd_diff},
-};
+static const char usage_tail[] =
+    "\n"
+    "Options may come before or after a command's arguments (exec and spawn:\n"
+    "before the command line); '--' ends them.  runnerctl help COMMAND lists\n"
+    "every option of a command.\n"
+    "\n"
+    "exit status:\n"
+    "  0        success\n"
+    "  N        exec, spawn, wait, attach: the command's own exit status\n"
+    "           (128+N when signal N ended it)\n"
+    "  1        grep: no line matched; diff: the files differ; and any\n"
+    "           protocol error, printed as 'runnerctl: E_CODE: message'\n"
+    "  2        usage error; grep and diff: any error\n"
+    "  126, 127 spawn: the program could not be executed / was not found\n";
+
+static void print_usage(FILE *fp)
+{
+	unsigned i;
+	int n;
+
+	fputs(usage_head, fp);
+	for (i = 0; i < NCOMMANDS; i++) {
+		const struct rc_cmd *c = commands[i];
+		n = fprintf(fp, "  %s %s", c->name, c->synopsis);
+		if (n >= 34)
+			n = fprintf(fp, "\n") - 1;
+		fprintf(fp, "%*s%s\n", 34 - n, "", c->summary);
+	}
+	fputs(usage_tail, fp);
+}
 
 int cmd_fail(struct rc_conn *c)
 {
@@ -54,32 +79,42 @@ int cmd_usage(const char *msg)
 	return 2;
 }
 
-int cmd_ping(struct rc_conn *c, int argc, char **argv)
+/* ---- system commands ---- */
+
+static int ping_run(struct rc_conn *c, const struct rc_args *a)
 {
+	uint64_t t0, count = opt_num(a, "count", 1), i;
 	struct rc_frame f;
 	struct wire_buf b;
-	uint64_t t0, count = 1, i;
-	int r;
 
-	if (argc == 3 && !strcmp(argv[1], "-n"))
-		count = strtoull(argv[2], NULL, 10);
-	else if (argc != 1)
-		return cmd_usage("usage: ping [-n COUNT]");
 	wb_init(&b, NULL, 0);
 	for (i = 0; i < count; i++) {
-		struct timespec a, z;
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		r = rc_call(c, WT_PING, &b, &f);
-		clock_gettime(CLOCK_MONOTONIC, &z);
-		if (r)
+		struct timespec x, z;
+		clock_gettime(CLOCK_MONOTONIC, &x);
+		if (rc_call(c, WT_PING, &b, &f))
 			return cmd_fail(c);
-		t0 = (uint64_t)(z.tv_sec - a.tv_sec) * 1000000000u +
-		     (uint64_t)(z.tv_nsec - a.tv_nsec);
+		clock_gettime(CLOCK_MONOTONIC, &z);
+		t0 = (uint64_t)(z.tv_sec - x.tv_sec) * 1000000000u +
+		     (uint64_t)(z.tv_nsec - x.tv_nsec);
 		printf("pong from %s: %.1f us\n", c->software,
 		       (double)t0 / 1e3);
 	}
 	return 0;
 }
+
+const struct rc_cmd rc_cmd_ping = {
+    .name = "ping",
+    .fn = ping_run,
+    .synopsis = "",
+    .summary = "round trip to the runner (prints microseconds)",
+    .opts =
+	(const struct rc_opt[]){
+	    {"count", 'n', "COUNT", "this many round trips (default 1)",
+	     RC_OPT_NUM},
+	    {0},
+	},
+    .max_pos = 0,
+};
 
 /* Print each field of a RESULT as "name: value"; numbers as decimals. */
 static void print_fields(const struct rc_frame *f)
@@ -139,48 +174,196 @@ static int simple_call(struct rc_conn *c, uint8_t type, struct wire_buf *b)
 	return 0;
 }
 
-int cmd_info(struct rc_conn *c, int argc, char **argv)
+static int info_run(struct rc_conn *c, const struct rc_args *a)
 {
 	struct wire_buf b;
 
-	(void)argv;
-	if (argc != 1)
-		return cmd_usage("usage: info");
+	(void)a;
 	wb_init(&b, NULL, 0);
 	return simple_call(c, WT_INFO, &b);
 }
 
-int cmd_stats(struct rc_conn *c, int argc, char **argv)
+const struct rc_cmd rc_cmd_info = {
+    .name = "info",
+    .fn = info_run,
+    .synopsis = "",
+    .summary = "the runner's version, identity, limits and hardening",
+    .max_pos = 0,
+};
+
+static int stats_run(struct rc_conn *c, const struct rc_args *a)
 {
 	struct wire_buf b;
 
-	(void)argv;
-	if (argc != 1)
-		return cmd_usage("usage: stats");
+	(void)a;
 	wb_init(&b, NULL, 0);
 	return simple_call(c, WT_STATS, &b);
 }
 
-int cmd_shutdown(struct rc_conn *c, int argc, char **argv)
+const struct rc_cmd rc_cmd_stats = {
+    .name = "stats",
+    .fn = stats_run,
+    .synopsis = "",
+    .summary = "the runner's memory, connections, streams, fds, children",
+    .max_pos = 0,
+};
+
+static int shutdown_run(struct rc_conn *c, const struct rc_args *a)
 {
 	uint8_t buf[16];
 	struct wire_buf b;
 
 	wb_init(&b, buf, sizeof(buf));
-	if (argc == 3 && !strcmp(argv[1], "--grace"))
-		wb_u32(&b, T_GRACE_MS, (uint32_t)strtoul(argv[2], NULL, 10));
-	else if (argc != 1)
-		return cmd_usage("usage: shutdown [--grace MS]");
+	if (opt_flag(a, "grace"))
+		wb_u32(&b, T_GRACE_MS, (uint32_t)opt_num(a, "grace", 0));
 	return simple_call(c, WT_SHUTDOWN, &b);
+}
+
+const struct rc_cmd rc_cmd_shutdown = {
+    .name = "shutdown",
+    .fn = shutdown_run,
+    .synopsis = "",
+    .summary = "stop the runner (and with it the sandbox)",
+    .opts =
+	(const struct rc_opt[]){
+	    {"grace", 0, "MS",
+	     "how long processes get between SIGTERM and SIGKILL", RC_OPT_NUM},
+	    {0},
+	},
+    .max_pos = 0,
+};
+
+/* ---- main ---- */
+
+static int read_token(const char *path, char *buf, size_t n)
+{
+	FILE *fp = fopen(path, "r");
+
+	if (!fp || !fgets(buf, (int)n, fp)) {
+		fprintf(stderr, "runnerctl: cannot read token file %s\n", path);
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	buf[strcspn(buf, "\r\n")] = 0;
+	return 0;
+}
+
+/* How many words of argv name cmd ("session open" is two), else 0. */
+static int cmd_words(const struct rc_cmd *cmd, int argc, char **argv)
+{
+	const char *name = cmd->name, *sp;
+	int w = 0;
+
+	for (;;) {
+		size_t len = (sp = strchr(name, ' ')) ? (size_t)(sp - name)
+						      : strlen(name);
+		if (w >= argc || strlen(argv[w]) != len ||
+		    strncmp(argv[w], name, len))
+			return 0;
+		w++;
+		if (!sp)
+			return w;
+		name = sp + 1;
+	}
+}
+
+static const struct rc_cmd *cmd_lookup(int argc, char **argv, int *words)
+{
+	unsigned i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if ((*words = cmd_words(commands[i], argc, argv)) > 0)
+			return commands[i];
+	return NULL;
+}
+
+/* A group word alone ("session"): the commands it starts.  0 if none. */
+static int group_list(const char *word, FILE *fp, bool full)
+{
+	size_t len = strlen(word);
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		const char *name = commands[i]->name;
+		if (strncmp(name, word, len) || name[len] != ' ')
+			continue;
+		if (full) {
+			if (n)
+				putchar('\n');
+			rc_cmd_help(commands[i]);
+		} else {
+			fprintf(fp, "  runnerctl %s %s\n", name,
+				commands[i]->synopsis);
+		}
+		n++;
+	}
+	return n;
+}
+
+static int help_cmd(int argc, char **argv)
+{
+	const struct rc_cmd *cmd;
+	int words;
+
+	if (argc == 0) {
+		print_usage(stdout);
+		return 0;
+	}
+	if ((cmd = cmd_lookup(argc, argv, &words)) && words == argc) {
+		rc_cmd_help(cmd);
+		return 0;
+	}
+	if (argc == 1 && group_list(argv[0], stdout, true))
+		return 0;
+	fprintf(stderr, "runnerctl: no command '%s' (runnerctl help)\n",
+		argv[0]);
+	return 2;
+}
+
+static int run(const struct rc_cmd *cmd, const char *target, const char *token,
+	       int argc, char **argv)
+{
+	static char tokbuf[512];
+	struct rc_args a;
+	struct rc_conn c;
+	const char *tf;
+	int r;
+
+	if ((r = rc_args_parse(cmd, argc, argv, &a)) != 0 || a.help) {
+		if (!r)
+			rc_cmd_help(cmd);
+		rc_args_free(&a);
+		return r;
+	}
+	target = opt_str(&a, "connect", target);
+	if ((tf = opt_str(&a, "token-file", NULL))) {
+		if (read_token(tf, tokbuf, sizeof(tokbuf)) < 0) {
+			rc_args_free(&a);
+			return 2;
+		}
+		token = tokbuf;
+	}
+	if (rc_connect(&c, target, token) < 0) {
+		r = cmd_fail(&c);
+		rc_close(&c);
+		rc_args_free(&a);
+		return r;
+	}
+	r = cmd->fn(&c, &a);
+	rc_close(&c);
+	rc_args_free(&a);
+	return r;
 }
 
 int main(int argc, char **argv)
 {
 	const char *target = getenv("RUNNER_CONNECT"), *token = NULL;
 	static char tokbuf[512];
-	struct rc_conn c;
-	unsigned i;
-	int r, argi = 1;
+	const struct rc_cmd *cmd;
+	int argi = 1, words;
 
 	if (!target || !*target)
 		target = RC_DEFAULT_TARGET;
@@ -191,42 +374,42 @@ int main(int argc, char **argv)
 		else if (!strncmp(a, "--connect=", 10))
 			target = a + 10;
 		else if (!strcmp(a, "--token-file") && argi + 1 < argc) {
-			FILE *fp = fopen(argv[++argi], "r");
-			if (!fp || !fgets(tokbuf, sizeof(tokbuf), fp)) {
-				fprintf(stderr,
-					"runnerctl: cannot read token file\n");
+			if (read_token(argv[++argi], tokbuf, sizeof(tokbuf)))
 				return 2;
-			}
-			fclose(fp);
-			tokbuf[strcspn(tokbuf, "\r\n")] = 0;
 			token = tokbuf;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+			print_usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("runnerctl " RUNNERCTL_VERSION
+			       " (protocol %d)\n",
+			       WIRE_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "runnerctl: unknown option %s\n%s", a,
-				usage);
+			fprintf(stderr, "runnerctl: unknown option %s\n", a);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	if (argi >= argc) {
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i].name, argv[argi]))
-			break;
-	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "runnerctl: unknown command '%s'\n%s",
-			argv[argi], usage);
+	if (!strcmp(argv[argi], "help"))
+		return help_cmd(argc - argi - 1, argv + argi + 1);
+	if (!(cmd = cmd_lookup(argc - argi, argv + argi, &words))) {
+		if (group_list(argv[argi], stderr, false)) {
+			fprintf(stderr,
+				"runnerctl: '%s' wants one of the "
+				"commands above\n",
+				argv[argi]);
+			return 2;
+		}
+		fprintf(stderr,
+			"runnerctl: unknown command '%s' (runnerctl help)\n",
+			argv[argi]);
 		return 2;
 	}
-	if (rc_connect(&c, target, token) < 0) {
-		fprintf(stderr, "runnerctl: %s\n", c.err);
-		rc_close(&c);
-		return 1;
-	}
-	r = commands[i].fn(&c, argc - argi, argv + argi);
-	rc_close(&c);
-	return r;
+	return run(cmd, target, token, argc - argi - words,
+		   argv + argi + words);
 }
