@@ -36,6 +36,8 @@ struct grep_job {
 	uint8_t *pat;
 	size_t npat;
 	uint32_t context;
+	uint32_t max_line;     /* bytes of a line sent, at most GREP_TEXT_MAX */
+	uint8_t mode;	       /* enum wire_grep_mode */
 	size_t rel_off;	       /* where the path below the start begins */
 	struct glob_set globs; /* --include: n == 0 is every file */
 	/* per file */
@@ -118,9 +120,11 @@ static void grep_emit(struct grep_job *g, size_t start, size_t end,
 	wb_str(&b, T_PATH, g->path);
 	wb_u64(&b, T_LINE, line);
 	wb_bytes(&b, T_TEXT, g->buf + start,
-		 len > GREP_TEXT_MAX ? GREP_TEXT_MAX : len);
-	if (len > GREP_TEXT_MAX)
+		 len > g->max_line ? g->max_line : len);
+	if (len > g->max_line) { /* cut: say so, and how long it was */
 		wb_u8(&b, T_TRUNCATED, 1);
+		wb_u64(&b, T_SIZE, len);
+	}
 	wb_u8(&b, T_MATCH, match);
 	wb_close(&b, mark);
 	fs_out_record(g->w.out, &b);
@@ -163,11 +167,26 @@ static void grep_before(struct grep_job *g, size_t ls, uint64_t l, size_t n)
 			  false);
 }
 
+/* GREP_MODE files or count: one record for a file with hits. */
+static void grep_file_record(struct grep_job *g, uint64_t hits)
+{
+	struct wire_buf b;
+	size_t mark;
+
+	wb_init(&b, g->rec, sizeof(g->rec));
+	mark = wb_open(&b, T_ENTRY);
+	wb_str(&b, T_PATH, g->path);
+	if (g->mode == WGM_COUNT)
+		wb_u64(&b, T_COUNT, hits);
+	wb_close(&b, mark);
+	walk_record(&g->w, &b);
+}
+
 static void grep_buffer(struct grep_job *g, size_t n)
 {
 	const uint8_t *nl;
 	size_t pos = 0, m, ls, le;
-	uint64_t l;
+	uint64_t l, hits = 0;
 
 	g->emitted_end = 0;
 	g->emitted_line = 0;
@@ -183,6 +202,12 @@ static void grep_buffer(struct grep_job *g, size_t n)
 		ls = nl ? (size_t)(nl - g->buf) + 1 : pos;
 		le = line_end(g, ls, n);
 		pos = le + 1;
+		if (g->mode) { /* files or count: no lines */
+			hits++;
+			if (g->mode == WGM_FILES)
+				break;
+			continue;
+		}
 		if (!fs_cap(g->w.sum, g->w.max, &g->w.stop))
 			continue; /* past the cap: counted, not sent */
 		grep_after(g, ls, n);
@@ -191,6 +216,8 @@ static void grep_buffer(struct grep_job *g, size_t n)
 		grep_emit(g, ls, le, l, true);
 		g->w.sum->count++;
 	}
+	if (hits)
+		grep_file_record(g, hits);
 	grep_after(g, n, n);
 }
 
@@ -294,21 +321,28 @@ static bool plain_string(const uint8_t *p, size_t n, bool fixed)
 	return fixed || strcspn((const char *)p, ".[]()*+?{}|^$\\") >= n;
 }
 
-/* Fixed strings separated by newlines, as `grep -F` takes them, become
- * one ERE of escaped alternatives: the matcher's newline already means
- * "or".  Returns a malloc'd pattern of *len bytes, or NULL. */
-static char *fixed_lines_as_ere(const uint8_t *p, size_t n, size_t *len)
+/* The ERE the matcher gets when it is not PATTERN itself: fixed strings
+ * escaped (grep -F's newline-separated lines become alternatives), and
+ * for -w the whole wrapped so a match is a whole word, as grep -w tests
+ * it: at the line's start or after a non-word byte, and at its end or
+ * before one.  Returns a malloc'd pattern of *len bytes, or NULL. */
+static char *grep_ere(const uint8_t *p, size_t n, bool fixed, bool word,
+		      size_t *len)
 {
-	char *out = malloc(2 * n + 1), *o = out;
+	char *out = malloc(2 * n + 16), *o = out;
 	size_t i;
 
 	if (!out)
 		return NULL;
+	if (word)
+		o = stpcpy(o, "(^|\\W)(");
 	for (i = 0; i < n; i++) {
-		if (p[i] && strchr(".[]()*+?{}|^$\\", p[i]))
+		if (fixed && p[i] && strchr(".[]()*+?{}|^$\\", p[i]))
 			*o++ = '\\';
-		*o++ = (char)p[i];
+		*o++ = word && p[i] == '\n' ? '|' : (char)p[i];
 	}
+	if (word)
+		o = stpcpy(o, ")(\\W|$)");
 	*len = (size_t)(o - out);
 	return out;
 }
@@ -316,26 +350,26 @@ static char *fixed_lines_as_ere(const uint8_t *p, size_t n, size_t *len)
 /* The matcher of runner/regex.h: GNU grep -E syntax and semantics, linear
  * time whatever the pattern.  Plain strings skip it for memmem. */
 static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
-			bool icase)
+			bool icase, bool word)
 {
 	char err[160], *ere = NULL;
+	bool nul = memchr(g->pat, 0, g->npat) != NULL;
 	size_t elen = 0;
 	int r;
 
-	if (!icase && !memchr(g->pat, 0, g->npat) &&
-	    plain_string(g->pat, g->npat, fixed))
+	if (!icase && !word && !nul && plain_string(g->pat, g->npat, fixed))
 		return 0;
-	if (fixed && memchr(g->pat, '\n', g->npat)) {
-		ere = fixed_lines_as_ere(g->pat, g->npat, &elen);
+	if (word || (fixed && memchr(g->pat, '\n', g->npat))) {
+		ere = grep_ere(g->pat, g->npat, fixed, word, &elen);
 		if (!ere) {
 			stream_error_errno(s, ENOMEM, "grep");
 			return -1;
 		}
-		fixed = false;
 	}
-	r = rx_compile(
-	    &g->rx, ere ? ere : (const char *)g->pat, ere ? elen : g->npat,
-	    (icase ? RX_ICASE : 0) | (fixed ? RX_FIXED : 0), err, sizeof(err));
+	r = rx_compile(&g->rx, ere ? ere : (const char *)g->pat,
+		       ere ? elen : g->npat,
+		       (icase ? RX_ICASE : 0) | (fixed && !ere ? RX_FIXED : 0),
+		       err, sizeof(err));
 	free(ere);
 	if (r == -EINVAL) {
 		stream_error(s, E_BAD_PATTERN, 0,
@@ -347,35 +381,52 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 		return -1;
 	}
 	g->use_regex = true;
-	if (!icase && !fixed && !elen && !memchr(g->pat, 0, g->npat))
+	/* A string every match holds, to skip lines without it; the one of
+	 * PATTERN is also one of its -w wrapping. */
+	if (icase || nul)
+		return 0;
+	if (!fixed)
 		g->nlit = ere_required_literal((char *)g->pat, g->lit,
 					       sizeof(g->lit));
+	else if (g->npat < sizeof(g->lit) && !memchr(g->pat, '\n', g->npat))
+		memcpy(g->lit, g->pat, g->nlit = g->npat);
 	return 0;
 }
 
 static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct grep_job *g)
 {
-	uint64_t fixed, icase, ctx;
+	uint64_t fixed, icase, ctx, word, mode, max_line;
 	struct wire_iter it;
 	struct wire_field f;
+	uint8_t *np;
 
 	if (walk_parse(s, p, n, &g->w, 1) < 0 ||
 	    req_uint(s, p, n, T_FIXED, 0, 0, REQ_ANY, &fixed) < 0 ||
 	    req_uint(s, p, n, T_IGNORE_CASE, 0, 0, REQ_ANY, &icase) < 0 ||
-	    req_uint(s, p, n, T_CONTEXT, 0, 0, REQ_ANY, &ctx) < 0)
+	    req_uint(s, p, n, T_CONTEXT, 0, 0, REQ_ANY, &ctx) < 0 ||
+	    req_uint(s, p, n, T_WORD, 0, 0, REQ_ANY, &word) < 0 ||
+	    req_uint(s, p, n, T_GREP_MODE, 0, 0, WGM_COUNT, &mode) < 0 ||
+	    req_uint(s, p, n, T_MAX_LINE, 0, 0, REQ_ANY, &max_line) < 0)
 		return -1;
 	g->context = ctx > 64 ? 64 : (uint32_t)ctx;
+	g->mode = (uint8_t)mode;
+	g->max_line = max_line && max_line < GREP_TEXT_MAX ? (uint32_t)max_line
+							   : GREP_TEXT_MAX;
 	g->w.max_depth = UINT32_MAX;
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
-		if (f.tag == T_PATTERN && !g->pat) {
-			g->pat = malloc(f.len + 1);
-			if (!g->pat)
+		if (f.tag == T_PATTERN) {
+			/* repeated: alternatives, as lines of one pattern */
+			np = realloc(g->pat, g->npat + f.len + 2);
+			if (!np)
 				break;
-			memcpy(g->pat, f.val, f.len);
-			g->pat[f.len] = 0;
-			g->npat = f.len;
+			if (g->pat)
+				np[g->npat++] = '\n';
+			memcpy(np + g->npat, f.val, f.len);
+			g->npat += f.len;
+			np[g->npat] = 0;
+			g->pat = np;
 		} else if (f.tag == T_GLOB &&
 			   fs_req_glob(s, &g->globs, (const char *)f.val,
 				       f.len) < 0) {
@@ -386,7 +437,7 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 		stream_error(s, E_BAD_REQUEST, 0, "GREP needs a PATTERN");
 		return -1;
 	}
-	return grep_compile(s, g, fixed != 0, icase != 0);
+	return grep_compile(s, g, fixed != 0, icase != 0, word != 0);
 }
 
 /* A directory (readable, for getdents) or a regular file; anything else

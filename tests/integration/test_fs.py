@@ -516,6 +516,76 @@ class TestTrees(FsCase):
                 gnu = gnu + ["--include", "*.py"]
             self.assertEqual(self.run_grep(ours), self.run_grep_oracle(gnu), gnu)
 
+    def test_grep_word_and_multiple_patterns_vs_gnu(self):
+        cases = [
+            (["-E", "-w", "ba."], [("PATTERN", "ba."), ("WORD", 1)]),
+            (["-E", "-w", "a"], [("PATTERN", "a"), ("WORD", 1)]),
+            (["-E", "-w", "b"], [("PATTERN", "b"), ("WORD", 1)]),
+            (["-E", "-w", "-i", "gamma|x"], [("PATTERN", "gamma|x"), ("WORD", 1),
+                                              ("IGNORE_CASE", 1)]),
+            (["-E", "-w", "\(x"], [("PATTERN", "\(x"), ("WORD", 1)]),
+            (["-F", "-w", "baz(x)"], [("PATTERN", "baz(x)"), ("FIXED", 1), ("WORD", 1)]),
+            (["-F", "-w", "a.b\nfoo"], [("PATTERN", "a.b\nfoo"), ("FIXED", 1), ("WORD", 1)]),
+            (["-E", "-w", ""], [("PATTERN", ""), ("WORD", 1)]),
+            (["-E", "-w", "-C", "1", "TODO"], [("PATTERN", "TODO"), ("WORD", 1),
+                                               ("CONTEXT", 1)]),
+            (["-E", "-e", "^foo", "-e", "delta$"], [("PATTERN", "^foo"),
+                                                    ("PATTERN", "delta$")]),
+            (["-F", "-e", "[x]", "-e", "a.b"], [("PATTERN", "[x]"), ("PATTERN", "a.b"),
+                                                ("FIXED", 1)]),
+            (["-E", "-w", "-e", "bar", "-e", "al.ha"], [("PATTERN", "bar"), ("WORD", 1),
+                                                       ("PATTERN", "al.ha")]),
+        ]
+        for gnu, ours in cases:
+            self.assertEqual(self.run_grep(ours), self.run_grep_oracle(gnu), gnu)
+
+    def test_grep_files_and_count_modes_vs_gnu(self):
+        for pat, fields in (("alpha", []), ("ba[rz]", [("IGNORE_CASE", 1)]),
+                            ("TODO", [("WORD", 1)])):
+            flags = (["-i"] if fields == [("IGNORE_CASE", 1)] else []) + \
+                    (["-w"] if fields == [("WORD", 1)] else [])
+            out = subprocess.run(["grep", "-rlIE", "--null"] + flags + [pat, self.tree],
+                                 capture_output=True).stdout
+            want = sorted(p for p in out.split(b"\0") if p)
+            res = self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", pat),
+                            ("GREP_MODE", 1), *fields)
+            self.assertEqual(sorted(e.bytes("PATH") for e in records(res)), want, pat)
+            self.assertTrue(all(not e.has("LINE") for e in records(res)))
+            self.assertEqual(res.fields.int("COUNT"), len(want))
+            out = subprocess.run(["grep", "-rcIE", "--null"] + flags + [pat, self.tree],
+                                 capture_output=True).stdout
+            want = {}
+            for line in out.splitlines():
+                path, count = line.split(b"\0")
+                if int(count):
+                    want[path] = int(count)
+            res = self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", pat),
+                            ("GREP_MODE", 2), *fields)
+            self.assertEqual({e.bytes("PATH"): e.int("COUNT") for e in records(res)},
+                             want, pat)
+        # the cap counts files in these modes
+        res = self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", "a"), ("GREP_MODE", 1),
+                        ("MAX_RESULTS", 3))
+        self.assertEqual(len(records(res)), 3)
+        self.assertEqual(res.fields.int("TRUNCATED"), 1)
+        self.assertEqual(3 + res.fields.int("MORE"), len(records(self.call(
+            rp.GREP, ("PATH", self.tree), ("PATTERN", "a"), ("GREP_MODE", 1)))))
+
+    def test_grep_max_line_and_more(self):
+        d = self.mkdtemp()
+        open(d + "/long", "w").write("x" * 100 + "needle" + "y" * 50 + "\nshort needle\n")
+        res = self.call(rp.GREP, ("PATH", d), ("PATTERN", "needle"), ("MAX_LINE", 40))
+        recs = records(res)
+        self.assertEqual([e.bytes("TEXT") for e in recs], [b"x" * 40, b"short needle"])
+        self.assertEqual([e.int("TRUNCATED", 0) for e in recs], [1, 0])
+        self.assertEqual(recs[0].int("SIZE"), 156)
+        self.assertFalse(recs[1].has("SIZE"))
+        res = self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", "a"))
+        total = res.fields.int("COUNT")
+        res = self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", "a"), ("MAX_RESULTS", 7))
+        self.assertEqual(res.fields.int("COUNT"), 7)
+        self.assertEqual(res.fields.int("MORE"), total - 7)
+
     def test_grep_max_results(self):
         res = self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", "a"), ("MAX_RESULTS", 7))
         self.assertEqual(len(records(res)), 7)
