@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -375,6 +376,40 @@ class DockerTest(unittest.TestCase):
         if r.stdout.strip() == b"1":
             self.need_main_command_mode(ctr)
         self.assertEqual(r.stdout.strip(), b"7", self.logs(ctr))
+
+    # -- the Python SDK (tools/python) through docker:CTR
+    def test_python_sdk_through_docker(self):
+        sys.path.insert(0, os.path.join(e2e.ROOT, "tools", "python"))
+        import asyncio
+        import runner_client as rc
+        from runner_client import aio, tools
+        ctr = self.start()
+        with rc.Runner.connect("docker:" + ctr) as sb:   # $DOCKER, as runnerctl
+            self.assertEqual(sb.info().uid, 1000)
+            r = sb.exec("cd /workspace && echo hi-$((6*7))")
+            self.assertEqual((r.exit_code, r.cwd, r.output), (0, "/workspace", "hi-42\n"))
+            sb.files.write("/workspace/a.py", b"print(1)\n")
+            self.assertEqual(sb.files.edit("/workspace/a.py", "print(1)", "print(2)"), 1)
+            with self.assertRaises(rc.NotFound):
+                sb.files.read("/workspace/missing")
+            p = sb.spawn(["sh", "-c", "echo bg; sleep 30"], background=True)
+            end = time.monotonic() + 20
+            while not p.output().stdout and time.monotonic() < end:
+                time.sleep(0.05)
+            self.assertEqual(p.output().stdout, b"bg\n")
+            p.signal("TERM")
+            self.assertEqual(p.wait(timeout=20).term_signal, 15)
+            text = tools.dispatch(sb, "sandbox_read_file", {"path": "/workspace/a.py"})
+            self.assertIn("     1\tprint(2)", text)
+        out = self.docker("exec", ctr, "cat", "/workspace/a.py").stdout
+        self.assertEqual(out, b"print(2)\n")
+
+        async def concurrent():
+            async with await aio.Runner.connect("docker:" + ctr) as a:
+                await a.open_session("s2")
+                rs = await asyncio.gather(a.exec("echo one"), a.exec("echo two", session="s2"))
+                return [x.output for x in rs]
+        self.assertEqual(asyncio.run(concurrent()), ["one\n", "two\n"])
 
 
 if __name__ == "__main__":
