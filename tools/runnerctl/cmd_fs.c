@@ -172,6 +172,16 @@ static void wb_path(struct wire_buf *b, uint16_t tag, const char *path)
 
 /* ---- read ---- */
 
+static int read_check(const struct rc_args *a)
+{
+	const char *lines = opt_str(a, "lines", NULL);
+	uint64_t from, to;
+
+	if (lines && parse_lines(lines, &from, &to) < 0)
+		return rc_cmd_usage(a->cmd, "--lines wants A:B, A: or :B");
+	return 0;
+}
+
 static int read_run(struct rc_conn *c, const struct rc_args *a)
 {
 	const char *path = a->pos[0], *lines = opt_str(a, "lines", NULL);
@@ -181,10 +191,7 @@ static int read_run(struct rc_conn *c, const struct rc_args *a)
 	uint64_t from, to;
 
 	wb_init(&b, buf, sizeof(buf));
-	if (lines) {
-		if (parse_lines(lines, &from, &to) < 0)
-			return rc_cmd_usage(a->cmd,
-					    "--lines wants A:B, A: or :B");
+	if (lines && parse_lines(lines, &from, &to) == 0) {
 		wb_u64(&b, T_LINE_FROM, from ? from : 1);
 		if (to)
 			wb_u64(&b, T_LINE_TO, to);
@@ -223,6 +230,7 @@ const struct rc_cmd rc_cmd_read = {
 	     RC_OPT_NUM},
 	    {0},
 	},
+    .check = read_check,
     .min_pos = 1,
     .max_pos = 1,
 };
@@ -283,6 +291,28 @@ static int upload(struct rc_conn *c, uint32_t id, struct rc_frame *f)
 	return r;
 }
 
+/* --mode: octal permission bits, else -1. */
+static long mode_of(const char *s)
+{
+	char *end;
+	unsigned long m = strtoul(s, &end, 8);
+
+	return *end || !*s || m > 07777 ? -1 : (long)m;
+}
+
+static int write_check(const struct rc_args *a)
+{
+	const char *mode = opt_str(a, "mode", NULL);
+
+	if (opt_flag(a, "append") && opt_flag(a, "exclusive"))
+		return rc_cmd_usage(a->cmd,
+				    "--append or --exclusive, not both");
+	if (mode && mode_of(mode) < 0)
+		return rc_cmd_usage(
+		    a->cmd, "--mode wants octal bits (0644), not '%s'", mode);
+	return 0;
+}
+
 static int write_run(struct rc_conn *c, const struct rc_args *a)
 {
 	uint8_t buf[REQ_MAX];
@@ -290,13 +320,9 @@ static int write_run(struct rc_conn *c, const struct rc_args *a)
 	struct wire_buf b;
 	const char *mode = opt_str(a, "mode", NULL);
 	uint32_t id;
-	char *end;
 	int r;
 
 	wb_init(&b, buf, sizeof(buf));
-	if (opt_flag(a, "append") && opt_flag(a, "exclusive"))
-		return rc_cmd_usage(a->cmd,
-				    "--append or --exclusive, not both");
 	if (opt_flag(a, "append"))
 		wb_u8(&b, T_WRITE_MODE, WW_APPEND);
 	if (opt_flag(a, "exclusive"))
@@ -305,15 +331,8 @@ static int write_run(struct rc_conn *c, const struct rc_args *a)
 		wb_u8(&b, T_PARENTS, 1);
 	if (opt_flag(a, "no-atomic"))
 		wb_u8(&b, T_ATOMIC, 0);
-	if (mode) {
-		unsigned long m = strtoul(mode, &end, 8);
-		if (*end || !*mode || m > 07777)
-			return rc_cmd_usage(a->cmd,
-					    "--mode wants octal bits "
-					    "(0644), not '%s'",
-					    mode);
-		wb_u32(&b, T_FILE_MODE, (uint32_t)m);
-	}
+	if (mode)
+		wb_u32(&b, T_FILE_MODE, (uint32_t)mode_of(mode));
 	wb_path(&b, T_PATH, a->pos[0]);
 	id = rc_new_stream(c);
 	rc_track(c, id);
@@ -351,6 +370,7 @@ const struct rc_cmd rc_cmd_write = {
 	     0},
 	    {0},
 	},
+    .check = write_check,
     .min_pos = 1,
     .max_pos = 1,
 };
@@ -645,6 +665,24 @@ static void find_print(void *ctx, const uint8_t *rec, size_t n)
 		printf("%.*s\n", (int)f.len, (const char *)f.val);
 }
 
+/* --type: f, d or l as FILE_TYPE, else 0. */
+static uint8_t type_of(const char *t)
+{
+	return !strcmp(t, "f")	 ? WFT_FILE
+	       : !strcmp(t, "d") ? WFT_DIR
+	       : !strcmp(t, "l") ? WFT_SYMLINK
+				 : 0;
+}
+
+static int find_check(const struct rc_args *a)
+{
+	const char *t = opt_str(a, "type", NULL);
+
+	if (t && !type_of(t))
+		return rc_cmd_usage(a->cmd, "--type is f, d or l");
+	return 0;
+}
+
 static int find_run(struct rc_conn *c, const struct rc_args *a)
 {
 	const char *t = opt_str(a, "type", NULL), *g;
@@ -655,15 +693,8 @@ static int find_run(struct rc_conn *c, const struct rc_args *a)
 	wb_init(&b, buf, sizeof(buf));
 	if ((g = opt_str(a, "name", NULL)))
 		wb_str(&b, T_GLOB, g);
-	if (t) {
-		uint8_t ft = !strcmp(t, "f")   ? WFT_FILE
-			     : !strcmp(t, "d") ? WFT_DIR
-			     : !strcmp(t, "l") ? WFT_SYMLINK
-					       : 0;
-		if (!ft)
-			return rc_cmd_usage(a->cmd, "--type is f, d or l");
-		wb_u8(&b, T_FILE_TYPE, ft);
-	}
+	if (t)
+		wb_u8(&b, T_FILE_TYPE, type_of(t));
 	if (opt_flag(a, "maxdepth"))
 		wb_u32(&b, T_DEPTH, (uint32_t)opt_num(a, "maxdepth", 0));
 	if (opt_flag(a, "max"))
@@ -691,6 +722,7 @@ const struct rc_cmd rc_cmd_find = {
 	    {"max", 0, "N", "stop after N results", RC_OPT_NUM},
 	    {0},
 	},
+    .check = find_check,
     .max_pos = 1,
 };
 
@@ -741,6 +773,17 @@ static void grep_line(void *ctx, const uint8_t *rec, size_t n)
 	}
 }
 
+static int grep_check(const struct rc_args *a)
+{
+	bool e = opt_flag(a, "regexp");
+
+	if (!e && !a->npos)
+		return rc_cmd_usage(a->cmd, "missing PATTERN");
+	if (e && a->npos == 2)
+		return rc_cmd_usage(a->cmd, "with -e, one ROOT only");
+	return 0;
+}
+
 static int grep_run(struct rc_conn *c, const struct rc_args *a)
 {
 	const char *pattern = opt_str(a, "regexp", NULL), *root = ".", *g;
@@ -751,13 +794,9 @@ static int grep_run(struct rc_conn *c, const struct rc_args *a)
 	int r, it = 0;
 
 	if (!pattern) {
-		if (!a->npos)
-			return rc_cmd_usage(a->cmd, "missing PATTERN");
 		pattern = a->pos[0];
 		if (a->npos == 2)
 			root = a->pos[1];
-	} else if (a->npos == 2) {
-		return rc_cmd_usage(a->cmd, "with -e, one ROOT only");
 	} else if (a->npos == 1) {
 		root = a->pos[0];
 	}
@@ -821,6 +860,7 @@ const struct rc_cmd rc_cmd_grep = {
 	     "accepted for habit: directories are always searched", 0},
 	    {0},
 	},
+    .check = grep_check,
     .max_pos = 2,
 };
 

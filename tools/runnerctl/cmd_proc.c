@@ -251,27 +251,29 @@ const struct rc_cmd rc_cmd_ps = {
     .max_pos = 0,
 };
 
-/* A PID argument: a positive number, else 0 after a usage message. */
-static uint32_t pid_arg(const struct rc_args *a, const char *s)
+/* A PID argument: a positive number, else 0. */
+static uint32_t pid_of(const char *s)
 {
 	char *end;
 	unsigned long v = strtoul(s, &end, 10);
 
-	if (*end || !v || v > 0x7fffffff) {
-		rc_cmd_usage(a->cmd, "PID must be a number, not '%s'", s);
-		return 0;
-	}
-	return (uint32_t)v;
+	return *end || !v || v > 0x7fffffff ? 0 : (uint32_t)v;
+}
+
+static int check_pid(const struct rc_args *a)
+{
+	if (!pid_of(a->pos[0]))
+		return rc_cmd_usage(a->cmd, "PID must be a number, not '%s'",
+				    a->pos[0]);
+	return 0;
 }
 
 static int attach_run(struct rc_conn *c, const struct rc_args *a)
 {
-	uint32_t pid = pid_arg(a, a->pos[0]), id;
+	uint32_t pid = pid_of(a->pos[0]), id;
 	uint8_t buf[64];
 	struct wire_buf b;
 
-	if (!pid)
-		return 2;
 	wb_init(&b, buf, sizeof(buf));
 	wb_u32(&b, T_PID, pid);
 	wb_u8(&b, T_FOLLOW, !opt_flag(a, "no-follow"));
@@ -303,19 +305,18 @@ const struct rc_cmd rc_cmd_attach = {
 	     "print what is buffered now and return at once", 0},
 	    {0},
 	},
+    .check = check_pid,
     .min_pos = 1,
     .max_pos = 1,
 };
 
 static int wait_run(struct rc_conn *c, const struct rc_args *a)
 {
-	uint32_t pid = pid_arg(a, a->pos[0]);
+	uint32_t pid = pid_of(a->pos[0]);
 	uint8_t buf[32];
 	struct wire_buf b;
 	struct rc_frame f;
 
-	if (!pid)
-		return 2;
 	wb_init(&b, buf, sizeof(buf));
 	wb_u32(&b, T_PID, pid);
 	if (opt_flag(a, "timeout"))
@@ -339,6 +340,7 @@ const struct rc_cmd rc_cmd_wait = {
 	    {"timeout", 0, "MS", "give up after MS milliseconds", RC_OPT_NUM},
 	    {0},
 	},
+    .check = check_pid,
     .min_pos = 1,
     .max_pos = 1,
 };
@@ -362,13 +364,11 @@ static int stdin_send(struct rc_conn *c, uint32_t pid, const uint8_t *p,
 static int stdin_run(struct rc_conn *c, const struct rc_args *a)
 {
 	static uint8_t chunk[STDIN_CHUNK];
-	uint32_t pid = pid_arg(a, a->pos[0]);
+	uint32_t pid = pid_of(a->pos[0]);
 	bool eof = !opt_flag(a, "no-eof");
 	ssize_t n;
 	int r;
 
-	if (!pid)
-		return 2;
 	for (;;) {
 		n = read(STDIN_FILENO, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -401,6 +401,7 @@ const struct rc_cmd rc_cmd_stdin = {
 	    {"no-eof", 0, NULL, "leave its stdin open afterwards", 0},
 	    {0},
 	},
+    .check = check_pid,
     .min_pos = 1,
     .max_pos = 1,
 };
@@ -429,26 +430,30 @@ int parse_signal(const char *s)
 	return *end || v < 0 || v > 1024 ? -1 : (int)v;
 }
 
-static int kill_run(struct rc_conn *c, const struct rc_args *a)
+static const char *kill_signal(const struct rc_args *a)
 {
-	const char *name =
-	    a->npos > 1 ? a->pos[1] : opt_str(a, "signal", "TERM");
-	uint32_t pid = pid_arg(a, a->pos[0]);
-	uint8_t buf[32];
-	struct wire_buf b;
-	struct rc_frame f;
-	int sig;
+	return a->npos > 1 ? a->pos[1] : opt_str(a, "signal", "TERM");
+}
 
-	if (!pid)
-		return 2;
-	if ((sig = parse_signal(name)) < 0)
+static int kill_check(const struct rc_args *a)
+{
+	if (parse_signal(kill_signal(a)) < 0)
 		return rc_cmd_usage(a->cmd,
 				    "SIGNAL is a number or a name (TERM), "
 				    "not '%s'",
-				    name);
+				    kill_signal(a));
+	return check_pid(a);
+}
+
+static int kill_run(struct rc_conn *c, const struct rc_args *a)
+{
+	uint8_t buf[32];
+	struct wire_buf b;
+	struct rc_frame f;
+
 	wb_init(&b, buf, sizeof(buf));
-	wb_u32(&b, T_PID, pid);
-	wb_u32(&b, T_SIGNAL, (uint32_t)sig);
+	wb_u32(&b, T_PID, pid_of(a->pos[0]));
+	wb_u32(&b, T_SIGNAL, (uint32_t)parse_signal(kill_signal(a)));
 	if (rc_call(c, WT_PROC_SIGNAL, &b, &f))
 		return cmd_fail(c);
 	return 0;
@@ -466,6 +471,7 @@ const struct rc_cmd rc_cmd_kill = {
 	    {"signal", 's', "SIGNAL", "the signal (as the second argument)", 0},
 	    {0},
 	},
+    .check = kill_check,
     .min_pos = 1,
     .max_pos = 2,
 };

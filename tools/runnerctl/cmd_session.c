@@ -283,26 +283,37 @@ const struct rc_cmd rc_cmd_cancel = {
 
 /* ---- resize ---- */
 
-static int resize_run(struct rc_conn *c, const struct rc_args *a)
+/* ROWS or COLS: 1..65535, else 0. */
+static uint16_t dim_of(const char *s)
 {
-	uint8_t buf[256];
-	struct wire_buf b;
-	unsigned long v[2];
 	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	return *end || v > 65535 ? 0 : (uint16_t)v;
+}
+
+static int resize_check(const struct rc_args *a)
+{
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		v[i] = strtoul(a->pos[i], &end, 10);
-		if (*end || !v[i] || v[i] > 65535)
+	for (i = 0; i < 2; i++)
+		if (!dim_of(a->pos[i]))
 			return rc_cmd_usage(a->cmd,
 					    "ROWS and COLS are 1..65535, not "
 					    "'%s'",
 					    a->pos[i]);
-	}
+	return 0;
+}
+
+static int resize_run(struct rc_conn *c, const struct rc_args *a)
+{
+	uint8_t buf[256];
+	struct wire_buf b;
+
 	wb_init(&b, buf, sizeof(buf));
 	wb_str(&b, T_SESSION, opt_str(a, "session", "main"));
-	wb_u16(&b, T_ROWS, (uint16_t)v[0]);
-	wb_u16(&b, T_COLS, (uint16_t)v[1]);
+	wb_u16(&b, T_ROWS, dim_of(a->pos[0]));
+	wb_u16(&b, T_COLS, dim_of(a->pos[1]));
 	return session_call(c, WT_SHELL_RESIZE, &b);
 }
 
@@ -314,6 +325,7 @@ const struct rc_cmd rc_cmd_resize = {
     .details = "The command running there gets SIGWINCH; the size stays for "
 	       "later commands.\n",
     .opts = session_opt,
+    .check = resize_check,
     .min_pos = 2,
     .max_pos = 2,
 };

@@ -181,6 +181,20 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return NULL;
 }
 
+static int exec_check(const struct rc_args *a)
+{
+	const char *file = opt_str(a, "file", NULL);
+
+	if (file && a->npos)
+		return rc_cmd_usage(a->cmd,
+				    "-f and a COMMAND exclude each other");
+	if (!file && !a->npos)
+		return rc_cmd_usage(a->cmd, "missing COMMAND (or -f FILE)");
+	if (file && !strcmp(file, "-") && opt_flag(a, "interactive"))
+		return rc_cmd_usage(a->cmd, "-f - reads stdin: no -i with it");
+	return 0;
+}
+
 /* The command text: -f FILE, else the words joined.  NULL: status in *r. */
 static uint8_t *exec_command(const struct rc_args *a, size_t *len, int *r)
 {
@@ -188,15 +202,6 @@ static uint8_t *exec_command(const struct rc_args *a, size_t *len, int *r)
 	uint8_t *cmd;
 
 	*r = 0;
-	if (file && a->npos)
-		*r =
-		    rc_cmd_usage(a->cmd, "-f and a COMMAND exclude each other");
-	else if (!file && !a->npos)
-		*r = rc_cmd_usage(a->cmd, "missing COMMAND (or -f FILE)");
-	else if (file && !strcmp(file, "-") && opt_flag(a, "interactive"))
-		*r = rc_cmd_usage(a->cmd, "-f - reads stdin: no -i with it");
-	if (*r)
-		return NULL;
 	if (!file) {
 		if (!(cmd = join_words(a->pos, a->npos, len)))
 			*r = cmd_usage("exec: command too long");
@@ -288,6 +293,7 @@ const struct rc_cmd rc_cmd_exec = {
 	    {"raw", 0, NULL, "wait mode: the terminal's bytes, exact", 0},
 	    {0},
 	},
+    .check = exec_check,
     .min_pos = 0,
     .max_pos = -1,
     .flags = RC_CMD_OPTS_FIRST,

@@ -192,7 +192,7 @@ int rc_args_parse(const struct rc_cmd *cmd, int argc, char **argv,
 	if (cmd->max_pos >= 0 && a->npos > cmd->max_pos)
 		return rc_cmd_usage(cmd, "unexpected argument '%s'",
 				    a->pos[cmd->max_pos]);
-	return 0;
+	return cmd->check ? cmd->check(a) : 0;
 }
 
 void rc_args_free(struct rc_args *a)

@@ -46,7 +46,10 @@ struct rc_cmd {
 	const char *summary;  /* one line for the command list */
 	const char *details;  /* more paragraphs for help COMMAND, or NULL */
 	const struct rc_opt *opts; /* ends with {0}; NULL: none */
-	int min_pos, max_pos;	   /* max_pos < 0: no upper bound */
+	/* Checks the arguments before anything is dialled: 0, or the
+	 * usage status (2) after a message (rc_cmd_usage).  May be NULL. */
+	int (*check)(const struct rc_args *a);
+	int min_pos, max_pos; /* max_pos < 0: no upper bound */
 	unsigned flags;
 };
 

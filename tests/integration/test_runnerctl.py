@@ -1,0 +1,466 @@
+"""runnerctl, command by command, through the real runner (static, PID 1
+of fresh namespaces): every operation of issue 15's list, the option
+rules (before or after positionals, `--`, `--name=V`), help that names
+every flag, and the exit statuses the help promises.
+"""
+import os
+import re
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import RUNNERCTL, Runner, RunnerTest
+
+HANG = 30  # seconds: only a guard against hangs, never a speed assertion
+
+
+def wait_until(pred, timeout=HANG, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def offline(*args, input=None):
+    """runnerctl with a target nobody listens on: help and usage errors
+    must not need a runner."""
+    return subprocess.run([RUNNERCTL, "--connect", "unix:/nonexistent.sock"] + list(args),
+                          input=input, capture_output=True, timeout=HANG)
+
+
+class CtlCase(RunnerTest):
+    def ctl(self, *args, input=None, ok=None):
+        p = self.r.ctl(*args, input=input, timeout=HANG)
+        if ok is not None:
+            self.assertEqual(p.returncode, ok, p)
+        return p
+
+    def session_state(self, name):
+        """STATE column of `session list` for name, or None."""
+        p = self.ctl("session", "list", ok=0)
+        for line in p.stdout.decode().splitlines()[1:]:
+            w = line.split()
+            if w and w[0] == name:
+                return w[2]
+        return None
+
+    def bg(self, *argv, stdin=False):
+        p = self.ctl("spawn", "--bg", *(["--stdin"] if stdin else []), "--", *argv, ok=0)
+        pid = p.stdout.strip().decode()
+        self.assertTrue(pid.isdigit(), p)
+        return pid
+
+
+class TestHelp(unittest.TestCase):
+    """Help and usage need no runner: the target does not exist."""
+
+    COMMANDS = ["exec", "shell", "session open", "session list", "session close",
+                "interrupt", "cancel", "resize", "spawn", "ps", "attach", "wait",
+                "stdin", "kill", "read", "write", "edit", "ls", "stat", "mkdir",
+                "rm", "mv", "find", "grep", "diff", "ping", "info", "stats",
+                "shutdown"]
+
+    FLAGS = {
+        "exec": ["--session", "--timeout", "--output-limit", "-f, --file",
+                 "-i, --interactive", "--stream", "--raw"],
+        "session open": ["--cwd", "--env", "--login", "--shell"],
+        "interrupt": ["--session"],
+        "cancel": ["--session", "--grace"],
+        "resize": ["--session"],
+        "spawn": ["--bg", "--pty", "--cwd", "--env", "--timeout", "--stdin"],
+        "attach": ["--from", "--no-follow"],
+        "wait": ["--timeout"],
+        "grep": ["-i, --ignore-case", "-F, --fixed-strings", "-C, --context",
+                 "-m, --max-count", "--include", "-n, --line-number", "-e, --regexp"],
+        "read": ["--lines", "--offset", "--length", "--max-bytes"],
+        "ls": ["-a, --all", "--depth"],
+        "find": ["--name", "--type", "--maxdepth", "--max"],
+        "write": ["--append", "--exclusive", "-p, --parents", "--mode", "--no-atomic"],
+        "rm": ["-r, --recursive", "-f, --force"],
+        "mkdir": ["-p, --parents"],
+        "ping": ["-n, --count"],
+        "shutdown": ["--grace"],
+    }
+
+    def test_help_lists_every_command_and_exit_statuses(self):
+        p = offline("help")
+        self.assertEqual(p.returncode, 0, p)
+        out = p.stdout.decode()
+        for cmd in self.COMMANDS:
+            self.assertRegex(out, r"\n  %s\b" % re.escape(cmd))
+        self.assertIn("exit status", out)
+        self.assertIn("E_CODE", out)
+        self.assertEqual(offline("--help").stdout, p.stdout)
+
+    def test_help_command_equals_command_help_and_names_each_flag(self):
+        for cmd in self.COMMANDS:
+            words = cmd.split()
+            h = offline("help", *words)
+            self.assertEqual(h.returncode, 0, (cmd, h))
+            self.assertTrue(h.stdout.startswith(b"usage: runnerctl " + cmd.encode()), h)
+            self.assertEqual(offline(*words, "--help").stdout, h.stdout, cmd)
+            # -h after an argument, as a person types it
+            for flag in self.FLAGS.get(cmd, []):
+                self.assertIn(flag, h.stdout.decode(), cmd)
+        self.assertIn(b"exit status", offline("help", "exec").stdout)
+        self.assertIn(b"exit status", offline("help", "grep").stdout)
+
+    def test_help_session_shows_its_subcommands(self):
+        p = offline("help", "session")
+        self.assertEqual(p.returncode, 0, p)
+        for sub in ("open", "list", "close"):
+            self.assertIn(b"usage: runnerctl session " + sub.encode(), p.stdout)
+        p = offline("session")
+        self.assertEqual(p.returncode, 2, p)
+        self.assertIn(b"session open", p.stderr)
+
+    def test_version(self):
+        p = offline("--version")
+        self.assertEqual(p.returncode, 0, p)
+        self.assertRegex(p.stdout, rb"^runnerctl \d+\.\d+\.\d+ \(protocol 1\)\n$")
+
+    def test_usage_errors_exit_2_without_connecting(self):
+        for args in (["exec", "--bogus", "x"], ["grep"], ["wait"], ["wait", "x"],
+                     ["resize", "0", "80"], ["exec", "--timeout", "soon", "--", "true"],
+                     ["nosuchcommand"], ["read", "a", "b"], ["kill", "1", "NOSIG"]):
+            p = offline(*args)
+            self.assertEqual(p.returncode, 2, (args, p))
+            self.assertTrue(p.stderr.startswith(b"runnerctl"), (args, p))
+            self.assertNotIn(b"cannot connect", p.stderr, args)
+
+    def test_unreachable_runner_is_1(self):
+        p = offline("ping")
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn(b"cannot connect", p.stderr)
+
+
+class TestSystem(CtlCase):
+    def test_ping_info_stats(self):
+        p = self.ctl("ping", "-n", "3", ok=0)
+        self.assertEqual(p.stdout.count(b"pong from runner"), 3, p)
+        p = self.ctl("ping", "--count=2", ok=0)
+        self.assertEqual(p.stdout.count(b"pong"), 2, p)
+        p = self.ctl("info", ok=0)
+        self.assertIn(b"pid1: 1", p.stdout)
+        p = self.ctl("stats", ok=0)
+        self.assertIn(b"sessions: ", p.stdout)
+
+    def test_global_options_after_the_command(self):
+        p = subprocess.run([RUNNERCTL, "ping", "--connect", "unix:" + self.r.sock],
+                           capture_output=True, timeout=HANG)
+        self.assertEqual(p.returncode, 0, p)
+        p = subprocess.run([RUNNERCTL, "exec", "--connect=unix:" + self.r.sock, "--",
+                            "echo late"], capture_output=True, timeout=HANG)
+        self.assertEqual(p.stdout, b"late\n", p)
+
+
+class TestShutdown(unittest.TestCase):
+    def test_shutdown(self):
+        with Runner() as r:
+            p = r.ctl("shutdown", "--grace", "100", timeout=HANG)
+            self.assertEqual(p.returncode, 0, p)
+            self.assertTrue(wait_until(lambda: not r.alive()), r.logtext())
+
+
+class TestExec(CtlCase):
+    def test_status_and_protocol_errors(self):
+        p = self.ctl("exec", "--", "echo hello; exit 3", ok=3)
+        self.assertEqual(p.stdout, b"hello\n")
+        p = self.ctl("exec", "--session", "nope", "--", "true", ok=1)
+        self.assertRegex(p.stderr, rb"^runnerctl: E_NOT_FOUND: ")
+
+    def test_words_join_and_options_end_at_the_command(self):
+        p = self.ctl("exec", "echo", "a", "--timeout", "b", ok=0)
+        self.assertEqual(p.stdout, b"a --timeout b\n")
+        p = self.ctl("exec", "--timeout=5000", "printf", "%s-", "x", ok=0)
+        self.assertEqual(p.stdout, b"x-")
+
+    def test_output_limit(self):
+        p = self.ctl("exec", "--output-limit", "1000", "--", "seq 1 100000", ok=0)
+        self.assertLess(len(p.stdout), 1200, p.stdout[-300:])
+        self.assertTrue(p.stdout.startswith(b"1\n2\n3\n"), p.stdout[:50])
+        self.assertTrue(p.stdout.endswith(b"99999\n100000\n"), p.stdout[-50:])
+        self.assertIn("bytes omitted".encode(), p.stdout)
+        self.assertIn(b"truncated", p.stderr)
+        p = self.ctl("exec", "--output-limit=1K", "--", "seq 1 100000", ok=0)
+        self.assertLess(len(p.stdout), 1250)
+
+    def test_default_output_limit_is_32k(self):
+        p = self.ctl("exec", "--", "head -c 200000 /dev/zero | tr '\\0' a; echo", ok=0)
+        self.assertGreater(len(p.stdout), 30000)
+        self.assertLess(len(p.stdout), 32 * 1024 + 200)
+        self.assertIn(b"truncated", p.stderr)
+        p = self.ctl("exec", "--output-limit", "1M", "--",
+                     "head -c 200000 /dev/zero | tr '\\0' a; echo", ok=0)
+        self.assertEqual(len(p.stdout), 200001)
+
+    def test_file_of_any_size(self):
+        # 300 KiB: past the 128 KiB a single argv word may have.
+        body = "echo start\n" + "x=1 # padding padding padding\n" * 10000 + \
+               "cd /tmp\nf() { echo fn-$x; }\necho end\n"
+        self.assertGreater(len(body), 128 * 1024)
+        self.ctl("session", "open", "file", ok=0)
+        with tempfile.NamedTemporaryFile("w", suffix=".sh") as f:
+            f.write(body)
+            f.flush()
+            p = self.ctl("exec", "--session", "file", "-f", f.name)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertEqual(p.stdout, b"start\nend\n")
+        # state of the script stays in the session
+        p = self.ctl("exec", "--session", "file", "--", "pwd; f", ok=0)
+        self.assertEqual(p.stdout, b"/tmp\nfn-1\n")
+        p = self.ctl("exec", "--session", "file", "-f", "-", input=body.encode(), ok=0)
+        self.assertEqual(p.stdout, b"start\nend\n")
+        p = self.ctl("exec", "-f", "/nonexistent/script", ok=2)
+        self.assertIn(b"No such file", p.stderr)
+        p = self.ctl("exec", "-f", "-", "--", "echo", ok=2)
+
+    def test_interactive_stdin(self):
+        p = self.ctl("exec", "-i", "--", "tr a-z A-Z", input=b"shout\n", ok=0)
+        self.assertEqual(p.stdout, b"SHOUT\n")
+
+    def test_shell_wants_a_terminal(self):
+        p = self.ctl("shell", input=b"", ok=2)
+        self.assertIn(b"not a terminal", p.stderr)
+
+
+class TestSessions(CtlCase):
+    def test_open_list_close(self):
+        self.ctl("session", "open", "work", "--cwd", "/tmp", "--env", "K=v",
+                 "--env", "L=w", ok=0)
+        p = self.ctl("exec", "--session", "work", "--", 'pwd; echo "$K$L"', ok=0)
+        self.assertEqual(p.stdout, b"/tmp\nvw\n")
+        self.assertEqual(self.session_state("work"), "idle")
+        p = self.ctl("session", "list", ok=0)
+        self.assertTrue(p.stdout.startswith(b"SESSION"), p)
+        row = [l for l in p.stdout.decode().splitlines() if l.startswith("work ")][0]
+        self.assertTrue(row.split()[1].isdigit() and int(row.split()[1]) > 0, row)
+        self.assertIn("/tmp", row)
+        p = self.ctl("session", "open", "work", ok=1)
+        self.assertIn(b"E_EXISTS", p.stderr)
+        self.ctl("session", "close", "work", ok=0)
+        self.assertIsNone(self.session_state("work"))
+        p = self.ctl("session", "close", "work", ok=1)
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+
+    def test_open_login_and_shell(self):
+        # options after the name, as a person types them
+        home = tempfile.mkdtemp(dir=self.r.tmp)
+        with open(home + "/.bash_profile", "w") as f:
+            f.write("export FROM_PROFILE=yes\n")
+        self.ctl("session", "open", "login", "--login", "--env", "HOME=" + home, ok=0)
+        p = self.ctl("exec", "--session", "login", "--", 'echo "[$FROM_PROFILE]"', ok=0)
+        self.assertEqual(p.stdout, b"[yes]\n")
+        self.ctl("session", "open", "nologin", "--env", "HOME=" + home, ok=0)
+        p = self.ctl("exec", "--session", "nologin", "--", 'echo "[$FROM_PROFILE]"', ok=0)
+        self.assertEqual(p.stdout, b"[]\n")
+        self.ctl("session", "close", "nologin", ok=0)
+        self.ctl("session", "close", "login", ok=0)
+        self.ctl("session", "open", "plain", "--shell", "/bin/sh", ok=0)
+        p = self.ctl("session", "list", ok=0)
+        row = [l for l in p.stdout.decode().splitlines() if l.startswith("plain ")][0]
+        self.assertIn("/bin/sh", row)
+        p = self.ctl("exec", "--session", "plain", "--", "echo from-sh", ok=0)
+        self.assertEqual(p.stdout, b"from-sh\n")
+        self.ctl("session", "close", "plain", ok=0)
+        p = self.ctl("session", "open", "bad", "--cwd", "/nonexistent", ok=1)
+        self.assertIn(b"E_", p.stderr)
+
+    def start_busy(self, session, command):
+        self.ctl("session", "open", session, ok=0)
+        proc = subprocess.Popen([RUNNERCTL, "--connect", "unix:" + self.r.sock, "exec",
+                                 "--session", session, "--", command],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        self.assertTrue(wait_until(lambda: self.session_state(session) == "busy"))
+        return proc
+
+    def test_interrupt(self):
+        proc = self.start_busy("intr", "sleep 100; echo not-reached")
+        self.ctl("interrupt", "--session", "intr", ok=0)
+        out, err = proc.communicate(timeout=HANG)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertNotIn(b"not-reached", out)
+        p = self.ctl("exec", "--session", "intr", "--", "echo alive", ok=0)
+        self.assertEqual(p.stdout, b"alive\n")
+        p = self.ctl("interrupt", "--session", "nosuch", ok=1)
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+        self.ctl("session", "close", "intr", ok=0)
+
+    def test_cancel_escalates_to_kill(self):
+        # The command ignores SIGINT: cancel must go on to SIGKILL.
+        mark = os.path.join(self.r.tmp, "canc-started")
+        proc = self.start_busy("canc", "sh -c 'trap \"\" INT; touch %s; sleep 100'" % mark)
+        self.assertTrue(wait_until(lambda: os.path.exists(mark)))
+        self.ctl("cancel", "--session", "canc", "--grace", "300", ok=0)
+        self.assertEqual(self.session_state("canc"), "idle")
+        out, err = proc.communicate(timeout=HANG)
+        self.assertEqual(proc.returncode, 137, err)
+        p = self.ctl("exec", "--session", "canc", "--", "echo free", ok=0)
+        self.assertEqual(p.stdout, b"free\n")
+        self.ctl("cancel", "--session", "canc", ok=0)  # idle: nothing to do
+        self.ctl("session", "close", "canc", ok=0)
+
+    def test_resize(self):
+        self.ctl("session", "open", "size", ok=0)
+        self.ctl("resize", "--session", "size", "33", "101", ok=0)
+        p = self.ctl("exec", "--session", "size", "--", "stty size", ok=0)
+        self.assertEqual(p.stdout, b"33 101\n")
+        self.ctl("resize", "40", "120", "--session=size", ok=0)
+        p = self.ctl("exec", "--session", "size", "--", "stty size", ok=0)
+        self.assertEqual(p.stdout, b"40 120\n")
+        self.ctl("session", "close", "size", ok=0)
+
+
+class TestProcesses(CtlCase):
+    def test_spawn_status_and_streams(self):
+        p = self.ctl("spawn", "sh", "-c", "cat; echo err >&2; exit 7", input=b"in\n", ok=7)
+        self.assertEqual((p.stdout, p.stderr), (b"in\n", b"err\n"))
+        p = self.ctl("spawn", "--", "/no/such/program", input=b"", ok=127)
+        self.assertIn(b"E_EXEC", p.stderr)
+        p = self.ctl("spawn", "--cwd", "/nonexistent", "--", "true", input=b"", ok=1)
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+
+    def test_ps_kill_attach_no_follow(self):
+        pid = self.bg("sh", "-c", "echo hello; exec sleep 300")
+        self.assertTrue(wait_until(lambda: self.ctl("attach", "--no-follow", pid).stdout
+                                   == b"hello\n"))
+        p = self.ctl("attach", pid, "--no-follow", ok=0)  # still running: 0
+        self.assertEqual(p.stdout, b"hello\n")
+        p = self.ctl("attach", "--no-follow", "--from", "2", pid, ok=0)
+        self.assertEqual(p.stdout, b"llo\n")
+        p = self.ctl("ps", ok=0)
+        row = [l for l in p.stdout.decode().splitlines() if l.split()[0] == pid][0]
+        self.assertIn("running", row)
+        self.ctl("kill", "-s", "KILL", pid, ok=0)
+        p = self.ctl("attach", pid, ok=137)
+        self.assertEqual(p.stdout, b"hello\n")
+        p = self.ctl("kill", "99999", ok=1)
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+        p = self.ctl("attach", "99999", ok=1)
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+
+    def test_wait(self):
+        pid = self.bg("sh", "-c", "sleep 0.3; exit 7")
+        self.ctl("wait", pid, ok=7)
+        self.ctl("wait", pid, ok=7)  # exited and remembered: at once
+        pid = self.bg("sleep", "300")
+        p = self.ctl("wait", "--timeout", "100", pid, ok=1)
+        self.assertIn(b"E_TIMEOUT", p.stderr)
+        self.ctl("kill", pid, "9", ok=0)
+        self.ctl("wait", pid, ok=137)
+
+    def test_stdin(self):
+        pid = self.bg("sh", "-c", "cat; echo done", stdin=True)
+        body = os.urandom(200000).hex().encode()  # several requests' worth
+        self.ctl("stdin", pid, input=body, ok=0)
+        self.ctl("wait", pid, ok=0)
+        p = self.ctl("attach", "--no-follow", pid, ok=0)
+        self.assertEqual(p.stdout, body + b"done\n")
+        p = self.ctl("stdin", pid, input=b"late", ok=1)
+        self.assertIn(b"E_", p.stderr)
+        # --no-eof keeps it open for a second writer
+        pid = self.bg("sh", "-c", "cat; echo done", stdin=True)
+        self.ctl("stdin", "--no-eof", pid, input=b"one ", ok=0)
+        self.ctl("stdin", pid, input=b"two", ok=0)
+        self.ctl("wait", pid, ok=0)
+        p = self.ctl("attach", "--no-follow", pid, ok=0)
+        self.assertEqual(p.stdout, b"one twodone\n")
+
+
+class TestFiles(CtlCase):
+    def setUp(self):
+        self.d = tempfile.mkdtemp(dir=self.r.tmp)
+
+    def test_write_read_stat(self):
+        f = self.d + "/f"
+        self.ctl("write", f, input=b"one\ntwo\nthree\n", ok=0)
+        self.assertEqual(self.ctl("read", f, ok=0).stdout, b"one\ntwo\nthree\n")
+        self.assertEqual(self.ctl("read", f, "--lines", "2:3", ok=0).stdout, b"two\nthree\n")
+        self.assertEqual(self.ctl("read", "--lines=2:", f, ok=0).stdout, b"two\nthree\n")
+        self.assertEqual(self.ctl("read", f, "--offset", "4", "--length", "3", ok=0).stdout,
+                         b"two")
+        p = self.ctl("read", f, "--max-bytes", "2", ok=0)
+        self.assertEqual(p.stdout, b"on")
+        self.assertIn(b"truncated", p.stderr)
+        self.ctl("write", "--append", f, input=b"four\n", ok=0)
+        self.assertEqual(self.ctl("read", f, "--lines", "4:4", ok=0).stdout, b"four\n")
+        p = self.ctl("write", f, "--exclusive", input=b"x", ok=1)
+        self.assertIn(b"E_EXISTS", p.stderr)
+        self.ctl("write", "-p", self.d + "/new/dir/g", "--mode", "600", input=b"g", ok=0)
+        p = self.ctl("stat", self.d + "/new/dir/g", ok=0)
+        self.assertIn(b"type: file", p.stdout)
+        self.assertIn(b"mode: 0600", p.stdout)
+        self.assertIn(b"size: 1", p.stdout)
+        p = self.ctl("read", self.d + "/none", ok=1)
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+
+    def test_edit(self):
+        f = self.d + "/e"
+        self.ctl("write", f, input=b"a-b a-b\n", ok=0)
+        p = self.ctl("edit", f, "a-b", "X", ok=1)
+        self.assertIn(b"E_NOT_UNIQUE", p.stderr)
+        p = self.ctl("edit", f, "a-b", "X", "--all", ok=0)
+        self.assertEqual(p.stdout, b"replaced 2\n")
+        self.ctl("edit", "--", f, "X X", "-y", ok=0)  # a text starting with '-'
+        self.assertEqual(self.ctl("read", f, ok=0).stdout, b"-y\n")
+
+    def test_ls_mkdir_mv_rm_find(self):
+        self.ctl("mkdir", "-p", self.d + "/x/y", ok=0)
+        self.ctl("mkdir", self.d + "/x/y", ok=1)
+        self.ctl("write", self.d + "/x/y/a.txt", input=b"a", ok=0)
+        self.ctl("write", self.d + "/x/.hidden", input=b"h", ok=0)
+        p = self.ctl("ls", self.d + "/x", ok=0)
+        self.assertIn(b" y\n", p.stdout)
+        self.assertNotIn(b".hidden", p.stdout)
+        self.assertIn(b".hidden", self.ctl("ls", self.d + "/x", "-a", ok=0).stdout)
+        self.assertIn(b"y/a.txt", self.ctl("ls", "--depth", "2", self.d + "/x", ok=0).stdout)
+        self.ctl("mv", self.d + "/x", self.d + "/z", ok=0)
+        p = self.ctl("find", self.d, "--type", "f", "--name", "*.txt", ok=0)
+        self.assertEqual(p.stdout, (self.d + "/z/y/a.txt\n").encode())
+        p = self.ctl("find", "--maxdepth", "1", self.d, ok=0)
+        self.assertEqual(p.stdout, ("%s\n%s/z\n" % (self.d, self.d)).encode())
+        p = self.ctl("find", self.d, "--max", "1", ok=0)
+        self.assertEqual(len(p.stdout.splitlines()), 1)
+        p = self.ctl("rm", self.d + "/z", ok=1)
+        self.assertIn(b"E_NOT_EMPTY", p.stderr)
+        self.ctl("rm", "-rf", self.d + "/z", ok=0)
+        self.ctl("rm", "-f", self.d + "/z", ok=0)
+        self.ctl("rm", self.d + "/z", ok=1)
+
+    def test_grep_options_anywhere(self):
+        self.ctl("write", self.d + "/a.py", input=b"alpha\nBeta\n-x flag\n", ok=0)
+        self.ctl("write", self.d + "/b.txt", input=b"alpha\n", ok=0)
+        # PATTERN DIR --include G, and -n: issue 15's failing forms
+        p = self.ctl("grep", "alpha", self.d, "--include", "*.py", "-n", ok=0)
+        self.assertEqual(p.stdout, ("%s/a.py:1:alpha\n" % self.d).encode())
+        p = self.ctl("grep", "-i", "beta", self.d, "--include=*.py", ok=0)
+        self.assertEqual(p.stdout, ("%s/a.py:2:Beta\n" % self.d).encode())
+        p = self.ctl("grep", "alpha", self.d, "--include", "*.py", "--include", "*.txt", ok=0)
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+        p = self.ctl("grep", "-C", "1", "Beta", self.d + "/a.py", ok=0)
+        self.assertEqual(len(p.stdout.splitlines()), 3)
+        p = self.ctl("grep", "-m1", "alpha", self.d, ok=0)
+        self.assertEqual(len(p.stdout.splitlines()), 1)
+        p = self.ctl("grep", "-F", "-e", "-x", self.d, ok=0)
+        self.assertIn(b"-x flag", p.stdout)
+        p = self.ctl("grep", "--", "-x", self.d, ok=0)
+        self.assertIn(b"-x flag", p.stdout)
+        self.ctl("grep", "nomatch", self.d, ok=1)
+        p = self.ctl("grep", "a(", self.d, ok=2)
+        self.assertIn(b"E_BAD_PATTERN", p.stderr)
+
+    def test_diff(self):
+        self.ctl("write", self.d + "/a", input=b"one\ntwo\n", ok=0)
+        self.ctl("write", self.d + "/b", input=b"one\nTWO\n", ok=0)
+        p = self.ctl("diff", self.d + "/a", self.d + "/b", ok=1)
+        self.assertIn(b"-two\n+TWO\n", p.stdout)
+        self.ctl("diff", self.d + "/a", self.d + "/a", ok=0)
+        self.ctl("diff", self.d + "/a", self.d + "/none", ok=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
