@@ -17,12 +17,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define READ_SLICE  (8u << 20) /* bytes read per turn of the loop */
 #define COUNT_CHUNK 65536
+#define FMT_CHUNK   16384 /* formatted: input bytes per frame */
+#define FMT_SLACK   48	  /* room kept for a prefix or a cut mark */
 
 struct fs_read {
 	struct stream *s;
@@ -32,6 +35,10 @@ struct fs_read {
 	uint64_t sent;	    /* DATA bytes, the offset of the next frame */
 	uint64_t max_bytes; /* 0: no cap */
 	bool lines;
+	bool numbers;	   /* LINE_NUMBERS: "%6u\t" before each line */
+	bool binary;	   /* BINARY asked and a NUL seen: nothing sent */
+	uint32_t max_line; /* bytes of a line sent, 0 = all */
+	uint64_t col, cut; /* of the line being formatted */
 	bool truncated;
 	bool result_pending;
 	struct line_slice ls;
@@ -59,6 +66,8 @@ static void read_result(struct fs_read *r, struct stream *s)
 	wb_u64(&r->res, T_TOTAL_BYTES, r->sent);
 	if (r->lines)
 		wb_u64(&r->res, T_TOTAL_LINES, line_slice_total(&r->ls));
+	if (r->binary)
+		wb_u8(&r->res, T_BINARY, 1);
 	if (!fs_try_result(s, &r->res))
 		r->result_pending = true;
 }
@@ -129,6 +138,85 @@ static int read_chunk(struct fs_read *r, uint64_t *budget)
 	return 1;
 }
 
+/* LINE_NUMBERS or MAX_LINE: the wanted lines, reformatted into the
+ * frame; input is consumed only as far as its output fits. */
+static size_t fmt_lines(struct fs_read *r, const uint8_t *in, size_t n,
+			uint8_t *out, size_t room, size_t *used)
+{
+	struct line_slice *ls = &r->ls;
+	size_t i = 0, o = 0, seg, take, keep;
+	const uint8_t *nl;
+
+	while (i < n && !line_slice_done(ls) && o + FMT_SLACK <= room) {
+		nl = memchr(in + i, '\n', n - i);
+		take = seg = (nl ? (size_t)(nl - in) : n) - i;
+		if (ls->line >= ls->from) {
+			if (!ls->mid_line && r->numbers)
+				o += (size_t)sprintf(
+				    (char *)out + o, "%6llu\t",
+				    (unsigned long long)ls->line);
+			keep = seg;
+			if (r->max_line && keep + r->col > r->max_line)
+				keep = r->col < r->max_line
+					   ? (size_t)(r->max_line - r->col)
+					   : 0;
+			if (keep > room - FMT_SLACK - o)
+				take = keep = room - FMT_SLACK - o;
+			memcpy(out + o, in + i, keep);
+			o += keep;
+			r->col += keep;
+			r->cut += take - keep;
+		}
+		i += take;
+		ls->mid_line = true;
+		if (take < seg || !nl)
+			break;
+		if (r->cut && ls->line >= ls->from)
+			o += (size_t)sprintf((char *)out + o,
+					     " [%llu bytes cut]",
+					     (unsigned long long)r->cut);
+		if (ls->line++ >= ls->from)
+			out[o++] = '\n';
+		ls->mid_line = false;
+		r->col = r->cut = 0;
+		i++;
+	}
+	*used = i;
+	return o;
+}
+
+static int read_chunk_fmt(struct fs_read *r, uint64_t *budget)
+{
+	size_t room = stream_data_room(r->s), len, used;
+	uint8_t in[FMT_CHUNK];
+	ssize_t n;
+
+	if (line_slice_done(&r->ls) || r->pos >= r->end)
+		return 0;
+	if (room < 2 * FMT_SLACK)
+		return READ_WAIT_WRITABLE;
+	if (!*budget)
+		return READ_WAIT_TIMER;
+	n = pread(r->fd, in, sizeof(in), (off_t)r->pos);
+	if (n < 0)
+		return errno == EINTR ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	len = fmt_lines(r, in, (size_t)n, stream_data_buf(r->s), room, &used);
+	r->pos += used;
+	*budget -= used < *budget ? used : *budget;
+	if (r->max_bytes && r->max_bytes - r->sent < len) {
+		len = (size_t)(r->max_bytes - r->sent);
+		r->truncated = true;
+		r->end = r->pos;
+	}
+	if (len) {
+		stream_data_commit(r->s, WCH_STDOUT, r->sent, len, 0);
+		r->sent += len;
+	}
+	return 1;
+}
+
 /* Is anything left that the cap stopped us from sending? */
 static bool read_capped(struct fs_read *r)
 {
@@ -152,7 +240,8 @@ static int read_run(struct fs_read *r)
 		}
 		if (r->lines && line_slice_done(&r->ls))
 			r->end = r->pos;
-		k = read_chunk(r, &budget);
+		k = r->numbers || r->max_line ? read_chunk_fmt(r, &budget)
+					      : read_chunk(r, &budget);
 		if (k == 1)
 			continue;
 		if (k != 0)
@@ -240,17 +329,23 @@ static void read_continue(struct fs_read *r)
 static int read_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct fs_read *r)
 {
-	uint64_t off, len, from, to;
+	uint64_t off, len, from, to, numbers, max_line;
 	struct wire_field f;
 
 	if (req_uint(s, p, n, T_OFFSET, 0, 0, REQ_ANY, &off) < 0 ||
 	    req_uint(s, p, n, T_LENGTH, UINT64_MAX, 0, REQ_ANY, &len) < 0 ||
 	    req_uint(s, p, n, T_LINE_FROM, 0, 0, REQ_ANY, &from) < 0 ||
 	    req_uint(s, p, n, T_LINE_TO, 0, 0, REQ_ANY, &to) < 0 ||
-	    req_uint(s, p, n, T_MAX_BYTES, 0, 0, REQ_ANY, &r->max_bytes) < 0)
+	    req_uint(s, p, n, T_MAX_BYTES, 0, 0, REQ_ANY, &r->max_bytes) < 0 ||
+	    req_uint(s, p, n, T_LINE_NUMBERS, 0, 0, REQ_ANY, &numbers) < 0 ||
+	    req_uint(s, p, n, T_MAX_LINE, 0, 0, UINT32_MAX, &max_line) < 0)
 		return -1;
+	r->numbers = numbers != 0;
+	r->max_line = (uint32_t)max_line;
+	/* formatting works on lines: a line range, the whole file by default */
 	r->lines = (wire_find(p, n, T_LINE_FROM, &f), f.val) ||
-		   (wire_find(p, n, T_LINE_TO, &f), f.val);
+		   (wire_find(p, n, T_LINE_TO, &f), f.val) || numbers ||
+		   max_line;
 	if (r->lines && (off || len != UINT64_MAX)) {
 		stream_error(
 		    s, E_BAD_REQUEST, 0,
@@ -309,6 +404,26 @@ static int read_open(struct stream *s, const char *path)
 	return fd;
 }
 
+/* BINARY: a NUL in the first 8 KiB means nothing is sent but the
+ * RESULT, which says BINARY 1. */
+static int read_binary(struct stream *s, const uint8_t *p, size_t n,
+		       struct fs_read *r)
+{
+	uint8_t head[8192];
+	uint64_t want;
+	ssize_t k;
+
+	if (req_uint(s, p, n, T_BINARY, 0, 0, REQ_ANY, &want) < 0)
+		return -1;
+	k = want ? pread(r->fd, head, sizeof(head), 0) : 0;
+	if (k > 0 && memchr(head, 0, (size_t)k)) {
+		r->binary = true;
+		r->lines = false;
+		r->end = r->pos;
+	}
+	return 0;
+}
+
 void fs_req_read(struct stream *s, const uint8_t *p, size_t n)
 {
 	char path[FS_PATH_MAX];
@@ -322,6 +437,10 @@ void fs_req_read(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	r0.s = s;
 	r0.loop = &stream_runner(s)->loop;
+	if (read_binary(s, p, n, &r0) < 0) {
+		close(r0.fd);
+		return;
+	}
 	if (read_step(&r0)) {
 		close(r0.fd);
 		return;

@@ -123,6 +123,63 @@ class TestReadWrite(FsCase):
         res = self.call(rp.READ, ("PATH", p), ("LINE_FROM", 9), ("LINE_TO", 3))
         self.assertErr(res, "E_BAD_REQUEST")
 
+    def test_read_line_numbers_vs_cat_n(self):
+        d = self.mkdtemp()
+        rnd = random.Random(3)
+        for name, tail in (("nl", b"\n"), ("nonl", b""), ("big", b"\n")):
+            count = 60000 if name == "big" else 300
+            lines = [bytes(rnd.choice(b"abc \txyz") for _ in range(rnd.randrange(0, 60)))
+                     for _ in range(count)]
+            data = b"\n".join(lines) + tail
+            p = "%s/%s" % (d, name)
+            open(p, "wb").write(data)
+            numbered = subprocess.run(["cat", "-n", p], capture_output=True).stdout
+            res = self.call(rp.READ, ("PATH", p), ("LINE_NUMBERS", 1))
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.out(), numbered, name)
+            self.assertEqual(res.fields.int("TOTAL_LINES"), count)
+            for a, b in ((1, 1), (5, 17), (count - 3, count + 10)):
+                want = subprocess.run("cat -n %s | sed -n %d,%dp" % (p, a, b), shell=True,
+                                      capture_output=True).stdout
+                res = self.call(rp.READ, ("PATH", p), ("LINE_NUMBERS", 1),
+                                ("LINE_FROM", a), ("LINE_TO", b))
+                self.assertEqual(res.out(), want, (name, a, b))
+                self.assertEqual(res.fields.int("TOTAL_LINES"), count)
+        res = self.call(rp.READ, ("PATH", d + "/nl"), ("LINE_NUMBERS", 1), ("MAX_BYTES", 20))
+        self.assertEqual(len(res.out()), 20)
+        self.assertEqual(res.fields.int("TRUNCATED"), 1)
+        self.assertErr(self.call(rp.READ, ("PATH", d + "/nl"), ("LINE_NUMBERS", 1),
+                                 ("OFFSET", 3)), "E_BAD_REQUEST")
+
+    def test_read_max_line_and_binary(self):
+        d = self.mkdtemp()
+        open(d + "/t", "wb").write(b"short\n" + b"x" * 100 + b"\n" + b"y" * 30 + b"\nend")
+        res = self.call(rp.READ, ("PATH", d + "/t"), ("MAX_LINE", 10))
+        self.assertEqual(res.out(), b"short\n" + b"x" * 10 + b" [90 bytes cut]\n" +
+                         b"y" * 10 + b" [20 bytes cut]\nend")
+        res = self.call(rp.READ, ("PATH", d + "/t"), ("MAX_LINE", 10), ("LINE_NUMBERS", 1),
+                        ("LINE_FROM", 2), ("LINE_TO", 2))
+        self.assertEqual(res.out(), b"     2\t" + b"x" * 10 + b" [90 bytes cut]\n")
+        # a cut line longer than the client's window
+        open(d + "/huge", "wb").write(b"z" * 3000000 + b"\nafter\n")
+        res = self.call(rp.READ, ("PATH", d + "/huge"), ("MAX_LINE", 2000000))
+        self.assertEqual(res.out(), b"z" * 2000000 + b" [1000000 bytes cut]\nafter\n")
+        open(d + "/bin", "wb").write(b"text" * 1000 + b"\0" + b"more")
+        res = self.call(rp.READ, ("PATH", d + "/bin"), ("BINARY", 1))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.out(), b"")
+        self.assertEqual(res.fields.int("BINARY"), 1)
+        self.assertEqual(res.fields.int("SIZE"), 4005)
+        # default: exact bytes, binary or not; text with BINARY 1 is sent
+        self.assertEqual(self.call(rp.READ, ("PATH", d + "/bin")).out()[4000:], b"\0more")
+        res = self.call(rp.READ, ("PATH", d + "/t"), ("BINARY", 1))
+        self.assertEqual(res.out()[:6], b"short\n")
+        self.assertFalse(res.fields.has("BINARY"))
+        # a NUL after the first 8 KiB does not count
+        open(d + "/late", "wb").write(b"a" * 9000 + b"\0")
+        self.assertEqual(len(self.call(rp.READ, ("PATH", d + "/late"), ("BINARY", 1)).out()),
+                         9001)
+
     def test_line_range_bigger_than_window(self):
         # Lines that cross DATA frames and the credit window.
         d = self.mkdtemp()
