@@ -1,7 +1,7 @@
-/* harden.c - drop privileges in the order of DESIGN.md: the listeners
- * are bound already; then the bounding set, securebits, the user,
- * capabilities, no_new_privs, and seccomp last (so the filter need not
- * allow capset/setuid, as in bubblewrap and minijail).
+/* harden.c - drop privileges in the order of protocol/PROTOCOL.md §18.6:
+ * the listeners are bound already; then the bounding set, securebits, the
+ * user, capabilities, no_new_privs, and seccomp last (so the filter need
+ * not allow capset/setuid, as in bubblewrap and minijail).
  *
  * No step can fail the runner: one that cannot be applied (running as a
  * non-root user without capabilities, an old kernel) is recorded as

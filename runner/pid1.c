@@ -1,7 +1,7 @@
 /* pid1.c - init duties: reap every child, turn signals into shutdown,
  * stop everything within the grace period.
  *
- * Exit statuses of the runner (protocol/sections/pid1.md):
+ * Exit statuses of the runner (protocol/PROTOCOL.md §18.3):
  *   0        stopped by SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGPWR or SHUTDOWN
  *   N        main command mode: the main command's exit status, 128+N
  *            when a signal N ended it; 126/127 when it could not be run

@@ -12,7 +12,7 @@
  *
  * --seccomp strict adds: socket families other than unix, inet, inet6,
  * netlink and vsock; personality() other than the query.
- * The full list is in protocol/sections/pid1.md. */
+ * The full list is in protocol/PROTOCOL.md §18.6. */
 #include "harden_internal.h"
 
 #include <errno.h>

@@ -213,7 +213,7 @@ static int stream_frame(struct stream *s, uint8_t type,
 		return -ENOBUFS;
 	if (b->len > c->peer_max_frame)
 		return -EMSGSIZE;
-	/* Keep ERR_SLACK free so every open stream can still be ended. */
+	/* Keep OUT_SLACK free so every open stream can still be ended. */
 	if (out_frame(c, s->id, type, 0, b->p, b->len,
 		      c->out_cap - OUT_SLACK / 2) < 0) {
 		stream_want_writable(s);
