@@ -302,6 +302,45 @@ class TestFiles(SdkTest):
         with self.assertRaises(rc.BadPattern):
             self.sb.files.grep("(", d).list()
 
+    def test_agent_shaped_walks(self):
+        # path globs, braces, mtime order, ignore files, caps that say MORE,
+        # grep modes, -w and several patterns (PROTOCOL.md §17.11, §17.12)
+        d = self.path("agent")
+        files = {"src/a.py": "import os\nfoo = 1\n", "src/deep/b.py": "foo_bar = 2\n",
+                 "src/c.ts": "foo()\n", "build/out.py": "foo = 3\n",
+                 ".gitignore": "build/\n", "docs/x.md": "long " * 100 + "\n"}
+        for p, body in files.items():
+            self.sb.files.write(os.path.join(d, p), body, parents=True)
+        self.sb.exec("cd %s && git init -q . 2>/dev/null || mkdir -p .git; touch -d '2001-01-01' "
+                     "src/a.py" % d)
+        rel = lambda recs: sorted(os.path.relpath(e.path, d) for e in recs)  # noqa: E731
+        self.assertEqual(rel(self.sb.files.find(d, "src/**/*.py")),
+                         ["src/a.py", "src/deep/b.py"])
+        self.assertEqual(rel(self.sb.files.find(d, "*.{py,ts}", ignore=True)),
+                         ["src/a.py", "src/c.ts", "src/deep/b.py"])
+        self.assertIn("build/out.py", rel(self.sb.files.find(d, "*.py")))
+        newest = [os.path.relpath(e.path, d)
+                  for e in self.sb.files.find(d, "src/**/*.py", sort="mtime")]
+        self.assertEqual(newest[-1], "src/a.py")
+        self.assertEqual(rel(self.sb.files.find(d, "*.py", exclude="deep", ignore=True)),
+                         ["src/a.py"])
+        recs = self.sb.files.ls(d, depth=3, max_results=2)
+        self.assertEqual(len(recs.list()), 2)
+        self.assertTrue(recs.summary.truncated)
+        self.assertGreater(recs.summary.more, 0)
+        self.assertNotIn("build", [e.path for e in self.sb.files.ls(d, ignore=True)])
+        files_mode = self.sb.files.grep("foo", d, mode="files", ignore=True).list()
+        self.assertEqual(sorted(os.path.relpath(m.path, d) for m in files_mode),
+                         ["src/a.py", "src/c.ts", "src/deep/b.py"])
+        counts = {os.path.relpath(m.path, d): m.count
+                  for m in self.sb.files.grep(["foo", "import"], d + "/src", mode="count")}
+        self.assertEqual(counts, {"src/a.py": 2, "src/c.ts": 1, "src/deep/b.py": 1})
+        words = self.sb.files.grep("foo", d + "/src", word=True).list()
+        self.assertEqual(sorted(os.path.relpath(m.path, d) for m in words),
+                         ["src/a.py", "src/c.ts"])
+        cut = self.sb.files.grep("long", d + "/docs", max_line=20).list()
+        self.assertEqual((cut[0].truncated, cut[0].size, len(cut[0].text)), (True, 500, 20))
+
     def test_stat_mkdir_move_remove_diff(self):
         d = self.path("ops")
         self.assertTrue(self.sb.files.mkdir(d + "/x/y", parents=True))

@@ -143,6 +143,28 @@ class TestDispatch(RunnerTest):
         self.assertTrue(err)
         self.assertIn("does not exist", t)
 
+    def test_walks_skip_what_gitignore_excludes_unless_asked(self):
+        base = os.path.join(self.d, "ign")
+        for p in ("src/m.py", "node_modules/dep/i.py", "src/n.py"):
+            self.sb.files.write(os.path.join(base, p), "token\n", parents=True)
+        self.sb.files.write(os.path.join(base, ".gitignore"), "node_modules/\n")
+        self.sb.files.mkdir(os.path.join(base, ".git"))
+        t = self.ok("sandbox_find", pattern="**/*.py", path=base)
+        self.assertIn("2 matches", t)
+        self.assertNotIn("node_modules", t)
+        t = self.ok("sandbox_find", pattern="**/*.py", path=base, include_ignored=True)
+        self.assertIn("node_modules/dep/i.py", t)
+        t = self.ok("sandbox_grep", pattern="token", path=base, output_mode="files_with_matches")
+        self.assertIn("2 files with matches", t)
+        self.assertNotIn("node_modules", t)
+        t = self.ok("sandbox_grep", pattern="token", path=base, output_mode="count")
+        self.assertIn(os.path.join(base, "src/m.py") + ":1", t)
+        t = self.ok("sandbox_list_dir", path=base)
+        self.assertNotIn("node_modules", t)
+        t = self.ok("sandbox_find", pattern="*.py", path=base, max_results=1,
+                    include_ignored=True)
+        self.assertIn("2 more matches not shown", t)
+
     def test_process_start_output_stop(self):
         t = self.ok("sandbox_process_start",
                     command="echo ready; while :; do sleep 0.1; done")

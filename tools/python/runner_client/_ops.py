@@ -112,30 +112,58 @@ def edit_req(path: PathLike, old: Union[str, bytes], new: Union[str, bytes],
                     ("REPLACE_ALL", 1 if replace_all else None)]
 
 
-def ls_req(path: PathLike, depth: Optional[int], hidden: bool) -> Req:
-    return w.LS, [("PATH", path), ("DEPTH", depth), ("HIDDEN", 1 if hidden else None)]
+SORTS = {"path": 0, "mtime": 1}
+GREP_MODES = {"lines": 0, "files": 1, "count": 2}
 
 
-def find_req(path: PathLike, glob: Optional[str], type_: Optional[str], depth: Optional[int],
-             max_results: Optional[int], hidden: Optional[bool]) -> Req:
+def _list(v: Union[None, str, bytes, Iterable[Union[str, bytes]]]) -> Optional[list]:
+    if v is None:
+        return None
+    if isinstance(v, (str, bytes)):
+        return [v]
+    return list(v) or None
+
+
+def ls_req(path: PathLike, depth: Optional[int], hidden: bool,
+           max_results: Optional[int] = None, ignore: bool = False,
+           exclude: Union[None, str, Iterable[str]] = None) -> Req:
+    return w.LS, [("PATH", path), ("DEPTH", depth), ("HIDDEN", 1 if hidden else None),
+                  ("MAX_RESULTS", max_results), ("IGNORE", 1 if ignore else None),
+                  ("EXCLUDE", _list(exclude))]
+
+
+def find_req(path: PathLike, glob: Union[None, str, Iterable[str]], type_: Optional[str],
+             depth: Optional[int], max_results: Optional[int], hidden: Optional[bool],
+             sort: str = "path", ignore: bool = False,
+             exclude: Union[None, str, Iterable[str]] = None) -> Req:
     t = None
     if type_ is not None:
         if type_ in ("f", "d", "l"):
             type_ = {"f": "file", "d": "dir", "l": "symlink"}[type_]
         t = FILE_TYPE_CODES[type_]
-    return w.FIND, [("PATH", path), ("GLOB", glob), ("FILE_TYPE", t), ("DEPTH", depth),
-                    ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden))]
+    if sort not in SORTS:
+        raise ValueError("sort is one of %s" % ", ".join(SORTS))
+    return w.FIND, [("PATH", path), ("GLOB", _list(glob)), ("FILE_TYPE", t), ("DEPTH", depth),
+                    ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden)),
+                    ("SORT", SORTS[sort] or None), ("IGNORE", 1 if ignore else None),
+                    ("EXCLUDE", _list(exclude))]
 
 
-def grep_req(pattern: Union[str, bytes], path: PathLike, fixed: bool, ignore_case: bool,
-             context: Optional[int], include: Union[None, str, Iterable[str]],
-             max_results: Optional[int], hidden: Optional[bool]) -> Req:
-    if isinstance(include, str):
-        include = [include]
-    return w.GREP, [("PATTERN", pattern), ("PATH", path), ("FIXED", 1 if fixed else None),
-                    ("IGNORE_CASE", 1 if ignore_case else None), ("CONTEXT", context or None),
-                    ("GLOB", list(include) if include else None),
-                    ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden))]
+def grep_req(pattern: Union[str, bytes, Iterable[Union[str, bytes]]], path: PathLike,
+             fixed: bool, ignore_case: bool, context: Optional[int],
+             include: Union[None, str, Iterable[str]], max_results: Optional[int],
+             hidden: Optional[bool], word: bool = False, mode: str = "lines",
+             max_line: Optional[int] = None, ignore: bool = False,
+             exclude: Union[None, str, Iterable[str]] = None) -> Req:
+    if mode not in GREP_MODES:
+        raise ValueError("mode is one of %s" % ", ".join(GREP_MODES))
+    return w.GREP, [("PATTERN", _list(pattern)), ("PATH", path),
+                    ("FIXED", 1 if fixed else None),
+                    ("IGNORE_CASE", 1 if ignore_case else None), ("WORD", 1 if word else None),
+                    ("CONTEXT", context or None), ("GREP_MODE", GREP_MODES[mode] or None),
+                    ("MAX_LINE", max_line), ("GLOB", _list(include)),
+                    ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden)),
+                    ("IGNORE", 1 if ignore else None), ("EXCLUDE", _list(exclude))]
 
 
 def fields_of(req_fields: Iterable[Tuple[str, object]]) -> bytes:

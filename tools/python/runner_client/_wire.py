@@ -71,6 +71,10 @@ TAGS: Dict[str, Tuple[int, str]] = {
     "TEXT": (0x031d, "bytes"), "NAME": (0x031e, "bytes"), "UID_OWNER": (0x031f, "u32"),
     "NLINK": (0x0320, "u64"), "MATCH": (0x0321, "u8"), "CREATED": (0x0322, "u8"),
     "REPLACED": (0x0323, "u64"), "CREATE": (0x0324, "u8"),
+    "SORT": (0x0325, "u8"), "MORE": (0x0326, "u64"), "IGNORE": (0x0327, "u8"),
+    "EXCLUDE": (0x0328, "bytes"), "GREP_MODE": (0x0329, "u8"), "WORD": (0x032a, "u8"),
+    "MAX_LINE": (0x032b, "u32"), "SYNTAX": (0x032c, "u8"), "LINE_NUMBERS": (0x032d, "u8"),
+    "BINARY": (0x032e, "u8"),
     "ENTRY": (0x0f00, "rec"),
 }
 TAG_NAMES = {num: name for name, (num, _) in TAGS.items()}

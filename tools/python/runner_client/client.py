@@ -430,24 +430,35 @@ class Files:
         t, f = ops.edit_req(_p(path), old, new, replace_all)
         return self._r._call(t, f).int("REPLACED", 0)
 
-    def ls(self, path: PathLike, depth: Optional[int] = None,
-           hidden: bool = False) -> Records[Entry]:
-        t, f = ops.ls_req(_p(path), depth, hidden)
+    def ls(self, path: PathLike, depth: Optional[int] = None, hidden: bool = False, *,
+           max_results: Optional[int] = None, ignore: bool = False,
+           exclude: Union[None, str, Iterable[str]] = None) -> Records[Entry]:
+        """Directory entries (paths relative to ``path``); ignore=True skips
+        what .gitignore/.ignore exclude, and .git."""
+        t, f = ops.ls_req(_p(path), depth, hidden, max_results, ignore, exclude)
         return Records(self._r._open(t, f), Entry.from_fields)
 
-    def find(self, path: PathLike, glob: Optional[str] = None, *, type: Optional[str] = None,
-             depth: Optional[int] = None, max_results: Optional[int] = None,
-             hidden: Optional[bool] = None) -> Records[Entry]:
-        t, f = ops.find_req(_p(path), glob, type, depth, max_results, hidden)
+    def find(self, path: PathLike, glob: Union[None, str, Iterable[str]] = None, *,
+             type: Optional[str] = None, depth: Optional[int] = None,
+             max_results: Optional[int] = None, hidden: Optional[bool] = None,
+             sort: str = "path", ignore: bool = False,
+             exclude: Union[None, str, Iterable[str]] = None) -> Records[Entry]:
+        """Entries under ``path`` matching a glob: a name (``*.py``) or a
+        path below ``path`` (``src/**/*.py``); sort="mtime": newest first."""
+        t, f = ops.find_req(_p(path), glob, type, depth, max_results, hidden, sort, ignore,
+                            exclude)
         return Records(self._r._open(t, f), Entry.from_fields)
 
-    def grep(self, pattern: Union[str, bytes], path: PathLike, *, fixed: bool = False,
-             ignore_case: bool = False, context: Optional[int] = None,
-             include: Union[None, str, Iterable[str]] = None,
-             max_results: Optional[int] = None,
-             hidden: Optional[bool] = None) -> Records[Match]:
+    def grep(self, pattern: Union[str, bytes, Iterable[Union[str, bytes]]], path: PathLike, *,
+             fixed: bool = False, ignore_case: bool = False, word: bool = False,
+             context: Optional[int] = None, include: Union[None, str, Iterable[str]] = None,
+             max_results: Optional[int] = None, hidden: Optional[bool] = None,
+             mode: str = "lines", max_line: Optional[int] = None, ignore: bool = False,
+             exclude: Union[None, str, Iterable[str]] = None) -> Records[Match]:
+        """Lines matching an ERE (several patterns: alternatives) under a
+        file or directory; mode="files" (-l) or "count" (-c)."""
         t, f = ops.grep_req(pattern, _p(path), fixed, ignore_case, context, include,
-                            max_results, hidden)
+                            max_results, hidden, word, mode, max_line, ignore, exclude)
         return Records(self._r._open(t, f), Match.from_fields)
 
     def stat(self, path: PathLike) -> Stat:

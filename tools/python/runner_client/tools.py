@@ -15,7 +15,6 @@ Every result is text for a model: ANSI escapes stripped, at most
 code and working directory stated.  A failure is text too, starting with
 "Error:" and saying what to do next; dispatch_result() also returns a flag.
 """
-import posixpath
 import re
 import shlex
 import threading
@@ -129,41 +128,53 @@ TOOLS: List[Dict[str, Any]] = [
          "replace_all": dict(_B, description="Replace every occurrence (default false)."),
      }, ["path", "old_string", "new_string"])},
     {"name": "sandbox_list_dir",
-     "description": "List a directory of the sandbox: names, types and sizes.",
+     "description": ("List a directory of the sandbox: names, types and sizes (what "
+                     ".gitignore excludes, and .git, left out)."),
      "input_schema": _schema({
          "path": dict(_S, description="Absolute path of the directory."),
          "depth": dict(_I, description="Levels to list (default 1).", minimum=1, maximum=10),
          "hidden": dict(_B, description="Include names starting with '.' (default false)."),
+         "include_ignored": dict(_B, description="Also list what .gitignore excludes."),
      }, ["path"])},
     {"name": "sandbox_find",
      "description": (
          "Find files by glob pattern under a directory, e.g. `*.py`, `test_*.py`, "
-         "`src/**/*.ts` (a pattern with '/' is matched against the path relative to `path`; "
-         "`**` spans directories). Returns matching paths."),
+         "`src/**/*.ts`, `*.{js,ts}` (a pattern with '/' is matched against the path "
+         "relative to `path`; `**` spans directories). Files that .gitignore excludes, and "
+         ".git, are skipped unless include_ignored is true. Returns matching paths, sorted "
+         "by path or, with sort=mtime, newest first."),
      "input_schema": _schema({
          "pattern": dict(_S, description="Glob pattern."),
          "path": dict(_S, description="Directory to search (default /)."),
          "type": dict(_S, enum=["file", "dir", "symlink"],
                       description="Only entries of this type."),
+         "sort": dict(_S, enum=["path", "mtime"],
+                      description="path (default) or mtime: most recently modified first."),
+         "include_ignored": dict(_B, description="Also list what .gitignore excludes."),
          "max_results": dict(_I, description="At most this many (default %d)." % LIST_MAX,
                              minimum=1),
      }, ["pattern"])},
     {"name": "sandbox_grep",
      "description": (
          "Search file contents with a regular expression (GNU grep -E syntax) under a "
-         "file or directory, recursively; binary files are skipped. Returns "
-         "`path:line:text` for each matching line."),
+         "file or directory, recursively; binary files, .git and what .gitignore excludes "
+         "are skipped. output_mode `content` (default) gives `path:line:text` per matching "
+         "line; `files_with_matches` only the file paths; `count` matches per file."),
      "input_schema": _schema({
          "pattern": dict(_S, description="Extended regular expression (or a literal string "
                          "with fixed=true)."),
          "path": dict(_S, description="File or directory to search (default /)."),
-         "include": dict(_S, description="Only files whose name matches this glob, "
-                         "e.g. `*.py`."),
+         "include": dict(_S, description="Only files matching this glob, e.g. `*.py`, "
+                         "`*.{ts,tsx}` or `src/**/*.go`."),
+         "output_mode": dict(_S, enum=["content", "files_with_matches", "count"],
+                             description="What to return (default content)."),
          "ignore_case": dict(_B, description="Case-insensitive (default false)."),
+         "word": dict(_B, description="Match whole words only."),
          "fixed": dict(_B, description="Treat the pattern as a literal string."),
          "context": dict(_I, description="Lines of context before and after each match.",
                          minimum=0, maximum=20),
-         "max_results": dict(_I, description="At most this many matching lines (default %d)."
+         "include_ignored": dict(_B, description="Also search what .gitignore excludes."),
+         "max_results": dict(_I, description="At most this many results (default %d)."
                              % GREP_MAX, minimum=1),
      }, ["pattern"])},
     {"name": "sandbox_delete",
@@ -251,48 +262,6 @@ def _arg(args: Dict[str, Any], name: str, kind: type, default: Any = None,
     if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
         raise ToolError("argument `%s` must be a %s" % (name, kind.__name__))
     return v
-
-
-def _glob_regex(pattern: str) -> "re.Pattern[str]":
-    """A path glob: `*` and `?` stay within a component, `**/` spans
-    directories, `[...]` classes, `{a,b}` alternatives."""
-    i, out = 0, []
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[%s]" % body)
-                i = j
-        elif c == "{":
-            j = pattern.find("}", i + 1)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                alts = pattern[i + 1:j].split(",")
-                out.append("(?:%s)" % "|".join(_glob_regex(a).pattern[:-2] for a in alts))
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
 
 
 class Toolbox:
@@ -397,14 +366,11 @@ class Toolbox:
     def _list_dir(self, a: Dict[str, Any]) -> str:
         path = _arg(a, "path", str, required=True)
         depth = _arg(a, "depth", int, 1)
-        recs = self.sb.files.ls(path, depth=depth, hidden=_arg(a, "hidden", bool, False))
+        recs = self.sb.files.ls(path, depth=depth, hidden=_arg(a, "hidden", bool, False),
+                                max_results=LIST_MAX,
+                                ignore=not _arg(a, "include_ignored", bool, False))
         lines = []
         for e in recs:
-            if len(lines) >= LIST_MAX:
-                recs.close()
-                lines.append("[... more entries not shown: list a subdirectory or use "
-                             "sandbox_find]")
-                break
             if e.type == "dir":
                 lines.append(e.path + "/")
             elif e.type == "symlink":
@@ -415,34 +381,25 @@ class Toolbox:
                 lines.append("%s  (%s)" % (e.path, e.type))
         if not lines:
             return "%s is empty." % path
+        if recs.summary is not None and recs.summary.truncated:
+            lines.append("[... %s more entries not shown: list a subdirectory or use "
+                         "sandbox_find]" % _more(recs.summary))
         return "%s:\n%s" % (path, "\n".join(lines))
 
     def _find(self, a: Dict[str, Any]) -> str:
         pattern = _arg(a, "pattern", str, required=True)
         root = _arg(a, "path", str, "/")
-        typ = _arg(a, "type", str)
         cap = _arg(a, "max_results", int, LIST_MAX)
-        base = pattern.rsplit("/", 1)[-1]
-        if base in ("**", "") or "{" in base:
-            base = None  # the native GLOB takes fnmatch(3) names only
-        rx = _glob_regex(pattern) if ("/" in pattern or "{" in pattern) else None
-        recs = self.sb.files.find(root, base, type=typ,
-                                  max_results=None if rx is not None else cap + 1)
-        found: List[str] = []
-        more = False
-        for e in recs:
-            if rx is not None:
-                rel = posixpath.relpath(e.path, root) if e.path != root else ""
-                if not rx.match(rel):
-                    continue
-            if len(found) >= cap:
-                more = True
-                recs.close()
-                break
-            found.append(e.path + ("/" if e.type == "dir" else ""))
+        recs = self.sb.files.find(root, pattern, type=_arg(a, "type", str), max_results=cap,
+                                  sort=_arg(a, "sort", str, "path"),
+                                  ignore=not _arg(a, "include_ignored", bool, False))
+        found = [e.path + ("/" if e.type == "dir" else "") for e in recs]
         if not found:
             return "No entries under %s match %s." % (root, pattern)
-        tail = "\n[... more matches not shown: narrow the pattern or the path]" if more else ""
+        tail = ""
+        if recs.summary is not None and recs.summary.truncated:
+            tail = ("\n[... %s more matches not shown: narrow the pattern or the path]"
+                    % _more(recs.summary))
         return "%d match%s:\n%s%s" % (len(found), "" if len(found) == 1 else "es",
                                      "\n".join(found), tail)
 
@@ -450,24 +407,43 @@ class Toolbox:
         pattern = _arg(a, "pattern", str, required=True)
         path = _arg(a, "path", str, "/")
         cap = _arg(a, "max_results", int, GREP_MAX)
+        mode = {"content": "lines", "files_with_matches": "files", "count": "count"}.get(
+            _arg(a, "output_mode", str, "content"))
+        if mode is None:
+            raise ToolError("output_mode is one of content, files_with_matches, count")
         recs = self.sb.files.grep(pattern, path, include=_arg(a, "include", str),
                                   ignore_case=_arg(a, "ignore_case", bool, False),
+                                  word=_arg(a, "word", bool, False),
                                   fixed=_arg(a, "fixed", bool, False),
-                                  context=_arg(a, "context", int, 0), max_results=cap)
+                                  context=_arg(a, "context", int, 0), max_results=cap,
+                                  mode=mode, max_line=500,
+                                  ignore=not _arg(a, "include_ignored", bool, False))
         lines, files, nmatch = [], set(), 0
         for m in recs:
-            text = m.text if len(m.text) <= 500 else m.text[:500] + " [... line cut]"
-            lines.append("%s%s%d%s%s" % (m.path, ":" if m.match else "-", m.line,
-                                         ":" if m.match else "-", strip_ansi(text)))
-            if m.match:
-                nmatch += 1
-                files.add(m.path)
+            files.add(m.path)
+            if mode == "files":
+                lines.append(m.path)
+                continue
+            if mode == "count":
+                lines.append("%s:%d" % (m.path, m.count or 0))
+                nmatch += m.count or 0
+                continue
+            text = strip_ansi(m.text)
+            if m.truncated:
+                text += " [... line cut: %d characters in all]" % (m.size or 0)
+            sep = ":" if m.match else "-"
+            lines.append("%s%s%d%s%s" % (m.path, sep, m.line, sep, text))
+            nmatch += 1 if m.match else 0
         if not lines:
             return "No matches for %s under %s." % (pattern, path)
-        head = "%d matching line%s in %d file%s" % (nmatch, "" if nmatch == 1 else "s",
-                                                   len(files), "" if len(files) == 1 else "s")
+        if mode == "files":
+            head = "%d file%s with matches" % (len(files), "" if len(files) == 1 else "s")
+        else:
+            head = "%d matching line%s in %d file%s" % (
+                nmatch, "" if nmatch == 1 else "s", len(files), "" if len(files) == 1 else "s")
         if recs.summary is not None and recs.summary.truncated:
-            head += " (stopped at %d: narrow the pattern, path or include)" % cap
+            head += " (stopped at %d, %s more not shown: narrow the pattern, path or include)" \
+                % (cap, _more(recs.summary))
         return head + ":\n" + "\n".join(lines)
 
     def _delete(self, a: Dict[str, Any]) -> str:
@@ -546,6 +522,10 @@ def _proc_report(pid: int, out: Any, budget: int) -> str:
     if out.stderr and out.stdout:
         parts.append("(stdout shown first, then stderr)")
     return "\n".join(parts)
+
+
+def _more(summary: Any) -> str:
+    return ("at least %d" if summary.more_is_lower_bound else "%d") % summary.more
 
 
 def _size(n: int) -> str:

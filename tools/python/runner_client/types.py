@@ -122,18 +122,22 @@ class Entry:
 
 @dataclass
 class Match:
-    """One GREP record: a matching line, or a context line (match False)."""
+    """One GREP record: a matching line, or a context line (match False).
+    mode="files": only ``path``; mode="count": ``path`` and ``count``.
+    A line cut at MAX_LINE has ``truncated`` and its full ``size``."""
     path: str
-    line: int
-    text: str
+    line: int = 0
+    text: str = ""
     match: bool = True
     truncated: bool = False
+    size: Optional[int] = None
+    count: Optional[int] = None
 
     @classmethod
     def from_fields(cls, f: Fields) -> "Match":
         return cls(path=os.fsdecode(f.bytes("PATH", b"")), line=f.int("LINE", 0),
                    text=_text(f.bytes("TEXT")), match=f.bool("MATCH", True),
-                   truncated=f.bool("TRUNCATED"))
+                   truncated=f.bool("TRUNCATED"), size=f.int("SIZE"), count=f.int("COUNT"))
 
 
 @dataclass
@@ -180,15 +184,19 @@ class WriteResult:
 
 @dataclass
 class Summary:
-    """RESULT of LS, FIND, GREP, DIFF (PROTOCOL.md §17.2)."""
+    """RESULT of LS, FIND, GREP, DIFF (PROTOCOL.md §17.2).  ``more``: results
+    past MAX_RESULTS not sent (exact unless ``more_is_lower_bound``)."""
     count: int
     truncated: bool
     total_bytes: int
+    more: int = 0
+    more_is_lower_bound: bool = False
 
     @classmethod
     def from_fields(cls, f: Fields) -> "Summary":
         return cls(count=f.int("COUNT", 0), truncated=f.bool("TRUNCATED"),
-                   total_bytes=f.int("TOTAL_BYTES", 0))
+                   total_bytes=f.int("TOTAL_BYTES", 0), more=f.int("MORE", 0),
+                   more_is_lower_bound=f.int("TRUNCATED", 0) == 2)
 
 
 @dataclass
