@@ -242,6 +242,11 @@ class TestFiles(SdkTest):
         rr = self.sb.files.read_full(f, line_from=2, line_to=3)
         self.assertEqual((rr.data, rr.total_lines, rr.size), (b"two\nthree\n", 4, 19))
         self.assertEqual(self.sb.files.read_text(f, max_bytes=5), "one\nt")
+        rr = self.sb.files.read_full(f, line_from=3, line_numbers=True)
+        self.assertEqual(rr.text, "     3\tthree\n     4\tfour\n")
+        self.sb.files.write(self.path("bin"), b"ab\x00cd")
+        rr = self.sb.files.read_full(self.path("bin"), binary_check=True)
+        self.assertEqual((rr.binary, rr.data), (True, b""))
 
     def test_write_modes(self):
         f = self.path("modes.txt")

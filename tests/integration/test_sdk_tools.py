@@ -100,6 +100,14 @@ class TestDispatch(RunnerTest):
                                               "    12\tv12 = 12"])
         self.assertIn("of 30", t)
         self.assertIn("offset=13", t)
+        self.sb.files.write(f + ".bin", b"\x7fELF\x00\x01")
+        t = self.ok("sandbox_read_file", path=f + ".bin")
+        self.assertIn("binary file", t)
+        self.sb.files.write(f + ".long", "x" * 5000 + "\nend\n")
+        t = self.ok("sandbox_read_file", path=f + ".long")
+        self.assertIn("bytes cut]", t)
+        self.assertIn("     2\tend", t)
+        self.assertLess(len(t), 3000)
 
     def test_edit_unique_not_unique_not_found(self):
         f = os.path.join(self.d, "e.txt")

@@ -92,9 +92,12 @@ def attach_req(pid: int, since: Union[int, Tuple[int, int], None], follow: bool)
 
 def read_req(path: PathLike, offset: Optional[int], length: Optional[int],
              line_from: Optional[int], line_to: Optional[int],
-             max_bytes: Optional[int]) -> Req:
+             max_bytes: Optional[int], line_numbers: bool = False,
+             max_line: Optional[int] = None, binary_check: bool = False) -> Req:
     return w.READ, [("PATH", path), ("OFFSET", offset), ("LENGTH", length),
-                    ("LINE_FROM", line_from), ("LINE_TO", line_to), ("MAX_BYTES", max_bytes)]
+                    ("LINE_FROM", line_from), ("LINE_TO", line_to), ("MAX_BYTES", max_bytes),
+                    ("LINE_NUMBERS", 1 if line_numbers else None), ("MAX_LINE", max_line),
+                    ("BINARY", 1 if binary_check else None)]
 
 
 def write_req(path: PathLike, mode: str, create: bool, parents: bool, atomic: Optional[bool],

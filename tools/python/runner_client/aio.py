@@ -468,15 +468,17 @@ class Files:
 
     async def read_full(self, path: PathLike, *, offset: Optional[int] = None,
                         length: Optional[int] = None, line_from: Optional[int] = None,
-                        line_to: Optional[int] = None,
-                        max_bytes: Optional[int] = None) -> ReadResult:
-        t, f = ops.read_req(os.fspath(path), offset, length, line_from, line_to, max_bytes)
+                        line_to: Optional[int] = None, max_bytes: Optional[int] = None,
+                        line_numbers: bool = False, max_line: Optional[int] = None,
+                        binary_check: bool = False) -> ReadResult:
+        t, f = ops.read_req(os.fspath(path), offset, length, line_from, line_to, max_bytes,
+                            line_numbers, max_line, binary_check)
         data = bytearray()
         r = await _finish(await self._r._open(t, f),
                           lambda it: data.extend(it[3]) if it[0] == "D" else None)
         return ReadResult(data=bytes(data), size=r.int("SIZE", 0), mode=r.int("FILE_MODE", 0),
                           mtime_ns=r.int("MTIME_NS", 0), truncated=r.bool("TRUNCATED"),
-                          total_lines=r.int("TOTAL_LINES"))
+                          total_lines=r.int("TOTAL_LINES"), binary=r.bool("BINARY"))
 
     async def read(self, path: PathLike, **kw: Any) -> bytes:
         return (await self.read_full(path, **kw)).data

@@ -381,9 +381,14 @@ class Files:
 
     def read_stream(self, path: PathLike, *, offset: Optional[int] = None,
                     length: Optional[int] = None, line_from: Optional[int] = None,
-                    line_to: Optional[int] = None,
-                    max_bytes: Optional[int] = None) -> "FileReader":
-        t, f = ops.read_req(_p(path), offset, length, line_from, line_to, max_bytes)
+                    line_to: Optional[int] = None, max_bytes: Optional[int] = None,
+                    line_numbers: bool = False, max_line: Optional[int] = None,
+                    binary_check: bool = False) -> "FileReader":
+        """READ as chunks.  line_numbers: `cat -n` format; max_line: cut
+        longer lines (said in the line); binary_check: no data for a file
+        with a NUL in its first 8 KiB (ReadResult.binary)."""
+        t, f = ops.read_req(_p(path), offset, length, line_from, line_to, max_bytes,
+                            line_numbers, max_line, binary_check)
         return FileReader(self._r._open(t, f))
 
     def read_full(self, path: PathLike, **kw: Any) -> ReadResult:
@@ -393,7 +398,7 @@ class Files:
         assert f is not None
         return ReadResult(data=data, size=f.int("SIZE", 0), mode=f.int("FILE_MODE", 0),
                           mtime_ns=f.int("MTIME_NS", 0), truncated=f.bool("TRUNCATED"),
-                          total_lines=f.int("TOTAL_LINES"))
+                          total_lines=f.int("TOTAL_LINES"), binary=f.bool("BINARY"))
 
     def read(self, path: PathLike, **kw: Any) -> bytes:
         """The file's bytes (or a byte range, or lines line_from..line_to)."""

@@ -318,31 +318,26 @@ class Toolbox:
         path = _arg(a, "path", str, required=True)
         first = max(1, _arg(a, "offset", int, 1))
         limit = max(1, _arg(a, "limit", int, READ_LINES))
-        rr = self.sb.files.read_full(path, line_from=first, line_to=first + limit - 1)
-        text = rr.data.decode("utf-8", "replace")
-        if "\x00" in text[:8192]:
-            return "%s is a binary file (%d bytes); not shown." % (path, rr.size)
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
+        rr = self.sb.files.read_full(path, line_from=first, line_to=first + limit - 1,
+                                     line_numbers=True, max_line=MAX_LINE, binary_check=True,
+                                     max_bytes=self.budget)
+        if rr.binary:
+            return "%s is a binary file (%s); not shown." % (path, _size(rr.size))
+        body = rr.data.decode("utf-8", "replace").rstrip("\n")
         total = rr.total_lines or 0
-        if not lines:
+        if not body:
             if total == 0:
                 return "%s is empty." % path
             return "%s has %d lines; offset %d is past the end." % (path, total, first)
-        out = []
-        for i, line in enumerate(lines, first):
-            if len(line) > MAX_LINE:
-                line = line[:MAX_LINE] + " [... %d more characters on this line]" % (
-                    len(line) - MAX_LINE)
-            out.append("%6d\t%s" % (i, line))
-        last = first + len(lines) - 1
+        if rr.truncated and "\n" in body:
+            body = body.rsplit("\n", 1)[0]  # MAX_BYTES may cut the last line mid-way
+        shown = body.count("\n") + 1
+        last = first + shown - 1
         note = "(lines %d-%d of %d" % (first, last, total)
+        if rr.truncated:
+            note += "; the output reached %d characters, so it stops at line %d" % (
+                self.budget, last)
         note += "; read on with offset=%d)" % (last + 1) if last < total else ")"
-        body = "\n".join(out)
-        if len(body) > self.budget - 200:
-            body = clip(body, self.budget - 200, "file excerpt")
-            note += " (long lines: ask for fewer lines with `limit`)"
         return body + "\n" + note
 
     def _write_file(self, a: Dict[str, Any]) -> str:

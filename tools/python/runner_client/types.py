@@ -169,6 +169,7 @@ class ReadResult:
     mtime_ns: int
     truncated: bool
     total_lines: Optional[int]
+    binary: bool = False   # binary_check=True and the file has a NUL: no data
 
     @property
     def text(self) -> str:
