@@ -183,6 +183,7 @@ enum wire_tag {
 	T_SHELL_PID = 0x0116,	 /* u32 */
 	T_MAX_SESSIONS = 0x0117, /* u32 */
 	T_BUSY = 0x0118,	 /* u8 bool */
+	T_RESTORED = 0x011d,	 /* u8 bool: a new shell got the state back */
 	/* processes */
 	T_ARGV = 0x0200,	/* str, repeated, in order */
 	T_ENV_MODE = 0x0201,	/* u8 enum wire_env_mode */

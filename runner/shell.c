@@ -67,9 +67,12 @@ static void session_stop(struct session *ss)
 		ss->pid = 0;
 	}
 	session_teardown(ss);
+	timer_cancel(&ss->rt->loop, &ss->snap_timer);
 	if (ss->cmd_fd >= 0)
 		close(ss->cmd_fd);
-	ss->cmd_fd = -1;
+	if (ss->snap_fd >= 0)
+		close(ss->snap_fd);
+	ss->cmd_fd = ss->snap_fd = -1;
 	for (i = 0; i < sh->n; i++) {
 		if (sh->v[i] == ss) {
 			sh->v[i] = sh->v[--sh->n];
@@ -209,7 +212,7 @@ static struct session *session_new(struct runner *rt, const char *name,
 	ss->rt = rt;
 	ss->sh = rt->shell;
 	memcpy(ss->name, name, n);
-	ss->ptm = ss->pts = ss->script_fd = ss->cmd_fd = -1;
+	ss->ptm = ss->pts = ss->script_fd = ss->cmd_fd = ss->snap_fd = -1;
 	return ss;
 }
 
@@ -232,6 +235,8 @@ static int session_create(struct runner *rt, const char *name, size_t n,
 	if ((r = session_spawn(ss)) < 0 && !keep) {
 		if (ss->cmd_fd >= 0)
 			close(ss->cmd_fd);
+		if (ss->snap_fd >= 0)
+			close(ss->snap_fd);
 		spec_free(&ss->spec);
 		free(ss);
 		return r;

@@ -12,9 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define RESULT_FIXED	 512 /* every RESULT field but T_OUTPUT and T_CWD */
-#define RESULT_STACK	 8192
-#define QUICK_DEATHS_MAX 3
+#define RESULT_FIXED 512 /* every RESULT field but T_OUTPUT and T_CWD */
+#define RESULT_STACK 8192
 
 static void exec_try_finish(struct session *ss);
 static void exec_marker(struct session *ss, int64_t status);
@@ -126,9 +125,12 @@ void exec_consume(struct session *ss, const uint8_t *p, size_t n)
 		return;
 	ss->scanning = false;
 	if (!ss->ready) {
+		/* Booted, or a snapshot taken.  A dead shell's last words do
+		 * not start a command: its replacement will. */
 		ss->ready = true;
+		ss->snapping = false;
 		ss->quick_deaths = 0;
-		if (ss->ex.phase == EX_QUEUED)
+		if (ss->ex.phase == EX_QUEUED && ss->pid > 0)
 			exec_begin(ss);
 		return;
 	}
@@ -147,12 +149,16 @@ static void exec_reset(struct session *ss)
 	ex->s = NULL; /* ended or detached by now: never touched again */
 	ex->phase = EX_IDLE;
 	ex->pend_head = ex->pend_len = 0;
-	/* Stdin the command did not read is not the next command's. */
+	/* Stdin the command did not read is not the next command's: neither
+	 * what waits here nor what waits in the terminal. */
 	ss->in_head = ss->in_len = 0;
 	ss->in_owed = 0;
 	ss->in_line_open = false;
+	if (ss->pts >= 0)
+		tcflush(ss->pts, TCIFLUSH);
 	if (ss->ptm >= 0 && !ss->reading)
 		session_set_reading(ss, true);
+	session_snap_later(ss);
 }
 
 static void exec_prepare_finish(struct session *ss)
@@ -173,11 +179,29 @@ static void exec_marker(struct session *ss, int64_t status)
 	exec_prepare_finish(ss);
 }
 
+/* An EVENT on a stream-mode EXEC.  Dropped if the connection's buffer is
+ * full: the RESULT tells the same. */
+static void exec_event(struct session *ss, uint16_t ev)
+{
+	uint8_t buf[32];
+	struct wire_buf b;
+
+	if (!ss->ex.s || ss->ex.mode != WM_STREAM)
+		return;
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_EVENT, ev);
+	wb_u32(&b, T_SHELL_PID, (uint32_t)(ss->pid > 0 ? ss->pid : 0));
+	(void)stream_event(ss->ex.s, &b);
+}
+
 void exec_shell_died(struct session *ss, int32_t status, bool respawned)
 {
 	struct exec *ex = &ss->ex;
 
 	ex->respawned = respawned;
+	if (respawned)
+		exec_event(ss, EV_RESPAWNED);
+	ex->restored = ss->restore;
 	if (ex->phase == EX_FINISHING)
 		return; /* the marker made it out before the shell died */
 	if (ex->phase == EX_QUEUED) {
@@ -278,6 +302,8 @@ static int send_result(struct session *ss)
 	wb_u64(&b, T_DURATION_US, (ex->end_ns - ex->start_ns) / 1000);
 	wb_u8(&b, T_TIMED_OUT, ex->timed_out);
 	wb_u8(&b, T_RESPAWNED, ex->respawned);
+	if (ex->respawned)
+		wb_u8(&b, T_RESTORED, ex->restored);
 	wb_u64(&b, T_TOTAL_BYTES, ex->total);
 	if (ss->pid > 0)
 		wb_u32(&b, T_SHELL_PID, (uint32_t)ss->pid);
@@ -599,7 +625,9 @@ static void exec_init(struct session *ss, struct stream *s,
 	ex->mode = (uint8_t)q->mode;
 	ex->format = (uint8_t)q->format;
 	ex->timed_out = ex->cancelled = false;
-	ex->respawned = respawned;
+	ex->respawned = respawned || ss->idle_respawned;
+	ex->restored = respawned ? ss->restore : ss->idle_restored;
+	ss->idle_respawned = ss->idle_restored = false;
 	ex->escalation = 0;
 	ex->status = 0;
 	ex->start_ns = now_ns();

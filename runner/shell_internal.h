@@ -19,7 +19,19 @@
 #define SESSION_NAME_MAX  64
 #define SESSION_CMD_FD	  62 /* the memfd, as the shell sees it */
 #define SESSION_SCRIPT_FD 3  /* the script pipe before bash moves it */
-#define PTY_READ_CHUNK	  65536
+#define SESSION_SNAP_FD	  63 /* memfd: the state a replacement shell restores */
+/* The session's state as bash code (a snapshot): run by bash's EXIT trap
+ * and, while the session idles, on the runner's request.  Options that
+ * scope to one EXEC (set -e failing is what ran the trap) are not state. */
+#define SNAP_CMD                                                               \
+	"{ \\builtin set +euxo pipefail; \\builtin declare -p; \\builtin "     \
+	"declare -f; \\builtin alias -p; "                                     \
+	"\\builtin shopt -p; \\builtin set +o; "                               \
+	"\\builtin printf \"builtin cd -- %q\\n\" \"$PWD\"; } "                \
+	">/proc/self/fd/63 2>/dev/null"
+#define QUICK_DEATHS_MAX 3
+#define SNAP_IDLE_MS	 300 /* idle this long after a command: snapshot */
+#define PTY_READ_CHUNK	 65536
 /* Stream-mode output gathers in pend between flushes, so DATA frames are
  * large even though a PTY read returns a few KiB.  A read is admitted only
  * while pend has room for what one read can produce (PEND_SLACK more). */
@@ -54,7 +66,7 @@ struct exec {
 	struct stream *s; /* NULL once the client went away */
 	enum exec_phase phase;
 	uint8_t mode, format;
-	bool timed_out, cancelled, respawned;
+	bool timed_out, cancelled, respawned, restored;
 	int escalation; /* steps of the timeout ladder taken */
 	int32_t status;
 	uint64_t start_ns, end_ns;
@@ -84,10 +96,17 @@ struct session {
 	int trigger_len, trigger_line1;
 	struct watch pty_w, script_w;
 	struct child child;
-	bool ready;   /* bootstrap marker seen */
-	bool reading; /* PTY EPOLLIN wanted (off under backpressure) */
-	uint64_t spawned_ns;
-	unsigned quick_deaths;	 /* consecutive deaths right after spawn */
+	int snap_fd;	 /* memfd: SNAP_CMD's output */
+	bool restore;	 /* the shell starting now sources snap_fd */
+	bool snap_stale; /* a command ran since the last snapshot */
+	bool snapping;	 /* the marker awaited ends a snapshot */
+	/* Told in the next EXEC's RESULT: the shell was replaced while idle,
+	 * and whether the state came back. */
+	bool idle_respawned, idle_restored;
+	struct timer snap_timer;
+	bool ready;	       /* bootstrap marker seen */
+	bool reading;	       /* PTY EPOLLIN wanted (off under backpressure) */
+	unsigned quick_deaths; /* consecutive deaths before the boot marker */
 	struct marker_scan scan; /* armed while a marker is expected */
 	bool scanning;
 	uint64_t rng;
@@ -111,6 +130,8 @@ int session_spawn(struct session *ss);
 void session_teardown(struct session *ss);
 void session_random_token(struct session *ss, char out[MARKER_TOKEN_LEN + 1]);
 int session_write_trigger(struct session *ss, const char *token);
+int session_write_snapshot(struct session *ss, const char *token);
+void session_snap_later(struct session *ss);
 int session_fg_pgrp(const struct session *ss);
 bool session_holds_cmd(const struct session *ss);
 void session_set_reading(struct session *ss, bool on);

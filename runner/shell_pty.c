@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -21,7 +22,6 @@
 #define SHELL_ARGV_MAX 8
 #define ENV_EXTRA      16
 #define BOOT_MAX       1024
-#define QUICK_DEATH_NS 1000000000ull
 
 extern char **environ;
 
@@ -68,13 +68,13 @@ int session_write_trigger(struct session *ss, const char *token)
 		    line, sizeof(line),
 		    "\\builtin . /proc/self/fd/%d\n"
 		    "{ \\builtin printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
-		    ">/dev/tty; } 2>/dev/null\n",
+		    ">/dev/tty; \\builtin set +euxo pipefail; } 2>/dev/null\n",
 		    SESSION_CMD_FD, token);
 	else
 		n = snprintf(line, sizeof(line),
 			     ". /proc/self/fd/%d\n"
 			     "{ printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
-			     ">/dev/tty; } 2>/dev/null\n",
+			     ">/dev/tty; set +eux; } 2>/dev/null\n",
 			     SESSION_CMD_FD, token);
 	/* The shell consumed the previous trigger before printing the marker
 	 * we waited for, so the pipe has room, and a write this far below
@@ -85,6 +85,55 @@ int session_write_trigger(struct session *ss, const char *token)
 	if (w < 0)
 		return -errno;
 	return w == n ? 0 : -EAGAIN;
+}
+
+/* While idle: save the state for a replacement (`kill -9`, `exec bash`
+ * give no EXIT trap), then the marker that makes the session ready. */
+int session_write_snapshot(struct session *ss, const char *token)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line),
+			 "%s\n\\builtin printf '\\033]633;D;%s;0\\007' "
+			 ">/dev/tty\n",
+			 SNAP_CMD, token);
+
+	return write(ss->script_fd, line, (size_t)n) == n ? 0 : -EAGAIN;
+}
+
+static void snap_timer_fn(struct timer *t)
+{
+	struct session *ss = container_of(t, struct session, snap_timer);
+	char token[MARKER_TOKEN_LEN + 1];
+	uint64_t idle_ms = (now_ns() - ss->ex.end_ns) / 1000000;
+
+	/* Busy or gone: the next command's end arms the timer again. */
+	if (ss->ex.phase != EX_IDLE || !ss->ready || ss->pid <= 0)
+		return;
+	if (idle_ms < SNAP_IDLE_MS) {
+		timer_arm(&ss->rt->loop, t, SNAP_IDLE_MS - idle_ms,
+			  snap_timer_fn);
+		return;
+	}
+	session_random_token(ss, token);
+	if (session_write_snapshot(ss, token) < 0)
+		return;
+	/* Until its marker the shell is busy: an EXEC waits (EX_QUEUED). */
+	marker_init(&ss->scan, token);
+	ss->scanning = ss->snapping = true;
+	ss->ready = ss->snap_stale = false;
+}
+
+/* A command ended: snapshot once the session has idled a while, so the
+ * back-to-back commands of an agent never wait for one.  The timer is
+ * armed once per idle spell, not per command. */
+void session_snap_later(struct session *ss)
+{
+	if (ss->flavor != FLAVOR_BASH)
+		return;
+	ss->snap_stale = true;
+	if (!ss->snap_timer.armed)
+		timer_arm(&ss->rt->loop, &ss->snap_timer, SNAP_IDLE_MS,
+			  snap_timer_fn);
 }
 
 static int boot_script(const struct session *ss, const char *token, char *out,
@@ -101,18 +150,25 @@ static int boot_script(const struct session *ss, const char *token, char *out,
 
 	/* set -m: each command gets its own process group, so SIGINT and
 	 * SIGKILL reach it and not the shell.  The INT trap ends the
-	 * sourced command even when the shell itself is busy in a loop. */
+	 * sourced command even when the shell itself is busy in a loop.
+	 * bash's EXIT trap saves the session's state when a command ends
+	 * the shell (`exit`, set -e); its replacement sources it back. */
 	return snprintf(
 	    out, cap,
 	    "exec %d<&-\n"
 	    "%s"
 	    "set -m 2>/dev/null\n"
 	    "trap 'return 130 2>/dev/null' INT\n"
-	    "%s"
-	    "printf '\\033]633;D;%%s;0\\007' %s >/dev/tty\n",
+	    "%s%s"
+	    "%sprintf '\\033]633;D;%%s;0\\007' %s >/dev/tty\n",
 	    SESSION_SCRIPT_FD,
-	    bash ? "BASH_ARGV0=bash\nshopt -s expand_aliases\n" : "",
-	    ss->spec.login ? (bash ? login_bash : login_sh) : "", token);
+	    bash ? "BASH_ARGV0=bash\nshopt -s expand_aliases\ntrap '" SNAP_CMD
+		   "' EXIT\n"
+		 : "",
+	    ss->spec.login ? (bash ? login_bash : login_sh) : "",
+	    bash && ss->restore ? "\\builtin . /proc/self/fd/63 2>/dev/null\n"
+				: "",
+	    bash ? "\\builtin " : "", token);
 }
 
 /* ---- argv and environment, built before fork ---- */
@@ -276,7 +332,8 @@ static void child_exec(struct session *ss, int script_rd, int errfd,
 	report[0]++;
 	if (dup2(ss->pts, 0) < 0 || dup2(ss->pts, 1) < 0 ||
 	    dup2(ss->pts, 2) < 0 || dup2(script_rd, SESSION_SCRIPT_FD) < 0 ||
-	    dup2(ss->cmd_fd, SESSION_CMD_FD) < 0)
+	    dup2(ss->cmd_fd, SESSION_CMD_FD) < 0 ||
+	    dup2(ss->snap_fd, SESSION_SNAP_FD) < 0)
 		goto fail;
 	report[0]++;
 	if (ss->spec.cwd ? chdir(ss->spec.cwd) < 0
@@ -390,6 +447,10 @@ static int spawn_pipes(struct session *ss, int *script_rd)
 			return -errno;
 		ss->cmd_ino = st.st_ino;
 	}
+	if (ss->snap_fd < 0 && (ss->snap_fd = cmd_memfd()) < 0)
+		return ss->snap_fd;
+	/* Something to restore: what the last shell saved. */
+	ss->restore = fstat(ss->snap_fd, &st) == 0 && st.st_size > 0;
 	return 0;
 }
 
@@ -423,7 +484,6 @@ int session_spawn(struct session *ss)
 	if (r < 0)
 		goto fail;
 	child_watch(ss->rt, &ss->child, ss->pid, session_child_exited);
-	ss->spawned_ns = now_ns();
 	if ((r = spawn_boot(ss)) < 0 ||
 	    (r = loop_watch(l, &ss->pty_w, ss->ptm, EPOLLIN,
 			    session_pty_event)) < 0)
@@ -470,7 +530,7 @@ void session_teardown(struct session *ss)
 	close_fd(&ss->ptm);
 	close_fd(&ss->pts);
 	close_fd(&ss->script_fd);
-	ss->ready = ss->scanning = ss->reading = false;
+	ss->ready = ss->scanning = ss->reading = ss->snapping = false;
 	ss->in_head = ss->in_len = 0;
 	ss->in_line_open = false;
 }
@@ -554,7 +614,12 @@ static void session_script_event(struct watch *w, uint32_t events)
 {
 	struct session *ss = container_of(w, struct session, script_w);
 
-	if (!(events & (EPOLLERR | EPOLLHUP)))
+	struct pollfd pfd = {.fd = ss->script_fd, .events = POLLOUT};
+
+	/* An event of this batch may be for the pipe of a shell that has
+	 * been replaced meanwhile (the watch is reused): ask the pipe now. */
+	if (!(events & (EPOLLERR | EPOLLHUP)) || poll(&pfd, 1, 0) != 1 ||
+	    !(pfd.revents & (POLLERR | POLLHUP)))
 		return;
 	/* No reader left: the shell exec'd something else (`exec bash`) and
 	 * will never print a marker.  Kill it; the death respawns it. */
@@ -584,20 +649,27 @@ void session_child_exited(struct child *c, int wstatus)
 		ss->scanning = false;
 	}
 	had_exec = ss->ex.phase == EX_RUNNING || ss->ex.phase == EX_QUEUED;
-	quick = now_ns() - ss->spawned_ns < QUICK_DEATH_NS;
 	log_debug("session %s: shell %d ended with status %d", ss->name,
 		  (int)ss->pid, status);
 	ss->pid = 0;
 	/* Everything the shell wrote is already in the PTY buffer. */
 	if (ss->ptm >= 0)
 		pty_read(ss, 64);
+	/* Dead by itself before its bootstrap marker: it would die again.
+	 * What it restored may be the cause, so the next one starts clean.
+	 * SIGKILL comes from outside (a user, the OOM killer): no verdict. */
+	quick = !ss->ready && !ss->snapping && status != 128 + SIGKILL;
+	if (quick && ftruncate(ss->snap_fd, 0) < 0)
+		(void)0; /* a memfd truncates; a lost snapshot only resets */
 	session_teardown(ss);
 	ss->quick_deaths = quick ? ss->quick_deaths + 1 : 0;
-	/* An idle shell that dies at once would die again: wait for the next
-	 * EXEC to try.  A shell an EXEC ended (`exit`) comes back now.  None
-	 * comes back while the runner stops: SIGTERM is what killed it. */
-	if ((had_exec || ss->quick_deaths == 0) && !ss->rt->shutting_down)
+	/* A shell that keeps dying at birth waits for the next EXEC to try
+	 * again.  None comes back while the runner stops: SIGTERM is what
+	 * killed it. */
+	if (ss->quick_deaths < QUICK_DEATHS_MAX && !ss->rt->shutting_down)
 		respawned = session_spawn(ss) == 0;
 	if (had_exec)
 		exec_shell_died(ss, status, respawned);
+	else if (respawned)
+		ss->idle_respawned = true, ss->idle_restored = ss->restore;
 }

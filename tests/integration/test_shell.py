@@ -368,8 +368,14 @@ class TestRespawn(ShellCase):
         self.assertRespawned(self.ex("exec bash"))
 
     def test_set_e_then_failure(self):
+        # set -e scopes to its EXEC: a later failure is just a status ...
         self.ex("set -e")
-        self.assertRespawned(self.ex("false"), 1)
+        self.assertEqual(self.ex("false").fields.int("RESPAWNED"), 0)
+        # ... and a failure under it ends the EXEC (and the shell, whose
+        # replacement gets the state back).
+        res = self.ex("set -e; false; echo after")
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"")
+        self.assertRespawned(res, 1)
 
     def test_kill_9_self(self):
         self.assertRespawned(self.ex("kill -9 $$"), 137)
@@ -390,9 +396,10 @@ class TestRespawn(ShellCase):
                 self.assertEqual(self.status(lose), 0)
                 self.assertRespawned(self.ex("echo ran"))
 
-    def test_state_lost_on_respawn_is_fresh(self):
-        self.ex("export GONE=1; exit")
-        self.assertEqual(self.out("echo \"[$GONE]\""), b"[]\n")
+    def test_state_restored_after_exit(self):
+        res = self.ex("export KEPT=1; exit")
+        self.assertEqual(res.fields.int("RESTORED"), 1)
+        self.assertEqual(self.out("echo \"[$KEPT]\"; unset KEPT"), b"[1]\n")
 
     def test_shell_killed_from_outside(self):
         pid = self.ex("true").fields.int("SHELL_PID")
