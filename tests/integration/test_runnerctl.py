@@ -11,6 +11,7 @@ import time
 import unittest
 
 from harness import RUNNERCTL, Runner, RunnerTest
+import rproto as rp
 
 HANG = 30  # seconds: only a guard against hangs, never a speed assertion
 
@@ -225,6 +226,39 @@ class TestExec(CtlCase):
     def test_shell_wants_a_terminal(self):
         p = self.ctl("shell", input=b"", ok=2)
         self.assertIn(b"not a terminal", p.stderr)
+
+
+class TestScriptPastMaxCommand(unittest.TestCase):
+    """exec -f of a script longer than the runner's --max-command goes
+    through a temp file in the sandbox; the session keeps its state and
+    no file is left."""
+
+    def test_script_larger_than_max_command(self):
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(lambda: os.rmdir(tmp))
+        body = ("echo start\n" + "x=1 # padding padding padding\n" * 70000 +
+                "cd /usr\nf() { echo fn-$x; }\necho end\n").encode()
+        self.assertGreater(len(body), 2 << 20)
+        with Runner(args=["--max-command", "65536"], env={"TMPDIR": tmp}) as r:
+            with tempfile.NamedTemporaryFile(suffix=".sh") as f:
+                f.write(body)
+                f.flush()
+                p = r.ctl("exec", "-f", f.name, timeout=HANG)
+            self.assertEqual((p.returncode, p.stdout), (0, b"start\nend\n"), p.stderr)
+            p = r.ctl("exec", "--", "pwd; f", timeout=HANG)
+            self.assertEqual(p.stdout, b"/usr\nfn-1\n", p)
+            p = r.ctl("exec", "-f", "-", input=body + b"exit 4\n", timeout=HANG)
+            self.assertEqual((p.returncode, p.stdout), (4, b"start\nend\n"), p.stderr)
+            self.assertEqual(os.listdir(tmp), [])
+            # long words on the command line take the same way
+            p = r.ctl("exec", "--", "#" * 70000 + "\necho words", timeout=HANG)
+            self.assertEqual((p.returncode, p.stdout), (0, b"words\n"), p.stderr[:200])
+            self.assertEqual(os.listdir(tmp), [])
+            # the limit is real: the same length as one COMMAND is refused
+            c = r.client()
+            res = c.call(rp.EXEC, [("COMMAND", b"#" * 70000)])
+            c.close()
+            self.assertEqual(res.code_name, "E_LIMIT", res)
 
 
 class TestSessions(CtlCase):

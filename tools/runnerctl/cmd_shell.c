@@ -16,6 +16,9 @@
 #define CMD_MAX (16u << 20)
 /* Wait mode output for a model's context: head and tail 16 KiB each. */
 #define OUTPUT_LIMIT_DEFAULT (32u << 10)
+/* A COMMAND up to this is sent without asking the runner's --max-command
+ * first (one round trip saved; a runner set below it says E_LIMIT). */
+#define SCRIPT_DIRECT 4096
 
 /* An interactive shell nested in the session: it starts where the
  * session is, with its exported environment, on a sane terminal.  The
@@ -227,6 +230,12 @@ static int exec_run(struct rc_conn *c, const struct rc_args *a)
 
 	if (!(cmd = exec_command(a, &len, &r)))
 		return r;
+	if (len > SCRIPT_DIRECT && len > script_max_command(c)) {
+		uint8_t *staged = script_stage(c, cmd, len, &len);
+		free(cmd);
+		if (!(cmd = staged))
+			return cmd_fail(c);
+	}
 	if (!(buf = malloc(len + 1024))) {
 		free(cmd);
 		return cmd_usage("exec: out of memory");
@@ -283,7 +292,8 @@ const struct rc_cmd rc_cmd_exec = {
 	     RC_OPT_NUM},
 	    {"file", 'f', "FILE",
 	     "the command is the contents of FILE ('-': stdin),\n"
-	     "any size up to the runner's --max-command (1 MiB)",
+	     "any size (past the runner's --max-command it goes\n"
+	     "through a temp file in the sandbox, removed at once)",
 	     0},
 	    {"interactive", 'i', NULL,
 	     "forward our stdin to the command (end of file at\n"

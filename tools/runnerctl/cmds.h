@@ -32,6 +32,14 @@ extern const struct rc_cmd rc_cmd_read, rc_cmd_write, rc_cmd_edit, rc_cmd_ls,
 int cmd_fail(struct rc_conn *c);
 /* Print "runnerctl: <msg>" and return 2 (usage). */
 int cmd_usage(const char *msg);
+/* cmd_script.c: a COMMAND longer than the runner takes in one request.
+ * script_max_command: the longest it takes (INFO's max_command, and the
+ * frame limit).  script_stage: upload the script into a temp file in the
+ * sandbox; returns the COMMAND that runs (and removes) it, malloc'd, or
+ * NULL with c->err set. */
+size_t script_max_command(struct rc_conn *c);
+uint8_t *script_stage(struct rc_conn *c, const uint8_t *p, size_t n,
+		      size_t *len);
 /* A signal by number or name (TERM, SIGTERM, 15); -1 if neither. */
 int parse_signal(const char *s);
 
