@@ -313,7 +313,11 @@ class TestSessions(CtlCase):
         return proc
 
     def test_interrupt(self):
-        proc = self.start_busy("intr", "sleep 100; echo not-reached")
+        # SIGINT once the command runs (the session's shell may still be
+        # starting when the EXEC is accepted).
+        mark = os.path.join(self.r.tmp, "intr-started")
+        proc = self.start_busy("intr", "touch %s; sleep 100; echo not-reached" % mark)
+        self.assertTrue(wait_until(lambda: os.path.exists(mark)))
         self.ctl("interrupt", "--session", "intr", ok=0)
         out, err = proc.communicate(timeout=HANG)
         self.assertEqual(proc.returncode, 130, err)
