@@ -353,6 +353,40 @@ class TestSessions(CtlCase):
         self.ctl("session", "close", "size", ok=0)
 
 
+class TestCtrlC(CtlCase):
+    """^C to runnerctl while it follows a request becomes a CANCEL: the
+    runner stops the work, runnerctl exits 130."""
+
+    def popen(self, *args):
+        proc = subprocess.Popen([RUNNERCTL, "--connect", "unix:" + self.r.sock] + list(args),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        return proc
+
+    def test_exec(self):
+        mark = os.path.join(self.r.tmp, "ctrlc-exec")
+        proc = self.popen("exec", "--", "touch %s; sleep 100; echo not-reached" % mark)
+        self.assertTrue(wait_until(lambda: os.path.exists(mark)))
+        proc.send_signal(2)
+        out, err = proc.communicate(timeout=HANG)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertNotIn(b"not-reached", out)
+        self.assertEqual(self.session_state("main"), "idle")
+        p = self.ctl("exec", "--", "echo free", ok=0)
+        self.assertEqual(p.stdout, b"free\n")
+
+    def test_spawn(self):
+        mark = os.path.join(self.r.tmp, "ctrlc-spawn")
+        proc = self.popen("spawn", "--", "sh", "-c", "touch %s; exec sleep 100" % mark)
+        self.assertTrue(wait_until(lambda: os.path.exists(mark)))
+        proc.send_signal(2)
+        out, err = proc.communicate(timeout=HANG)
+        self.assertEqual(proc.returncode, 130, err)
+        p = self.ctl("ps", ok=0)
+        self.assertNotIn(b"sleep 100", p.stdout)
+
+
 class TestProcesses(CtlCase):
     def test_spawn_status_and_streams(self):
         p = self.ctl("spawn", "sh", "-c", "cat; echo err >&2; exit 7", input=b"in\n", ok=7)

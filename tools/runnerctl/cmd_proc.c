@@ -34,6 +34,8 @@ static int follow_frame(void *ctx, const struct rc_frame *f)
 	size_t n;
 	int code;
 
+	if (!f)
+		cancel_poll(x->c, x->id);
 	if (!f || f->h.stream != x->id)
 		return RC_CONTINUE;
 	switch (f->h.type) {
@@ -58,6 +60,9 @@ static int follow_frame(void *ctx, const struct rc_frame *f)
 		return (int)(rc_field_uint(f, T_EXIT_STATUS, 0) & 0xff);
 	case WT_ERROR:
 		code = rc_error_of(x->c, f);
+		/* Our ^C became a CANCEL: end as a shell's ^C does. */
+		if (code == E_CANCELLED && cancel_sent())
+			return 130;
 		cmd_fail(x->c);
 		/* As a shell says it: not found 127, not executable 126. */
 		if (code == E_EXEC)
@@ -102,6 +107,8 @@ static int spawn_follow(struct rc_conn *c, struct wire_buf *b, bool pty)
 	uint32_t id = rc_new_stream(c);
 	int r;
 
+	if (!raw)
+		cancel_arm(); /* raw: ^C is a byte for the process */
 	if (rc_send_fields(c, id, WT_SPAWN, b) < 0)
 		r = cmd_fail(c);
 	else
@@ -157,6 +164,7 @@ const struct rc_cmd rc_cmd_spawn = {
 	"at PROGRAM: `spawn ls -la` passes -la to ls.  With --bg the runner\n"
 	"keeps the process and its output (a ring per channel) after we\n"
 	"leave: the pid is printed; see attach, wait, stdin, kill, ps.\n"
+	"^C (without --pty) kills the process group and exits 130.\n"
 	"\n"
 	"exit status: the program's own (128+N for signal N); 127 not found,\n"
 	"126 not executable; with --bg 0 once it started; 1 for any other\n"
@@ -282,6 +290,7 @@ static int attach_run(struct rc_conn *c, const struct rc_args *a)
 	id = rc_new_stream(c);
 	if (rc_send_fields(c, id, WT_PROC_ATTACH, &b) < 0)
 		return cmd_fail(c);
+	cancel_arm(); /* ^C ends the attach; the process runs on */
 	return follow(c, id, false);
 }
 

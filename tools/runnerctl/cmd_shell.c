@@ -52,7 +52,11 @@ static int exec_result(const struct rc_frame *f)
 			rc_field_uint(f, T_TOTAL_BYTES, 0));
 	if (rc_field_uint(f, T_RESPAWNED, 0))
 		fprintf(stderr,
-			"runnerctl: the session's shell was restarted\n");
+			"runnerctl: the session's shell was restarted; "
+			"%s\n",
+			rc_field_uint(f, T_RESTORED, 0)
+			    ? "its directory, variables and functions came back"
+			    : "its state is reset");
 	return (int)(status & 0xff);
 }
 
@@ -92,6 +96,7 @@ static int exec_frame(void *ctx, const struct rc_frame *f)
 			winch = 0;
 			send_resize(x->c, x->session);
 		}
+		cancel_poll(x->c, x->id);
 		return RC_CONTINUE;
 	}
 	if (f->h.stream != x->id)
@@ -101,8 +106,17 @@ static int exec_frame(void *ctx, const struct rc_frame *f)
 		if (wire_data_decode(f->p, f->h.len, &ch, &off, &d, &n) == 0)
 			rc_write_all(ch == WCH_STDERR ? 2 : 1, d, n);
 		return RC_CONTINUE;
+	case WT_EVENT:
+		if (rc_field_uint(f, T_EVENT, 0) == EV_RESPAWNED)
+			fprintf(stderr, "\nrunnerctl: the session's shell was "
+					"restarted\n");
+		return RC_CONTINUE;
 	case WT_RESULT: return exec_result(f);
-	case WT_ERROR: rc_error_of(x->c, f); return cmd_fail(x->c);
+	case WT_ERROR:
+		/* Our ^C became a CANCEL: end as a shell's ^C does. */
+		if (rc_error_of(x->c, f) == E_CANCELLED && cancel_sent())
+			return 130;
+		return cmd_fail(x->c);
 	}
 	return RC_CONTINUE;
 }
@@ -257,6 +271,7 @@ static int exec_run(struct rc_conn *c, const struct rc_args *a)
 	free(buf);
 	if (r < 0)
 		return cmd_fail(c);
+	cancel_arm();
 	return exec_follow(c, id, opt_flag(a, "interactive"), session);
 }
 
@@ -275,6 +290,9 @@ const struct rc_cmd rc_cmd_exec = {
 	"most --output-limit bytes: the first and last halves are kept and\n"
 	"the middle replaced by one line saying how much was left out.\n"
 	"--stream prints the terminal's bytes as they come.\n"
+	"\n"
+	"^C asks the runner to stop the command (SIGINT, then SIGKILL to it;\n"
+	"the session survives) and exits 130; a second ^C leaves at once.\n"
 	"\n"
 	"exit status: the command's own ($?; 128+N for signal N); 1 with\n"
 	"'runnerctl: E_CODE: message' when the request failed (E_BUSY: the\n"

@@ -32,6 +32,12 @@ extern const struct rc_cmd rc_cmd_read, rc_cmd_write, rc_cmd_edit, rc_cmd_ls,
 int cmd_fail(struct rc_conn *c);
 /* Print "runnerctl: <msg>" and return 2 (usage). */
 int cmd_usage(const char *msg);
+/* ^C while a request is followed: the first SIGINT makes cancel_poll
+ * (called between frames) send CANCEL on the stream, which still ends
+ * with its terminal frame; a second SIGINT ends runnerctl. */
+void cancel_arm(void);
+void cancel_poll(struct rc_conn *c, uint32_t id);
+bool cancel_sent(void);
 /* cmd_script.c: a COMMAND longer than the runner takes in one request.
  * script_max_command: the longest it takes (INFO's max_command, and the
  * frame limit).  script_stage: upload the script into a temp file in the

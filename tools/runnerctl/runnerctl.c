@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,40 @@ int cmd_usage(const char *msg)
 {
 	fprintf(stderr, "runnerctl: %s\n", msg);
 	return 2;
+}
+
+/* ---- ^C while following a request ---- */
+
+static volatile sig_atomic_t sigint_seen;
+static bool cancel_done;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	sigint_seen = 1;
+}
+
+void cancel_arm(void)
+{
+	/* SA_RESETHAND: a second ^C ends runnerctl as usual. */
+	struct sigaction sa = {.sa_handler = on_sigint,
+			       .sa_flags = SA_RESETHAND};
+
+	sigaction(SIGINT, &sa, NULL);
+}
+
+void cancel_poll(struct rc_conn *c, uint32_t id)
+{
+	if (!sigint_seen || cancel_done)
+		return;
+	cancel_done = true;
+	/* A failed send shows as the connection's end in the next recv. */
+	(void)rc_send(c, id, WT_CANCEL, 0, NULL, 0);
+}
+
+bool cancel_sent(void)
+{
+	return cancel_done;
 }
 
 /* ---- system commands ---- */
