@@ -7,22 +7,12 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 import unittest
 
 from harness import RUNNERCTL, Runner, RunnerTest
 import rproto as rp
 
-HANG = 30  # seconds: only a guard against hangs, never a speed assertion
-
-
-def wait_until(pred, timeout=HANG, step=0.05):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
+from test_proc import HANG, wait_until
 
 
 def offline(*args, input=None):

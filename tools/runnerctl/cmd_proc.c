@@ -231,22 +231,12 @@ static void print_entry(const uint8_t *p, size_t n)
 
 static int ps_run(struct rc_conn *c, const struct rc_args *a)
 {
-	struct wire_iter it;
-	struct wire_field fl;
-	struct rc_frame f;
-	struct wire_buf b;
+	char header[80];
 
 	(void)a;
-	wb_init(&b, NULL, 0);
-	if (rc_call(c, WT_PROC_LIST, &b, &f))
-		return cmd_fail(c);
-	printf("%-7s %-9s %-3s %-8s  %s\n", "PID", "STATE", "", "STARTED",
-	       "ARGV");
-	wire_iter_init(&it, f.p, f.h.len);
-	while (wire_next(&it, &fl) > 0)
-		if (fl.tag == T_ENTRY)
-			print_entry(fl.val, fl.len);
-	return 0;
+	snprintf(header, sizeof(header), "%-7s %-9s %-3s %-8s  %s\n", "PID",
+		 "STATE", "", "STARTED", "ARGV");
+	return cmd_list(c, WT_PROC_LIST, header, print_entry);
 }
 
 const struct rc_cmd rc_cmd_ps = {

@@ -107,21 +107,12 @@ static void list_entry(const uint8_t *p, size_t n)
 
 static int list_run(struct rc_conn *c, const struct rc_args *a)
 {
-	struct wire_iter it;
-	struct wire_field fl;
-	struct rc_frame f;
-	struct wire_buf b;
+	char header[80];
 
 	(void)a;
-	wb_init(&b, NULL, 0);
-	if (rc_call(c, WT_SHELL_LIST, &b, &f))
-		return cmd_fail(c);
-	printf("%-16s %-7s %-5s %s\n", "SESSION", "PID", "STATE", "CWD");
-	wire_iter_init(&it, f.p, f.h.len);
-	while (wire_next(&it, &fl) > 0)
-		if (fl.tag == T_ENTRY)
-			list_entry(fl.val, fl.len);
-	return 0;
+	snprintf(header, sizeof(header), "%-16s %-7s %-5s %s\n", "SESSION",
+		 "PID", "STATE", "CWD");
+	return cmd_list(c, WT_SHELL_LIST, header, list_entry);
 }
 
 const struct rc_cmd rc_cmd_session_list = {

@@ -46,6 +46,10 @@ bool cancel_sent(void);
 size_t script_max_command(struct rc_conn *c);
 uint8_t *script_stage(struct rc_conn *c, const uint8_t *p, size_t n,
 		      size_t *len);
+/* A request without fields whose RESULT lists ENTRY records (PROC_LIST,
+ * SHELL_LIST): header, then row() of each record.  Exit status. */
+int cmd_list(struct rc_conn *c, uint8_t type, const char *header,
+	     void (*row)(const uint8_t *p, size_t n));
 /* A signal by number or name (TERM, SIGTERM, 15); -1 if neither. */
 int parse_signal(const char *s);
 

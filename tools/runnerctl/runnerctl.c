@@ -80,6 +80,25 @@ int cmd_usage(const char *msg)
 	return 2;
 }
 
+int cmd_list(struct rc_conn *c, uint8_t type, const char *header,
+	     void (*row)(const uint8_t *p, size_t n))
+{
+	struct wire_iter it;
+	struct wire_field fl;
+	struct rc_frame f;
+	struct wire_buf b;
+
+	wb_init(&b, NULL, 0);
+	if (rc_call(c, type, &b, &f))
+		return cmd_fail(c);
+	fputs(header, stdout);
+	wire_iter_init(&it, f.p, f.h.len);
+	while (wire_next(&it, &fl) > 0)
+		if (fl.tag == T_ENTRY)
+			row(fl.val, fl.len);
+	return 0;
+}
+
 /* ---- ^C while following a request ---- */
 
 static volatile sig_atomic_t sigint_seen;
