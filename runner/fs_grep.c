@@ -350,7 +350,7 @@ static char *grep_ere(const uint8_t *p, size_t n, bool fixed, bool word,
 /* The matcher of runner/regex.h: GNU grep -E syntax and semantics, linear
  * time whatever the pattern.  Plain strings skip it for memmem. */
 static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
-			bool icase, bool word)
+			bool icase, bool word, bool rust)
 {
 	char err[160], *ere = NULL;
 	bool nul = memchr(g->pat, 0, g->npat) != NULL;
@@ -368,7 +368,8 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 	}
 	r = rx_compile(&g->rx, ere ? ere : (const char *)g->pat,
 		       ere ? elen : g->npat,
-		       (icase ? RX_ICASE : 0) | (fixed && !ere ? RX_FIXED : 0),
+		       (icase ? RX_ICASE : 0) | (fixed && !ere ? RX_FIXED : 0) |
+			   (rust && !fixed ? RX_RUST : 0),
 		       err, sizeof(err));
 	free(ere);
 	if (r == -EINVAL) {
@@ -383,7 +384,9 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 	g->use_regex = true;
 	/* A string every match holds, to skip lines without it; the one of
 	 * PATTERN is also one of its -w wrapping. */
-	if (icase || nul)
+	/* fs_literal.c reads ERE: a Rust-style bracket may hold "\\]" */
+	if (icase || nul || (rust && memchr(g->pat, '\\', g->npat)) ||
+	    (rust && !strncmp((char *)g->pat, "(?i)", 4)))
 		return 0;
 	if (!fixed)
 		g->nlit = ere_required_literal((char *)g->pat, g->lit,
@@ -396,7 +399,7 @@ static int grep_compile(struct stream *s, struct grep_job *g, bool fixed,
 static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct grep_job *g)
 {
-	uint64_t fixed, icase, ctx, word, mode, max_line;
+	uint64_t fixed, icase, ctx, word, mode, max_line, syntax;
 	struct wire_iter it;
 	struct wire_field f;
 	uint8_t *np;
@@ -407,7 +410,8 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 	    req_uint(s, p, n, T_CONTEXT, 0, 0, REQ_ANY, &ctx) < 0 ||
 	    req_uint(s, p, n, T_WORD, 0, 0, REQ_ANY, &word) < 0 ||
 	    req_uint(s, p, n, T_GREP_MODE, 0, 0, WGM_COUNT, &mode) < 0 ||
-	    req_uint(s, p, n, T_MAX_LINE, 0, 0, REQ_ANY, &max_line) < 0)
+	    req_uint(s, p, n, T_MAX_LINE, 0, 0, REQ_ANY, &max_line) < 0 ||
+	    req_uint(s, p, n, T_SYNTAX, 0, 0, WSYN_RUST, &syntax) < 0)
 		return -1;
 	g->context = ctx > 64 ? 64 : (uint32_t)ctx;
 	g->mode = (uint8_t)mode;
@@ -437,7 +441,8 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 		stream_error(s, E_BAD_REQUEST, 0, "GREP needs a PATTERN");
 		return -1;
 	}
-	return grep_compile(s, g, fixed != 0, icase != 0, word != 0);
+	return grep_compile(s, g, fixed != 0, icase != 0, word != 0,
+			    syntax == WSYN_RUST);
 }
 
 /* A directory (readable, for getdents) or a regular file; anything else

@@ -18,7 +18,14 @@
 
 struct rx;
 
-enum { RX_ICASE = 1, RX_FIXED = 2 /* literal string, no metachars */ };
+enum {
+	RX_ICASE = 1,
+	RX_FIXED = 2, /* literal string, no metachars */
+	/* the classes and flags Rust's regex and PCRE users write: \d \D,
+	 * escapes inside brackets, \t \n \r \f \v, (?:...), a leading
+	 * (?i), lazy quantifiers (as greedy: the same lines match) */
+	RX_RUST = 4,
+};
 
 /* Repetition counts above this are rejected (GNU allows 32767). */
 #define RX_DUP_MAX 255

@@ -31,7 +31,8 @@ static bool class_has(int k, int c)
 	case 8: return graph || c == ' ';
 	case 9: return graph;
 	case 10: return c < 0x20 || c == 0x7f;
-	default: return is_digit(c) || (fold(c) >= 'a' && fold(c) <= 'f');
+	case 11: return is_digit(c) || (fold(c) >= 'a' && fold(c) <= 'f');
+	default: return is_word(c); /* 12: \w */
 	}
 }
 
@@ -298,6 +299,24 @@ static bool parse_symbol(struct parser *ps, const uint8_t **pp,
 	return true;
 }
 
+/* What \c means in RX_RUST: a class (kind ':', negated '!'), a control
+ * character, or c itself. */
+static void rust_escape(struct elem *e, int c)
+{
+	static const char cls[] = "dwsDWS", ctl[] = "tnrfv";
+	static const uint8_t idx[] = {1, 12, 5}, val[] = "\t\n\r\f\v";
+	const char *k;
+
+	e->kind = 'c';
+	e->c = c;
+	if (c && (k = strchr(cls, c))) {
+		e->kind = k - cls < 3 ? ':' : '!';
+		e->c = idx[(k - cls) % 3];
+	} else if (c && (k = strchr(ctl, c))) {
+		e->c = val[k - ctl];
+	}
+}
+
 /* One bracket element; false when the bracket is unterminated. */
 static bool parse_elem(struct parser *ps, const uint8_t **pp,
 		       const uint8_t *lim, struct elem *e, bool hyphen_ok)
@@ -308,12 +327,15 @@ static bool parse_elem(struct parser *ps, const uint8_t **pp,
 		return parse_symbol(ps, pp, lim, e);
 	/* gnulib: a - that neither starts the list, ends it nor sits
 	 * between range ends is an error ([a-z-9]). */
-	if (*p == '-' && !hyphen_ok && !(p + 1 < lim && p[1] == ']'))
+	if (*p == '-' && !hyphen_ok && !ps->rust &&
+	    !(p + 1 < lim && p[1] == ']'))
 		rx_fail(ps, "invalid range end at offset %zu",
 			(size_t)(p - ps->pat));
 	e->kind = 'c';
 	e->c = *p;
 	*pp = p + 1;
+	if (ps->rust && *p == '\\' && p + 1 < lim) /* [\d\]\t...] */
+		rust_escape(e, p[1]), *pp = p + 2;
 	return true;
 }
 
@@ -321,12 +343,12 @@ static void elem_add(uint8_t *set, const struct elem *e)
 {
 	int c;
 
-	if (e->kind != ':') {
+	if (e->kind != ':' && e->kind != '!') {
 		set_add(set, e->c);
 		return;
 	}
 	for (c = 0; c < 256; c++)
-		if (class_has(e->c, c))
+		if (class_has(e->c, c) != (e->kind == '!'))
 			set_add(set, c);
 }
 
@@ -430,18 +452,14 @@ unmatched:
 	rx_fail(ps, "unmatched [ at offset %zu", ps->off);
 }
 
-/* \w \W \s \S as sets. */
-static void lex_class_escape(struct parser *ps, int c)
+/* \w \W \s \S (and RX_RUST's \d \D) as sets. */
+static void lex_class_escape(struct parser *ps, const struct elem *e)
 {
 	uint32_t idx = new_set(ps);
-	int b;
 
 	if (idx == NONE)
 		return;
-	for (b = 0; b < 256; b++)
-		if ((fold(c) == 'w' ? is_word(b) : class_has(5, b)) ==
-		    is_lower(c))
-			set_add(ps->sets[idx], b);
+	elem_add(ps->sets[idx], e);
 	ps->tok = T_SET;
 	ps->set = idx;
 	g_atom(ps);
@@ -459,6 +477,7 @@ static void lex_escape(struct parser *ps)
 	static const char asserts[] = "`'bB<>";
 	static const uint8_t kinds[] = {A_BOL,	  A_EOL, A_WORDB,
 					A_NWORDB, A_BOW, A_EOW};
+	struct elem e;
 	const char *a;
 	int c;
 
@@ -473,11 +492,14 @@ static void lex_escape(struct parser *ps)
 			ps->off);
 	} else if (c && (a = strchr(asserts, c))) {
 		lex_assert(ps, kinds[a - asserts]);
-	} else if (c && strchr("wWsS", c)) {
-		lex_class_escape(ps, c);
 	} else {
+		rust_escape(&e, ps->rust || !strchr("dD", c) ? c : 0);
+		if (e.kind != 'c') {
+			lex_class_escape(ps, &e);
+			return;
+		}
 		ps->tok = T_CHAR; /* GNU: \d is d */
-		ps->arg = (uint8_t)c;
+		ps->arg = (uint8_t)(ps->rust ? e.c : c);
 		g_atom(ps);
 	}
 }
@@ -521,6 +543,13 @@ static void lex_one(struct parser *ps)
 		g_atom(ps);
 		break;
 	case '(':
+		/* RX_RUST: (?:...) is a group; other (?...) are refused */
+		if (ps->rust && ps->p < ps->end && *ps->p == '?' &&
+		    !(ps->p + 1 < ps->end && ps->p[1] == ':' && (ps->p += 2))) {
+			rx_fail(ps, "(? group at offset %zu is not supported",
+				ps->off);
+			return;
+		}
 		ps->tok = T_LPAREN;
 		ps->parens++;
 		g_open(ps);
@@ -560,4 +589,8 @@ void rx_next(struct parser *ps)
 		start = ps->g.start;
 		lex_one(ps);
 	} while (ps->glibc && start && ps->tok == T_REP && !ps->failed);
+	/* RX_RUST: a lazy x*? matches where x* does (only the length of a
+	 * match differs, and GREP wants lines) */
+	if (ps->rust && ps->tok == T_REP && ps->p < ps->end && *ps->p == '?')
+		ps->p++;
 }

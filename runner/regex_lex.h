@@ -47,6 +47,7 @@ struct parser {
 	bool icase, failed, nomem;
 	bool collating; /* a [. .] or [= =] was seen */
 	bool glibc;	/* parse with gnulib regex's meaning, see rx_compile */
+	bool rust;	/* RX_RUST */
 	char *err;
 	size_t errlen;
 	/* the current token */

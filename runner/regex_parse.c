@@ -400,9 +400,14 @@ int rx_compile(struct rx **out, const char *pat, size_t len, int flags,
 	*out = NULL;
 	if (errlen)
 		err[0] = 0;
-	if (flags & ~(RX_ICASE | RX_FIXED)) {
+	if (flags & ~(RX_ICASE | RX_FIXED | RX_RUST)) {
 		rx_fail(&ps, "unknown flags %#x", (unsigned)flags);
 		return -EINVAL;
+	}
+	ps.rust = flags & RX_RUST;
+	if (ps.rust && len >= 4 && !memcmp(pat, "(?i)", 4)) {
+		ps.icase = true;
+		ps.pat = ps.p += 4;
 	}
 	rx = calloc(1, sizeof(*rx));
 	if (rx)
@@ -425,6 +430,7 @@ int rx_compile(struct rx **out, const char *pat, size_t len, int flags,
 		ps = (struct parser){.pat = ps.pat,
 				     .end = ps.end,
 				     .icase = ps.icase,
+				     .rust = ps.rust,
 				     .err = err,
 				     .errlen = errlen,
 				     .glibc = true};

@@ -1,7 +1,8 @@
 /* link: runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c */
 /* fuzz_regex.c - libFuzzer target for the ERE matcher (runner/regex.h).
  *
- * Input: one flags byte (RX_ICASE | RX_FIXED in the low bits, and SMALL:
+ * Input: one flags byte (RX_ICASE | RX_FIXED in the low bits, 8 for
+ * RX_RUST, and SMALL:
  * map every byte into a small ERE alphabet, so that random bytes make
  * dense regular expressions), one pattern length byte, the pattern, then
  * subject lines separated by '\n' (tests/fuzz/make-seeds).  Besides
@@ -122,7 +123,7 @@ static void run(const uint8_t *data, size_t size)
 	int flags, r;
 	bool literal, got;
 
-	flags = data[0] & (RX_ICASE | RX_FIXED);
+	flags = (data[0] & (RX_ICASE | RX_FIXED)) | (data[0] & 8 ? RX_RUST : 0);
 	npat = data[1] < size - 2 ? data[1] : size - 2;
 	pat = data + 2;
 	memset(err, 'x', sizeof(err));

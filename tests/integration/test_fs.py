@@ -596,6 +596,26 @@ class TestTrees(FsCase):
         for gnu, ours in cases:
             self.assertEqual(self.run_grep(ours), self.run_grep_oracle(gnu), gnu)
 
+    def test_grep_rust_syntax_vs_grep_P(self):
+        # issue 16.6: the classes and flags models write, as PCRE reads them
+        extra = self.tree + "/d1/digits.txt"
+        open(extra, "w").write("x = 42\nTODO: fix 7 things\ntab\there\n[x]\t\nf123\n")
+        self.addCleanup(os.unlink, extra)
+        self.assertTrue(self.run_grep_oracle(["-P", "\\d+"]))
+        for pat in ("\\d+", "(?i)todo", "ba(?:r|z)\\b", "[\\w.]+\\(x\\)", "\\bGamma\\s+\\S",
+                    "^\\D*$", "al.*?ha", "(?i)A\\.B\\s", "\\[x\\]\\t?", "f\\d{1,3}?"):
+            self.assertEqual(self.run_grep([("PATTERN", pat), ("SYNTAX", 1)]),
+                             self.run_grep_oracle(["-P", pat]), pat)
+        # ERE stays GNU's: \d is a d there
+        self.assertEqual(self.run_grep([("PATTERN", "\\d")]),
+                         self.run_grep_oracle(["-E", "\\d"]))
+        self.assertNotEqual(self.run_grep([("PATTERN", "\\d")]), set())
+        for bad in ("(?=a)", "a(?i)b", "(?P<n>x)"):
+            self.assertErr(self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", bad),
+                                     ("SYNTAX", 1)), "E_BAD_PATTERN")
+        self.assertErr(self.call(rp.GREP, ("PATH", self.tree), ("PATTERN", "a"),
+                                 ("SYNTAX", 2)), "E_BAD_REQUEST")
+
     def test_grep_files_and_count_modes_vs_gnu(self):
         for pat, fields in (("alpha", []), ("ba[rz]", [("IGNORE_CASE", 1)]),
                             ("TODO", [("WORD", 1)])):

@@ -130,6 +130,75 @@ def grep(pat, subjects, icase):
     return True, hits
 
 
+class RustGen(Gen):
+    """Patterns in GREP's SYNTAX=rust, from the part of the language that
+    Rust's regex and PCRE read the same way (\\v, \\a, {,n} differ)."""
+
+    def bracket_item(self):
+        r = self.r
+        return r.choice([
+            lambda: r.choice("ab.-^$*:(|1 _"),
+            lambda: "\\" + r.choice("dDwWsS]\\-.[^t"),
+            lambda: r.choice("ab") + "-" + r.choice("bz"),
+            lambda: "0-5",
+            lambda: "[:" + r.choice(["alpha", "digit", "space", "upper"]) + ":]",
+        ])()
+
+    def bracket(self):
+        r = self.r
+        s = "[" + ("^" if r.random() < 0.3 else "")
+        return s + "".join(self.bracket_item() for _ in range(r.randint(1, 3))) + "]"
+
+    def rep(self):
+        r = self.r
+        m, n = r.randint(0, 3), r.randint(3, 5)
+        return r.choice(["*", "+", "?", "{%d}" % m, "{%d,}" % m, "{%d,%d}" % (m, n)]) + \
+            r.choice(["", "", "?"])
+
+    def atom(self, depth):
+        r = self.r
+        x = r.random()
+        if x < 0.3:
+            return r.choice(["a", "b", "1", " ", "_", "A"])
+        if x < 0.4:
+            return r.choice([".", "^", "$"])
+        if x < 0.6:
+            return "\\" + r.choice("dDwWsSbBtn.()[]{}|*+?^$\\/-")
+        if x < 0.72:
+            return self.bracket()
+        if x < 0.85 and depth < 3:
+            return r.choice(["(", "(?:"]) + self.regex(depth + 1) + ")"
+        return r.choice("ab")
+
+    def branch(self, depth):
+        r = self.r
+        s = ""
+        for _ in range(r.randint(1, 4)):
+            s += self.atom(depth)
+            if r.random() < 0.35:
+                s += self.rep()
+        return s
+
+    def pattern(self):
+        return ("(?i)" if self.r.random() < 0.15 else "") + self.regex()
+
+    def subjects(self, pat):
+        r = self.r
+        chars = "ab AB_1 9\t.-[]\\"
+        return BASE_SUBJECTS + ["".join(r.choice(chars) for _ in range(r.randint(0, 10)))
+                                for _ in range(16)]
+
+
+def grep_p(pat, subjects, icase):
+    args = ["grep", "-P", "-n"] + (["-i"] if icase else []) + ["-e", pat]
+    p = subprocess.run(args, input="\n".join(subjects).encode() + b"\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                       timeout=10)
+    if p.returncode == 2:
+        return False, set()
+    return True, {int(l.split(b":", 1)[0]) - 1 for l in p.stdout.splitlines()}
+
+
 class RegexOracleTest(unittest.TestCase):
 
     @classmethod
@@ -194,6 +263,42 @@ class RegexOracleTest(unittest.TestCase):
               % (len(cases), nvalid, nmatch, len(bad)))
         if slow:
             print("grep gave up (timeout) on: %r" % slow)
+        self.assertFalse(bad, "\n".join(bad[:30]))
+
+    def test_rust_syntax_agrees_with_grep_P(self):
+        """SYNTAX=rust against PCRE (grep -P) on the patterns both accept;
+        a pattern PCRE accepts and rx refuses is a failure too."""
+        rnd = random.Random(SEED + 1)
+        gen = RustGen(rnd)
+        cases = []
+        for _ in range(COUNT):
+            pat = gen.pattern()
+            cases.append((pat, rnd.random() < 0.2, gen.subjects(pat)))
+        lines = []
+        for pat, icase, subjects in cases:
+            lines.append(("Q" if icase else "R") + pat)
+            lines += ["S" + x for x in subjects]
+            lines.append("=")
+        out = subprocess.run([self.driver], input="\n".join(lines).encode() + b"\n",
+                             stdout=subprocess.PIPE, timeout=600,
+                             check=True).stdout.decode("latin-1").splitlines()
+        bad, nboth = [], 0
+        for (pat, icase, subjects), ans in zip(cases, out):
+            valid, hits = grep_p(pat, subjects, icase)
+            if not valid:
+                continue
+            if ans.startswith("E "):
+                bad.append("%r: PCRE accepts, rx says %s" % (pat, ans))
+                continue
+            nboth += 1
+            for i, x in enumerate(subjects):
+                if (ans[i] == "1") != (i in hits):
+                    bad.append("%r%s on %r: grep -P %s" % (pat, " (icase)" if icase
+                                                           else "", x, i in hits))
+                    break
+        print("\nrust: %d patterns, %d valid for both, %d mismatches"
+              % (len(cases), nboth, len(bad)))
+        self.assertGreater(nboth, len(cases) // 2)
         self.assertFalse(bad, "\n".join(bad[:30]))
 
 

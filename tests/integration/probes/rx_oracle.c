@@ -1,7 +1,8 @@
 /* rx_oracle.c - runs runner/regex.h's matcher over records on stdin for
  * test_regex_oracle.py, which compares the answers with GNU grep -E.
  *
- * Input, one item a line:  P<pattern> (or I<pattern> for RX_ICASE), then
+ * Input, one item a line:  P<pattern> (I<pattern> for RX_ICASE, R for
+ * RX_RUST, Q for both), then
  * S<subject> lines, then a line "=".  Output, one line per record: "E " and
  * the compile error, or one '1'/'0' per subject (matches or not).
  *
@@ -28,8 +29,10 @@ int main(void)
 		len = strlen(line);
 		if (len && line[len - 1] == '\n')
 			line[--len] = 0;
-		if (len && (line[0] == 'P' || line[0] == 'I')) {
-			flags = line[0] == 'I' ? RX_ICASE : 0;
+		if (len && strchr("PIRQ", line[0])) {
+			/* R and Q: RX_RUST, Q and I: RX_ICASE */
+			flags = (strchr("IQ", line[0]) ? RX_ICASE : 0) |
+				(strchr("RQ", line[0]) ? RX_RUST : 0);
 			npat = len - 1;
 			memcpy(pat, line + 1, npat);
 			r = rx_compile(&rx, pat, npat, flags, err, sizeof(err));
