@@ -31,13 +31,10 @@ enum {
 	IGN_NEG = 1,  /* "!pat": keep what matches */
 	IGN_DIR = 2,  /* "pat/": directories only */
 	IGN_PATH = 4, /* holds a '/': the path below the level's directory */
-	IGN_LIT = 8,  /* no wildcard: the name itself */
-	IGN_SUF = 16, /* '*' then no wildcard: a suffix of the name */
 };
 
 struct ign_rule {
 	const char *pat;
-	uint32_t len; /* of pat */
 	uint8_t flags;
 };
 
@@ -77,14 +74,6 @@ static int open_dir2(int dirfd, const char *a, const char *b)
 	return fd2;
 }
 
-static bool has_wild(const char *p, size_t n)
-{
-	for (; n; p++, n--)
-		if (strchr("*?[\\", *p))
-			return true;
-	return false;
-}
-
 /* One line of an ignore file into r; false for blanks and comments. */
 static bool parse_rule(char *line, struct ign_rule *r)
 {
@@ -110,14 +99,9 @@ static bool parse_rule(char *line, struct ign_rule *r)
 		r->flags |= IGN_PATH;
 		if (*line == '/')
 			line++, n--;
-	} else if (!has_wild(line, n)) {
-		r->flags |= IGN_LIT;
-	} else if (n > 1 && *line == '*' && !has_wild(line + 1, n - 1)) {
-		r->flags |= IGN_SUF;
 	}
 	line[n] = 0;
 	r->pat = line;
-	r->len = (uint32_t)n;
 	return n > 0;
 }
 
@@ -167,24 +151,18 @@ void ign_leave(struct walker *w, struct ign_level *lv)
 }
 
 static bool rule_matches(const struct ign_rule *r, const char *name,
-			 size_t nlen, const char *rel, bool dir)
+			 const char *rel, bool dir)
 {
 	if ((r->flags & IGN_DIR) && !dir)
 		return false;
-	if (r->flags & IGN_PATH)
-		return glob_match_path(r->pat, rel);
-	if (r->flags & IGN_LIT)
-		return nlen == r->len && !memcmp(name, r->pat, nlen);
-	if (r->flags & IGN_SUF)
-		return nlen >= r->len - 1 && !memcmp(name + nlen - (r->len - 1),
-						     r->pat + 1, r->len - 1);
-	return glob_match(r->pat, name);
+	return r->flags & IGN_PATH ? glob_match_path(r->pat, rel)
+				   : glob_match(r->pat, name);
 }
 
 bool ign_skip(struct walker *w, const char *name, bool dir)
 {
 	const struct ign_level *lv;
-	size_t i, nlen = strlen(name);
+	size_t i;
 
 	if (w->exclude.n &&
 	    glob_set_match(&w->exclude, name, w->path + w->rel_off))
@@ -195,7 +173,7 @@ bool ign_skip(struct walker *w, const char *name, bool dir)
 		return true;
 	for (lv = w->ign; lv; lv = lv->up)
 		for (i = lv->n; i--;)
-			if (rule_matches(&lv->rules[i], name, nlen,
+			if (rule_matches(&lv->rules[i], name,
 					 w->path + lv->base, dir))
 				return !(lv->rules[i].flags & IGN_NEG);
 	return false;

@@ -7,45 +7,31 @@
 #include <errno.h>
 #include <string.h>
 
-/* The class names in <ctype.h>'s order of their tests below; a string,
- * not a table of pointers, which would cost relocated data. */
-static const char class_names[] = "alnum\0alpha\0blank\0cntrl\0digit\0"
-				  "graph\0lower\0print\0punct\0space\0"
-				  "upper\0xdigit\0";
-
-static int class_has(int i, unsigned char c)
-{
-	switch (i) {
-	case 0: return isalnum(c);
-	case 1: return isalpha(c);
-	case 2: return isblank(c);
-	case 3: return iscntrl(c);
-	case 4: return isdigit(c);
-	case 5: return isgraph(c);
-	case 6: return islower(c);
-	case 7: return isprint(c);
-	case 8: return ispunct(c);
-	case 9: return isspace(c);
-	case 10: return isupper(c);
-	}
-	return isxdigit(c);
-}
+static const struct {
+	const char *name;
+	int (*fn)(int);
+} classes[] = {
+    {"alnum", isalnum}, {"alpha", isalpha}, {"blank", isblank},
+    {"cntrl", iscntrl}, {"digit", isdigit}, {"graph", isgraph},
+    {"lower", islower}, {"print", isprint}, {"punct", ispunct},
+    {"space", isspace}, {"upper", isupper}, {"xdigit", isxdigit},
+};
 
 /* "[:name:]" at p: 1 and *end set if c is in the class, 0 if not,
  * -1 if p is not a class expression. */
 static int class_match(const char *p, unsigned char c, const char **end)
 {
-	const char *close, *name = class_names;
-	size_t n;
-	int i;
+	const char *close;
+	size_t i, n;
 
 	if (p[1] != ':' || !(close = strstr(p + 2, ":]")))
 		return -1;
 	n = (size_t)(close - (p + 2));
-	for (i = 0; *name; i++, name += strlen(name) + 1) {
-		if (strlen(name) == n && !memcmp(name, p + 2, n)) {
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		if (strlen(classes[i].name) == n &&
+		    !memcmp(classes[i].name, p + 2, n)) {
 			*end = close + 2;
-			return class_has(i, c) != 0;
+			return classes[i].fn(c) != 0;
 		}
 	}
 	return -1;
