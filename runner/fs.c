@@ -86,6 +86,62 @@ int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 	return -1;
 }
 
+int fs_want_regular(struct stream *s, const struct stat *st, const char *op,
+		    const char *path, uint64_t max)
+{
+	if (S_ISREG(st->st_mode) && (!max || (uint64_t)st->st_size <= max))
+		return 0;
+	if (S_ISDIR(st->st_mode))
+		fs_fail(s, EISDIR, op, path);
+	else if (S_ISREG(st->st_mode))
+		stream_error(s, E_LIMIT, 0,
+			     "%s %s: %lld bytes, over the %llu MiB limit of "
+			     "EDIT and DIFF",
+			     op, path, (long long)st->st_size,
+			     (unsigned long long)(max >> 20));
+	else
+		stream_error(s, E_UNSUPPORTED, 0,
+			     "%s %s: not a regular file (a FIFO, socket or "
+			     "device)",
+			     op, path);
+	return -1;
+}
+
+int fs_open_file(struct stream *s, const char *op, const char *path,
+		 uint64_t max, bool dir_ok)
+{
+	struct fs_state *fs = fs_of(s);
+	struct stat st;
+	int fd, rfd = -1, err = 0;
+
+	/* Resolve and look first: opening a device can have effects, and a
+	 * FIFO would wait for a writer.  O_NONBLOCK: if a FIFO was swapped
+	 * in meanwhile, no hang; the second fstat catches it. */
+	fd = fs_open(fs, path, O_PATH, 0);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err = fd < 0 ? -fd : errno;
+	} else if (dir_ok && S_ISDIR(st.st_mode)) {
+		rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		err = rfd < 0 ? errno : 0;
+	} else if (S_ISREG(st.st_mode)) {
+		rfd = fs_open(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+		err = rfd < 0 ? -rfd : fstat(rfd, &st) < 0 ? errno : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!err && (rfd < 0 || !(dir_ok && S_ISDIR(st.st_mode))) &&
+	    fs_want_regular(s, &st, op, path, max) < 0)
+		err = -1;
+	if (err) {
+		if (err > 0)
+			fs_fail(s, err, op, path);
+		if (rfd >= 0)
+			close(rfd);
+		return -1;
+	}
+	return rfd;
+}
+
 int fs_req_glob(struct stream *s, struct glob_set *set, const char *pat,
 		size_t len)
 {

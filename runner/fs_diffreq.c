@@ -81,41 +81,6 @@ static void diff_free(void *arg)
 	free(j);
 }
 
-/* Open one side: a regular file under the size cap, never a device. */
-static int diff_open(struct stream *s, const char *path)
-{
-	struct fs_state *fs = fs_of(s);
-	struct stat st;
-	int fd;
-
-	fd = fs_open(fs, path, O_PATH, 0);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		close(fd);
-		fd = fs_open(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	}
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fs_fail(s, fd < 0 ? -fd : errno, "diff", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > FS_WHOLE_FILE_MAX) {
-		close(fd);
-		if (S_ISDIR(st.st_mode))
-			fs_fail(s, EISDIR, "diff", path);
-		else if (S_ISREG(st.st_mode))
-			stream_error(s, E_LIMIT, 0,
-				     "diff %s: over the %u MiB "
-				     "DIFF limit",
-				     path, FS_WHOLE_FILE_MAX >> 20);
-		else
-			stream_error(s, E_UNSUPPORTED, 0,
-				     "diff %s: not a regular file", path);
-		return -1;
-	}
-	return fd;
-}
-
 void fs_req_diff(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct diff_job *j = calloc(1, sizeof(*j));
@@ -127,8 +92,10 @@ void fs_req_diff(struct stream *s, const uint8_t *p, size_t n)
 	j->fd[0] = j->fd[1] = -1;
 	if (fs_req_path(s, p, n, T_PATH, j->path[0]) < 0 ||
 	    fs_req_path(s, p, n, T_PATH2, j->path[1]) < 0 ||
-	    (j->fd[0] = diff_open(s, j->path[0])) < 0 ||
-	    (j->fd[1] = diff_open(s, j->path[1])) < 0) {
+	    (j->fd[0] = fs_open_file(s, "diff", j->path[0], FS_WHOLE_FILE_MAX,
+				     false)) < 0 ||
+	    (j->fd[1] = fs_open_file(s, "diff", j->path[1], FS_WHOLE_FILE_MAX,
+				     false)) < 0) {
 		diff_free(j);
 		return;
 	}

@@ -102,23 +102,8 @@ static int edit_open(struct stream *s, int dirfd, const char *name,
 		fs_fail(s, errno, "edit", path);
 		return -1;
 	}
-	if (S_ISDIR(st->st_mode)) {
-		fs_fail(s, EISDIR, "edit", path);
+	if (fs_want_regular(s, st, "edit", path, FS_WHOLE_FILE_MAX) < 0)
 		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		stream_error(s, E_UNSUPPORTED, 0, "edit %s: not a regular file",
-			     path);
-		return -1;
-	}
-	if ((uint64_t)st->st_size > FS_WHOLE_FILE_MAX) {
-		stream_error(s, E_LIMIT, 0,
-			     "edit %s: %lld bytes, over the "
-			     "%u MiB EDIT limit; use WRITE",
-			     path, (long long)st->st_size,
-			     FS_WHOLE_FILE_MAX >> 20);
-		return -1;
-	}
 	fd =
 	    openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {

@@ -445,39 +445,6 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 			    syntax == WSYN_RUST);
 }
 
-/* A directory (readable, for getdents) or a regular file; anything else
- * is refused before it is opened, so a FIFO cannot block the helper. */
-static int grep_open(struct stream *s, const char *path)
-{
-	struct fs_state *fs = fs_of(s);
-	struct stat st;
-	int fd, rfd;
-
-	fd = fs_open(fs, path, O_PATH, 0);
-	if (fd < 0) {
-		fs_fail(s, -fd, "grep", path);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 ||
-	    (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))) {
-		close(fd);
-		stream_error(s, E_UNSUPPORTED, 0,
-			     "grep %s: not a regular file or directory", path);
-		return -1;
-	}
-	rfd = S_ISDIR(st.st_mode)
-		  ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-		  : fs_open(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	if (rfd < 0) {
-		int err = S_ISDIR(st.st_mode) ? errno : -rfd;
-		close(fd);
-		fs_fail(s, err, "grep", path);
-		return -1;
-	}
-	close(fd);
-	return rfd;
-}
-
 void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
 {
 	char path[FS_PATH_MAX];
@@ -496,7 +463,7 @@ void fs_req_grep(struct stream *s, const uint8_t *p, size_t n)
 		grep_free(g);
 		return;
 	}
-	fd = grep_open(s, path);
+	fd = fs_open_file(s, "grep", path, 0, true);
 	if (fd < 0) {
 		grep_free(g);
 		return;

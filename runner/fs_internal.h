@@ -58,6 +58,17 @@ void fs_fail(struct stream *s, int err, const char *op, const char *path);
  * and -1 returned. */
 int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 		char *buf);
+/* st is what op's path resolved to: 0 when a regular file of at most
+ * max bytes (0: any), else s is failed (E_IS_DIR, E_LIMIT,
+ * E_UNSUPPORTED) and -1. */
+int fs_want_regular(struct stream *s, const struct stat *st, const char *op,
+		    const char *path, uint64_t max);
+/* Open a regular file of at most max bytes (0: any) for reading, or with
+ * dir_ok a directory for getdents; resolved and checked before it is
+ * opened, so a FIFO never blocks and a device is never opened.  An fd,
+ * or -1 with s failed. */
+int fs_open_file(struct stream *s, const char *op, const char *path,
+		 uint64_t max, bool dir_ok);
 /* Add a GLOB or EXCLUDE pattern to set; on error s is failed
  * (E_BAD_PATTERN) and -1 returned. */
 int fs_req_glob(struct stream *s, struct glob_set *set, const char *pat,

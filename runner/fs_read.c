@@ -364,46 +364,6 @@ static int read_parse(struct stream *s, const uint8_t *p, size_t n,
 	return 0;
 }
 
-/* Resolve without opening first: opening a device can have effects
- * (a watchdog starts ticking), and a FIFO would wait for a writer. */
-static int read_open(struct stream *s, const char *path)
-{
-	struct fs_state *fs = fs_of(s);
-	struct stat st;
-	int fd, err;
-
-	fd = fs_open(fs, path, O_PATH, 0);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		close(fd);
-		/* O_NONBLOCK: if a FIFO was swapped in meanwhile, no hang;
-		 * the second fstat below catches it. */
-		fd = fs_open(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	}
-	if (fd < 0) {
-		fs_fail(s, -fd, "read", path);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		close(fd);
-		fs_fail(s, err, "read", path);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		if (S_ISDIR(st.st_mode))
-			fs_fail(s, EISDIR, "read", path);
-		else
-			stream_error(
-			    s, E_UNSUPPORTED, 0,
-			    "read %s: not a regular file (a FIFO, socket "
-			    "or device); READ serves regular files",
-			    path);
-		return -1;
-	}
-	return fd;
-}
-
 /* BINARY: a NUL in the first 8 KiB means nothing is sent but the
  * RESULT, which says BINARY 1. */
 static int read_binary(struct stream *s, const uint8_t *p, size_t n,
@@ -432,7 +392,7 @@ void fs_req_read(struct stream *s, const uint8_t *p, size_t n)
 	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
 	    read_parse(s, p, n, &r0) < 0)
 		return;
-	r0.fd = read_open(s, path);
+	r0.fd = fs_open_file(s, "read", path, 0, false);
 	if (r0.fd < 0)
 		return;
 	r0.s = s;

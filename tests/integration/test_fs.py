@@ -431,7 +431,15 @@ class TestBadInput(FsCase):
             (rp.WRITE, [("PATH", d)], "E_IS_DIR"),
             (rp.WRITE, [("PATH", d + "/fifo")], "E_UNSUPPORTED"),
             (rp.WRITE, [("PATH", d + "/x"), ("WRITE_MODE", 9)], "E_BAD_REQUEST"),
+            (rp.EDIT, [("PATH", d + "/fifo"), ("OLD", "a"), ("NEW", "")], "E_UNSUPPORTED"),
+            (rp.EDIT, [("PATH", d), ("OLD", "a"), ("NEW", "")], "E_IS_DIR"),
+            (rp.EDIT, [("PATH", d + "/huge"), ("OLD", "a"), ("NEW", "")], "E_LIMIT"),
+            (rp.DIFF, [("PATH", d + "/huge"), ("PATH2", d + "/huge")], "E_LIMIT"),
+            (rp.GREP, [("PATH", d), ("PATTERN", "a"), ("GREP_MODE", 3)], "E_BAD_REQUEST"),
         ]:
+            if not os.path.exists(d + "/huge"):  # sparse: 64 MiB + 1
+                with open(d + "/huge", "wb") as f:
+                    f.truncate((64 << 20) + 1)
             res = self.c.call(typ, fields, timeout=20)
             self.assertErr(res, code)
         self.assertAlive()
