@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int fs_init(struct runner *rt)
@@ -324,68 +326,89 @@ void fs_req_mkdir(struct stream *s, const uint8_t *p, size_t n)
 	fs_result(s, &b);
 }
 
-/* ---- REMOVE ---- */
+/* ---- REMOVE -r and MOVE across filesystems: helpers on names ---- */
 
-struct remove_job {
-	int dirfd;
-	char name[NAME_MAX + 1];
+struct name_job {
+	int dirfd[2]; /* the second is -1 for REMOVE */
+	char name[2][NAME_MAX + 1];
 };
 
-static void remove_work(void *arg, struct fs_out *out, struct fs_summary *sum)
+static void name_job_end(struct fs_summary *sum, int r, const char *op,
+			 const char *name)
 {
-	struct remove_job *j = arg;
-	int r = fs_remove_tree(j->dirfd, j->name);
-
-	(void)out;
 	if (r < 0) {
-		sum->code = wire_err_from_errno(-r);
+		/* EXDEV: a MOVE across filesystems of what is not copied */
+		sum->code = r == -EXDEV ? E_IO : wire_err_from_errno(-r);
 		sum->err = -r;
-		snprintf(sum->msg, sizeof(sum->msg), "remove %.100s: %s",
-			 j->name, strerror(-r));
+		snprintf(sum->msg, sizeof(sum->msg), "%s %.100s: %s", op, name,
+			 strerror(-r));
 	}
 }
 
-static void remove_free(void *arg)
+static void remove_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 {
-	struct remove_job *j = arg;
+	struct name_job *j = arg;
 
-	close(j->dirfd);
+	(void)out;
+	name_job_end(sum, fs_remove_tree(j->dirfd[0], j->name[0]), "remove",
+		     j->name[0]);
+}
+
+static void name_job_free(void *arg)
+{
+	struct name_job *j = arg;
+
+	close(j->dirfd[0]);
+	if (j->dirfd[1] >= 0)
+		close(j->dirfd[1]);
 	free(j);
+}
+
+/* Hand the names to a helper running work; false (nothing done) when out
+ * of memory. */
+static bool name_job_start(struct stream *s, fs_work_fn work, int *dirfd,
+			   char (*name)[NAME_MAX + 1])
+{
+	struct name_job *j = malloc(sizeof(*j));
+
+	if (!j)
+		return false;
+	memcpy(j->dirfd, dirfd, sizeof(j->dirfd));
+	memcpy(j->name, name, sizeof(j->name));
+	fs_job_start_keep(s, work, j, name_job_free, dirfd,
+			  1 + (dirfd[1] >= 0));
+	return true;
 }
 
 void fs_req_remove(struct stream *s, const uint8_t *p, size_t n)
 {
-	char path[FS_PATH_MAX], name[NAME_MAX + 1];
-	struct remove_job *j;
+	char path[FS_PATH_MAX], name[2][NAME_MAX + 1];
+	int dirfd[2] = {-1, -1}, r = 0;
 	uint64_t recursive;
 	uint8_t buf[16];
 	struct wire_buf b;
-	int dirfd, r = 0;
 
 	if (fs_req_path(s, p, n, T_PATH, path) < 0 ||
 	    req_uint(s, p, n, T_RECURSIVE, 0, 0, REQ_ANY, &recursive) < 0)
 		return;
-	dirfd = fs_open_parent(fs_of(s), path, name, sizeof(name));
-	if (dirfd < 0) {
-		fs_fail(s, -dirfd, "remove", path);
+	dirfd[0] = fs_open_parent(fs_of(s), path, name[0], sizeof(name[0]));
+	if (dirfd[0] < 0) {
+		fs_fail(s, -dirfd[0], "remove", path);
 		return;
 	}
-	if (unlinkat(dirfd, name, 0) < 0) {
+	if (unlinkat(dirfd[0], name[0], 0) < 0) {
 		r = errno;
 		/* EISDIR on Linux; EPERM where unlink(2) of a dir is refused.
 		 */
 		if ((r == EISDIR || r == EPERM) && !recursive)
-			r = unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? errno : 0;
+			r = unlinkat(dirfd[0], name[0], AT_REMOVEDIR) < 0
+				? errno
+				: 0;
 		else if ((r == EISDIR || r == EPERM) && recursive &&
-			 (j = malloc(sizeof(*j)))) {
-			j->dirfd = dirfd;
-			snprintf(j->name, sizeof(j->name), "%s", name);
-			fs_job_start_keep(s, remove_work, j, remove_free,
-					  &dirfd, 1);
+			 name_job_start(s, remove_work, dirfd, name))
 			return;
-		}
 	}
-	close(dirfd);
+	close(dirfd[0]);
 	if (r) {
 		fs_fail(s, r, "remove", path);
 		return;
@@ -396,39 +419,78 @@ void fs_req_remove(struct stream *s, const uint8_t *p, size_t n)
 
 /* ---- MOVE ---- */
 
+/* rename(2) said EXDEV: copy a regular file into a temp file beside the
+ * target (mode, times and, as root, owner kept), rename that over the
+ * target (atomic there), then unlink the source.  In the helper: a big
+ * file takes a while. */
+static void move_work(void *arg, struct fs_out *out, struct fs_summary *sum)
+{
+	struct name_job *j = arg;
+	struct fs_temp t;
+	struct stat st;
+	ssize_t k = 0;
+	int in, r;
+
+	(void)out;
+	in = openat(j->dirfd[0], j->name[0],
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	r = in < 0 || fstat(in, &st) < 0 ? -errno
+	    : S_ISREG(st.st_mode)
+		? fs_temp_open(&t, j->dirfd[1], j->name[1], st.st_mode & 07777)
+		: -EXDEV; /* a directory, a device */
+	if (!r) {
+		if (fchown(t.fd, st.st_uid, st.st_gid) < 0)
+			(void)0; /* not root: the copy is ours, as with mv */
+		while ((k = sendfile(t.fd, in, NULL, 1 << 30)) > 0)
+			;
+		/* utimensat(2) itself: musl's wrapper carries fallbacks for
+		 * kernels before 2.6.22, 400 bytes of them */
+		if (k < 0 ||
+		    syscall(SYS_utimensat, t.fd, NULL,
+			    (struct timespec[2]){st.st_atim, st.st_mtim},
+			    0) < 0) {
+			r = -errno;
+			fs_temp_abort(&t);
+		} else if (!(r = fs_temp_commit(&t)) &&
+			   unlinkat(j->dirfd[0], j->name[0], 0) < 0) {
+			r = -errno;
+		}
+	}
+	if (in >= 0)
+		close(in);
+	name_job_end(sum, r, "move", j->name[0]);
+}
+
 void fs_req_move(struct stream *s, const uint8_t *p, size_t n)
 {
-	char from[FS_PATH_MAX], to[FS_PATH_MAX];
-	char nfrom[NAME_MAX + 1], nto[NAME_MAX + 1];
+	char from[FS_PATH_MAX], to[FS_PATH_MAX], name[2][NAME_MAX + 1];
 	struct fs_state *fs = fs_of(s);
-	int dfrom, dto = -1, r = 0;
+	int dirfd[2], r = 0;
 	uint8_t buf[16];
 	struct wire_buf b;
 
 	if (fs_req_path(s, p, n, T_PATH, from) < 0 ||
 	    fs_req_path(s, p, n, T_PATH2, to) < 0)
 		return;
-	dfrom = fs_open_parent(fs, from, nfrom, sizeof(nfrom));
-	if (dfrom < 0) {
-		fs_fail(s, -dfrom, "move", from);
+	dirfd[0] = fs_open_parent(fs, from, name[0], sizeof(name[0]));
+	if (dirfd[0] < 0) {
+		fs_fail(s, -dirfd[0], "move", from);
 		return;
 	}
-	dto = fs_open_parent(fs, to, nto, sizeof(nto));
-	if (dto < 0) {
-		close(dfrom);
-		fs_fail(s, -dto, "move", to);
+	dirfd[1] = fs_open_parent(fs, to, name[1], sizeof(name[1]));
+	if (dirfd[1] < 0) {
+		close(dirfd[0]);
+		fs_fail(s, -dirfd[1], "move", to);
 		return;
 	}
-	if (renameat(dfrom, nfrom, dto, nto) < 0)
+	if (renameat(dirfd[0], name[0], dirfd[1], name[1]) < 0)
 		r = errno;
-	close(dfrom);
-	close(dto);
-	if (r == EXDEV) /* rename(2)'s EXDEV is a mount boundary */
-		stream_error(s, E_IO, r,
-			     "move %s -> %s: different filesystems; "
-			     "copy and remove instead",
-			     from, to);
-	else if (r)
+	/* EXDEV from rename(2) is a mount boundary: copy instead */
+	if (r == EXDEV && name_job_start(s, move_work, dirfd, name))
+		return;
+	close(dirfd[0]);
+	close(dirfd[1]);
+	if (r)
 		fs_fail(s, r, "move", from);
 	else
 		fs_result(s, (wb_init(&b, buf, sizeof(buf)), &b));

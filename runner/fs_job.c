@@ -86,29 +86,24 @@ bool fs_cap(struct fs_summary *sum, uint64_t max, bool *stop)
 	return false;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* Close every fd but 0-2 and keep[]: one by one up to the highest kept
+ * (closing a hole is a cheap EBADF), the rest with close_range. */
+static void close_others(const int *keep, size_t nkeep)
 {
-	return *(const int *)a - *(const int *)b;
-}
-
-/* Close every fd but 0-2 and keep[]. */
-static void close_others(int *keep, size_t nkeep)
-{
-	unsigned lo = 3;
+	int fd, top = 2;
 	size_t i;
 
-	qsort(keep, nkeep, sizeof(*keep), cmp_int);
-	for (i = 0; i <= nkeep; i++) {
-		unsigned hi = i < nkeep ? (unsigned)keep[i] : ~0u;
-		if (hi > lo && syscall(SYS_close_range, lo, hi - 1, 0) < 0) {
-			/* Before 5.9: close what could be open one by one. */
-			unsigned fd, end = hi < 65536 ? hi : 65536;
-			for (fd = lo; fd < end; fd++)
-				close((int)fd);
-		}
-		if (i < nkeep && (unsigned)keep[i] + 1 > lo)
-			lo = (unsigned)keep[i] + 1;
+	for (i = 0; i < nkeep; i++)
+		top = keep[i] > top ? keep[i] : top;
+	for (fd = 3; fd < top; fd++) {
+		for (i = 0; i < nkeep && keep[i] != fd; i++)
+			;
+		if (i == nkeep)
+			close(fd);
 	}
+	if (syscall(SYS_close_range, top + 1, ~0u, 0) < 0)
+		for (fd = top + 1; fd < 65536; fd++) /* before 5.9 */
+			close(fd);
 }
 
 static void __attribute__((noreturn))

@@ -402,6 +402,39 @@ class TestDirOps(FsCase):
         self.assertErr(self.call(rp.REMOVE, ("PATH", d + "/m")), "E_NOT_FOUND")
 
 
+    def test_move_across_filesystems(self):
+        # issue 16.7: /dev/shm is a tmpfs, the runner's temp dir is not
+        if os.stat("/dev/shm").st_dev == os.stat(self.r.tmp).st_dev:
+            self.skipTest("/dev/shm is on the same filesystem as " + self.r.tmp)
+        d = self.mkdtemp()
+        dst = tempfile.mkdtemp(prefix="fs-move-", dir="/dev/shm")
+        self.addCleanup(shutil.rmtree, dst, True)
+        blob = random.Random(4).randbytes(3 << 20)
+        open(d + "/big", "wb").write(blob)
+        os.chmod(d + "/big", 0o741)
+        os.utime(d + "/big", ns=(1500000000123456789, 1600000000987654321))
+        open(dst + "/big", "w").write("replaced")
+        res = self.call(rp.MOVE, ("PATH", d + "/big"), ("PATH2", dst + "/big"))
+        self.assertTrue(res.ok, res)
+        self.assertFalse(os.path.exists(d + "/big"))
+        self.assertEqual(open(dst + "/big", "rb").read(), blob)
+        st = os.stat(dst + "/big")
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o741)
+        self.assertEqual(st.st_mtime_ns, 1600000000987654321)
+        self.assertEqual(os.listdir(dst), ["big"])  # no temp file left
+        # a directory is not copied: EXDEV, both sides untouched
+        os.makedirs(d + "/dir/sub")
+        res = self.call(rp.MOVE, ("PATH", d + "/dir"), ("PATH2", dst + "/dir"))
+        self.assertErr(res, "E_IO")
+        self.assertEqual(res.errno, 18)
+        self.assertTrue(os.path.isdir(d + "/dir/sub"))
+        self.assertEqual(os.listdir(dst), ["big"])
+        # no room for the parent of the target: the source stays
+        open(d + "/f", "w").write("x")
+        self.assertErr(self.call(rp.MOVE, ("PATH", d + "/f"), ("PATH2", dst + "/no/f")),
+                       "E_NOT_FOUND")
+        self.assertTrue(os.path.exists(d + "/f"))
+
 class TestBadInput(FsCase):
     def test_bad_paths(self):
         d = self.mkdtemp()
