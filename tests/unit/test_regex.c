@@ -352,7 +352,7 @@ static void test_errors(void **state)
 		}
 	}
 	/* bad flags; no room for a message */
-	assert_int_equal(rx_compile(&rx, "a", 1, 4, err, sizeof(err)), -EINVAL);
+	assert_int_equal(rx_compile(&rx, "a", 1, 8, err, sizeof(err)), -EINVAL);
 	assert_int_equal(rx_compile(&rx, "(", 1, 0, NULL, 0), -EINVAL);
 	/* a short buffer truncates, still terminated */
 	assert_int_equal(rx_compile(&rx, "(", 1, 0, err, 5), -EINVAL);
