@@ -125,6 +125,36 @@ class AioTest(RunnerTest):
                 await sb.session(n).close()
         self.run_async(go)
 
+    def test_wait_timeout_attach_and_keepalive(self):
+        async def go(sb):
+            p = await sb.spawn(["sh", "-c", "echo early; sleep 0.5; echo late"])
+            with self.assertRaises(rc.Timeout):
+                await p.wait(timeout=0.1)   # leaves it running
+            res = await p.wait(timeout=30)
+            self.assertEqual((res.exit_code, p.stdout), (0, b"early\nlate\n"))
+            bg = await sb.spawn(["sh", "-c", "echo 0123456789; sleep 0.2; echo end"],
+                                background=True)
+            got = b"".join([d async for ch, d in sb.attach(bg.pid, since=3) if ch == 1])
+            self.assertEqual(got, b"3456789\nend\n")
+            sent = []
+            orig = sb._c._w.write
+
+            def spy(b):
+                sent.append(bytes(b[8:9]))
+                return orig(b)
+            sb._c._w.write = spy
+            await asyncio.sleep(1.5)
+            self.assertIn(bytes([0x10]), sent)  # PING
+            self.assertEqual((await sb.exec("echo alive")).output, "alive\n")
+
+        async def main():
+            sb = await aio.Runner.connect("unix:" + self.r.sock, keepalive=0.2)
+            try:
+                await asyncio.wait_for(go(sb), 60)
+            finally:
+                await sb.close()
+        asyncio.run(main())
+
     def test_connection_closed_releases_waiters(self):
         async def go(sb):
             task = asyncio.ensure_future(sb.exec("sleep 100"))

@@ -20,7 +20,7 @@ from . import _ops as ops
 from . import _wire as w
 from ._conn import _FATAL, MAX_FRAME, SOFTWARE, WINDOW
 from ._dial import DialError, dial, parse, resolve_target, resolve_token
-from .errors import ConnectionClosed, ProtocolError, RunnerError, from_fields
+from .errors import ConnectionClosed, ProtocolError, RunnerError, Timeout, from_fields
 from .types import (Entry, ExecResult, Info, Match, ProcessResult, ReadResult, SessionInfo,
                     Stat, Stats, Summary, WriteResult, session_infos)
 
@@ -132,6 +132,9 @@ class Connection:
         self._closed: Optional[RunnerError] = None
         self._task: Optional["asyncio.Task[None]"] = None
         self.cancelling: Dict[str, _AStream] = {}
+        self.keepalive: Optional[float] = None
+        self._pinger: "Optional[asyncio.Future[None]]" = None
+        self._last_io = 0.0
         self._wlock = asyncio.Lock()
         self.peer_max_frame = w.MAX_FRAME_MIN
         self.peer_window = 262144
@@ -147,6 +150,27 @@ class Connection:
         payload = await self._r.readexactly(length - 6) if length > 6 else b""
         return sid, typ, flags, payload
 
+    async def _keepalive(self, every: float) -> None:
+        """PING a connection silent for `every` seconds; no answer within
+        another `every` closes it (every waiter gets ConnectionClosed)."""
+        loop = asyncio.get_running_loop()
+        while self._closed is None:
+            await asyncio.sleep(every / 2)
+            if loop.time() - self._last_io < every or self._closed is not None:
+                continue
+            try:
+                s = await self.open(w.PING, b"")
+                await asyncio.wait_for(s.ended.wait(), every)
+            except asyncio.TimeoutError:
+                self._fail(ConnectionClosed("no answer to a keepalive PING within %ss" % every))
+                try:
+                    self._w.close()
+                except (OSError, RuntimeError):
+                    pass  # already closed
+                return
+            except RunnerError:
+                return
+
     async def handshake(self, token: Optional[bytes], timeout: float) -> None:
         fields = [("VERSION", w.VERSION), ("SOFTWARE", SOFTWARE), ("MAX_FRAME", MAX_FRAME),
                   ("WINDOW", WINDOW), ("TOKEN", token)]
@@ -161,18 +185,24 @@ class Connection:
             raise from_fields(w.Fields(payload))
         if typ != w.HELLO or sid != 0:
             raise ProtocolError("expected HELLO, got frame type 0x%02x" % typ)
+        self._last_io = asyncio.get_running_loop().time()
         h = self.hello = w.Fields(payload)
         self.peer_max_frame = h.int("MAX_FRAME", w.MAX_FRAME_MIN)
         self.peer_window = h.int("WINDOW", 262144)
         self.software = h.str("SOFTWARE", "")
         self.features = h.strs("FEATURE")
         self._task = asyncio.ensure_future(self._read_loop())
+        if self.keepalive:
+            self._pinger = asyncio.ensure_future(self._keepalive(self.keepalive))
 
     async def _read_loop(self) -> None:
         err: RunnerError = ConnectionClosed("the runner closed the connection")
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                self._dispatch(*await self._read_frame())
+                f = await self._read_frame()
+                self._last_io = loop.time()
+                self._dispatch(*f)
         except asyncio.IncompleteReadError:
             pass
         except asyncio.CancelledError:
@@ -223,6 +253,7 @@ class Connection:
         try:
             self._w.write(b)
             await self._w.drain()
+            self._last_io = asyncio.get_running_loop().time()
         except (OSError, RuntimeError) as e:
             self._fail(ConnectionClosed("send failed: %s" % (e,)))
             raise self._closed from None  # type: ignore[misc]
@@ -271,6 +302,8 @@ class Connection:
             self._w.close()
         except (OSError, RuntimeError):
             pass  # already closed
+        if self._pinger is not None:
+            self._pinger.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -388,6 +421,7 @@ class Process:
         self.stdout = b""
         self.stderr = b""
         self.result: Optional[ProcessResult] = None
+        self._waiter: "Optional[asyncio.Future[w.Fields]]" = None
 
     def _take(self, item: tuple) -> None:
         if item[0] == "D":
@@ -397,10 +431,22 @@ class Process:
                 self.stderr += item[3]
 
     async def wait(self, timeout: Optional[float] = None) -> ProcessResult:
+        """Until it exits.  A timeout raises errors.Timeout and leaves the
+        process running; cancelling the awaiting task kills a foreground
+        process (CANCEL of its stream)."""
         if self.result is not None:
             return self.result
         if self._s is not None:
-            f = await asyncio.wait_for(_finish(self._s, self._take), timeout)
+            if self._waiter is None:
+                self._waiter = asyncio.ensure_future(_finish(self._s, self._take))
+            try:
+                done, _ = await asyncio.wait({self._waiter}, timeout=timeout)
+            except asyncio.CancelledError:
+                self._waiter.cancel()  # its stream's get() sends CANCEL
+                raise
+            if not done:
+                raise Timeout("process %d still runs after %ss" % (self.pid, timeout))
+            f = self._waiter.result()
         else:
             f = await self._r._call(w.PROC_WAIT, [("PID", self.pid),
                                                   ("TIMEOUT_MS", ops._ms(timeout))])
@@ -580,10 +626,13 @@ class Runner:
     @classmethod
     async def connect(cls, target: Optional[str] = None, *,
                       token: Union[str, bytes, None] = None, token_file: Optional[str] = None,
-                      context: Optional[str] = None, timeout: float = 30.0) -> "Runner":
+                      context: Optional[str] = None, keepalive: Optional[float] = 30.0,
+                      timeout: float = 30.0) -> "Runner":
+        """As runner_client.Runner.connect, awaited."""
         target = resolve_target(target)
         tok = resolve_token(token, token_file)
         c = await _dial(target, context, timeout)
+        c.keepalive = keepalive
         try:
             await c.handshake(tok, timeout)
         except BaseException:
@@ -632,9 +681,12 @@ class Runner:
 
     async def exec_stream(self, command: Union[str, bytes], *, session: str = "main",
                           timeout: Optional[float] = None, raw: bool = True,
-                          stdin: Union[None, bool, Data] = None) -> ExecStream:
+                          stdin: Union[None, bool, Data] = None,
+                          cwd: Optional[PathLike] = None,
+                          env: Optional[Mapping[str, str]] = None) -> ExecStream:
         t, f = ops.exec_req(command, session, timeout, None, True, None if raw else False,
-                            stdin is not None and stdin is not False, None, None)
+                            stdin is not None and stdin is not False,
+                            None if cwd is None else os.fspath(cwd), env)
         s = await self._open_exec(session, t, f)
         if stdin is not None and not isinstance(stdin, bool):
             await s.send_data(w.to_bytes(stdin), fin=True)
@@ -681,6 +733,24 @@ class Runner:
 
     def process(self, pid: int) -> Process:
         return Process(self, pid, True)
+
+    async def attach(self, pid: int, since: Union[int, Tuple[int, int]] = 0,
+                     follow: bool = True) -> AsyncIterator[Tuple[int, bytes]]:
+        """``async for channel, data in sb.attach(pid)``: a background
+        process's output from offset ``since``, following it to its end."""
+        t, f = ops.attach_req(pid, since, follow)
+        s = await self._open(t, f)
+        try:
+            while True:
+                item = await s.get()
+                if item[0] == "D" and item[3]:
+                    yield item[1], item[3]
+                elif item[0] == "R":
+                    return
+                elif item[0] in ("X", "C"):
+                    raise _terminal_error(item)
+        finally:
+            s.cancel()
 
     async def processes(self) -> List[ProcessResult]:
         return [ProcessResult.from_fields(r) for r in (await self._call(w.PROC_LIST)).records()]
