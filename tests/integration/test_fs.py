@@ -1274,6 +1274,45 @@ class TestRunnerctl(FsCase):
         r = self.ctl("stat", d + "/g")
         self.assertIn(b"size: 8\n", r.stdout)
 
+    def test_cli_agent_flags(self):
+        # issue 16: find --glob --ignore --sort mtime, grep -l -c -w
+        # --syntax rust, read --numbers, and what a cap left out
+        d = self.mkdtemp()
+        os.makedirs(d + "/src/pkg")
+        os.makedirs(d + "/build")
+        files = {"src/a.py": "x = 1\nfoo_bar = 2\n", "src/pkg/b.py": "foo = 3\n",
+                 "src/c.txt": "foo\n", "build/gen.py": "foo = 9\n",
+                 ".gitignore": "build/\n"}
+        for i, (p, text) in enumerate(sorted(files.items())):
+            open(d + "/" + p, "w").write(text)
+            os.utime(d + "/" + p, ns=(0, (1000 + i) * 10**9))
+        r = self.ctl("find", d, "--glob", "src/**/*.py")
+        self.assertEqual(r.stdout, ("%s/src/a.py\n%s/src/pkg/b.py\n" % (d, d)).encode())
+        r = self.ctl("find", d, "--glob", "*.py", "--ignore", "--sort", "mtime")
+        self.assertEqual(r.stdout, ("%s/src/pkg/b.py\n%s/src/a.py\n" % (d, d)).encode())
+        r = self.ctl("find", d, "--type", "f", "--max", "2")
+        self.assertEqual(len(r.stdout.splitlines()), 2)
+        self.assertIn(b"3 more not shown", r.stderr)
+        self.assertEqual(self.ctl("find", d, "--sort", "size").returncode, 2)
+        r = self.ctl("grep", "-l", "foo", d, "--ignore")
+        self.assertEqual(sorted(r.stdout.splitlines()),
+                         sorted(("%s/%s" % (d, p)).encode()
+                                for p in ("src/a.py", "src/pkg/b.py", "src/c.txt")))
+        r = self.ctl("grep", "-c", "-w", "foo", d)
+        self.assertEqual(sorted(r.stdout.splitlines()),
+                         sorted(("%s/%s:1" % (d, p)).encode()
+                                for p in ("build/gen.py", "src/pkg/b.py", "src/c.txt")))
+        r = self.ctl("grep", "--syntax", "rust", "(?i)FOO\\w* = \\d", d + "/src")
+        self.assertEqual(r.stdout, ("%s/src/a.py:2:foo_bar = 2\n%s/src/pkg/b.py:1:foo = 3\n"
+                                    % (d, d)).encode())
+        r = self.ctl("grep", "-e", "x =", "-e", "foo =", d + "/src")
+        self.assertEqual(len(r.stdout.splitlines()), 2)
+        r = self.ctl("read", "--numbers", d + "/src/a.py")
+        self.assertEqual(r.stdout, b"     1\tx = 1\n     2\tfoo_bar = 2\n")
+        r = self.ctl("ls", d, "--ignore", "-a")
+        self.assertEqual([l.split()[-1] for l in r.stdout.splitlines()],
+                         [b".gitignore", b"src"])
+
 
 if __name__ == "__main__":
     unittest.main()

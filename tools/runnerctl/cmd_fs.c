@@ -170,6 +170,42 @@ static void wb_path(struct wire_buf *b, uint16_t tag, const char *path)
 	wb_bytes(b, tag, path, strlen(path));
 }
 
+/* --ignore and --exclude (ls, find, grep). */
+static void walk_opts(const struct rc_args *a, struct wire_buf *b)
+{
+	const char *g;
+	int it = 0;
+
+	if (opt_flag(a, "ignore"))
+		wb_u8(b, T_IGNORE, 1);
+	while ((g = opt_next(a, "exclude", &it)))
+		wb_str(b, T_EXCLUDE, g);
+}
+
+/* A capped answer says what it left out (on stderr, as grep -m does
+ * not: the output stays clean for pipes). */
+static void say_more(const struct rc_frame *f)
+{
+	uint64_t t = find_u(f->p, f->h.len, T_TRUNCATED, 0);
+
+	if (t)
+		fprintf(stderr, "runnerctl: %s%" PRIu64 " more not shown\n",
+			t == 2 ? "at least " : "",
+			find_u(f->p, f->h.len, T_MORE, 0));
+}
+
+#define WALK_OPTS                                                              \
+	{"ignore", 0, NULL,                                                    \
+	 "skip .git and what .gitignore, .ignore and\n"                        \
+	 ".git/info/exclude exclude (as rg, git ls-files)",                    \
+	 0},                                                                   \
+	{                                                                      \
+		"exclude", 0, "GLOB",                                          \
+		    "skip entries matching GLOB (repeat; a GLOB with\n"        \
+		    "'/' matches the path below ROOT, ** any depth)",          \
+		    0                                                          \
+	}
+
 /* ---- read ---- */
 
 static int read_check(const struct rc_args *a)
@@ -202,11 +238,21 @@ static int read_run(struct rc_conn *c, const struct rc_args *a)
 		wb_u64(&b, T_LENGTH, opt_num(a, "length", 0));
 	if (opt_flag(a, "max-bytes"))
 		wb_u64(&b, T_MAX_BYTES, opt_num(a, "max-bytes", 0));
+	if (opt_flag(a, "numbers"))
+		wb_u8(&b, T_LINE_NUMBERS, 1);
+	if (opt_flag(a, "max-line"))
+		wb_u32(&b, T_MAX_LINE, (uint32_t)opt_num(a, "max-line", 0));
+	if (opt_flag(a, "binary"))
+		wb_u8(&b, T_BINARY, 1);
 	wb_path(&b, T_PATH, path);
 	if (stream_call(c, WT_READ, &b, data_to_stdout, NULL, &f))
 		return cmd_fail(c);
 	if (find_u(f.p, f.h.len, T_TRUNCATED, 0))
 		fprintf(stderr, "runnerctl: read %s: output truncated\n", path);
+	if (find_u(f.p, f.h.len, T_BINARY, 0))
+		fprintf(stderr,
+			"runnerctl: read %s: a binary file, not printed\n",
+			path);
 	return 0;
 }
 
@@ -228,6 +274,15 @@ const struct rc_cmd rc_cmd_read = {
 	    {"length", 0, "N", "at most N bytes from the offset", RC_OPT_NUM},
 	    {"max-bytes", 0, "N", "stop after N bytes (says so on stderr)",
 	     RC_OPT_NUM},
+	    {"numbers", 'n', NULL, "number the lines as cat -n does", 0},
+	    {"max-line", 0, "N",
+	     "cut lines after N bytes, ending them with\n"
+	     "' [K bytes cut]'",
+	     RC_OPT_NUM},
+	    {"binary", 0, NULL,
+	     "print nothing for a file with a NUL byte in its\n"
+	     "first 8 KiB (says so on stderr)",
+	     0},
 	    {0},
 	},
     .check = read_check,
@@ -631,9 +686,13 @@ static int ls_run(struct rc_conn *c, const struct rc_args *a)
 		wb_u8(&b, T_HIDDEN, 1);
 	if (opt_flag(a, "depth"))
 		wb_u32(&b, T_DEPTH, (uint32_t)opt_num(a, "depth", 1));
+	if (opt_flag(a, "max"))
+		wb_u32(&b, T_MAX_RESULTS, (uint32_t)opt_num(a, "max", 0));
+	walk_opts(a, &b);
 	wb_path(&b, T_PATH, a->npos ? a->pos[0] : ".");
 	if (records_call(c, WT_LS, &b, ls_print, NULL, &f))
 		return cmd_fail(c);
+	say_more(&f);
 	return fflush(stdout) ? 1 : 0;
 }
 
@@ -649,6 +708,9 @@ const struct rc_cmd rc_cmd_ls = {
 	    {"all", 'a', NULL, "include names starting with '.'", 0},
 	    {"depth", 0, "N", "list N levels (names relative to PATH)",
 	     RC_OPT_NUM},
+	    {"max", 0, "N", "at most N entries (how many more: on stderr)",
+	     RC_OPT_NUM},
+	    WALK_OPTS,
 	    {0},
 	},
     .max_pos = 1,
@@ -677,9 +739,12 @@ static uint8_t type_of(const char *t)
 static int find_check(const struct rc_args *a)
 {
 	const char *t = opt_str(a, "type", NULL);
+	const char *sort = opt_str(a, "sort", "path");
 
 	if (t && !type_of(t))
 		return rc_cmd_usage(a->cmd, "--type is f, d or l");
+	if (strcmp(sort, "path") && strcmp(sort, "mtime"))
+		return rc_cmd_usage(a->cmd, "--sort is path or mtime");
 	return 0;
 }
 
@@ -689,10 +754,18 @@ static int find_run(struct rc_conn *c, const struct rc_args *a)
 	uint8_t buf[REQ_MAX];
 	struct rc_frame f;
 	struct wire_buf b;
+	int it = 0;
 
 	wb_init(&b, buf, sizeof(buf));
 	if ((g = opt_str(a, "name", NULL)))
 		wb_str(&b, T_GLOB, g);
+	while ((g = opt_next(a, "glob", &it)))
+		wb_str(&b, T_GLOB, g);
+	if (!strcmp(opt_str(a, "sort", "path"), "mtime"))
+		wb_u8(&b, T_SORT, WSORT_MTIME);
+	if (opt_flag(a, "no-hidden"))
+		wb_u8(&b, T_HIDDEN, 0);
+	walk_opts(a, &b);
 	if (t)
 		wb_u8(&b, T_FILE_TYPE, type_of(t));
 	if (opt_flag(a, "maxdepth"))
@@ -702,6 +775,7 @@ static int find_run(struct rc_conn *c, const struct rc_args *a)
 	wb_path(&b, T_PATH, a->npos ? a->pos[0] : ".");
 	if (records_call(c, WT_FIND, &b, find_print, NULL, &f))
 		return cmd_fail(c);
+	say_more(&f);
 	return fflush(stdout) ? 1 : 0;
 }
 
@@ -716,10 +790,22 @@ const struct rc_cmd rc_cmd_find = {
 	(const struct rc_opt[]){
 	    {"name", 0, "GLOB", "only entries whose name matches (as -name)",
 	     0},
+	    {"glob", 'g', "GLOB",
+	     "only entries matching GLOB (repeat: any): with a\n"
+	     "'/' on the path below ROOT, ** any depth, {a,b}\n"
+	     "(src/**/*.py, **/test_*.py, *.{c,h})",
+	     0},
+	    {"sort", 0, "path|mtime",
+	     "path (default) or modification time, newest\nfirst", 0},
+	    {"no-hidden", 0, NULL, "skip names starting with '.'", 0},
+	    WALK_OPTS,
 	    {"type", 0, "f|d|l", "only files, directories or symlinks", 0},
 	    {"maxdepth", 0, "N", "descend at most N levels (ROOT is 0)",
 	     RC_OPT_NUM},
-	    {"max", 0, "N", "stop after N results", RC_OPT_NUM},
+	    {"max", 0, "N",
+	     "stop after N results (how many more: on stderr;\n"
+	     "with --sort mtime the newest N)",
+	     RC_OPT_NUM},
 	    {0},
 	},
     .check = find_check,
@@ -730,6 +816,7 @@ const struct rc_cmd rc_cmd_find = {
 
 struct grep_print {
 	bool context;
+	uint8_t mode; /* enum wire_grep_mode */
 	bool any;
 	uint64_t last_line;
 	char last_path[4096];
@@ -750,10 +837,17 @@ static void grep_line(void *ctx, const uint8_t *rec, size_t n)
 			path = fl;
 		else if (fl.tag == T_TEXT)
 			text = fl;
-		else if (fl.tag == T_LINE)
+		else if (fl.tag == T_LINE || fl.tag == T_COUNT)
 			line = field_u(&fl);
 		else if (fl.tag == T_MATCH)
 			match = field_u(&fl);
+	}
+	if (g->mode) { /* -l: the path; -c: path:count */
+		printf("%.*s", (int)path.len, (const char *)path.val);
+		if (g->mode == WGM_COUNT)
+			printf(":%" PRIu64, line);
+		putchar('\n');
+		return;
 	}
 	same = path.len < sizeof(g->last_path) &&
 	       strlen(g->last_path) == path.len &&
@@ -776,17 +870,23 @@ static void grep_line(void *ctx, const uint8_t *rec, size_t n)
 static int grep_check(const struct rc_args *a)
 {
 	bool e = opt_flag(a, "regexp");
+	const char *syn = opt_str(a, "syntax", "ere");
 
 	if (!e && !a->npos)
 		return rc_cmd_usage(a->cmd, "missing PATTERN");
 	if (e && a->npos == 2)
 		return rc_cmd_usage(a->cmd, "with -e, one ROOT only");
+	if (strcmp(syn, "ere") && strcmp(syn, "rust"))
+		return rc_cmd_usage(a->cmd, "--syntax is ere or rust");
+	if (opt_flag(a, "files-with-matches") && opt_flag(a, "count"))
+		return rc_cmd_usage(a->cmd, "-l and -c exclude each other");
 	return 0;
 }
 
 static int grep_run(struct rc_conn *c, const struct rc_args *a)
 {
 	const char *pattern = opt_str(a, "regexp", NULL), *root = ".", *g;
+	int ie = 0;
 	uint8_t buf[REQ_MAX];
 	struct grep_print *gp;
 	struct rc_frame f;
@@ -815,7 +915,26 @@ static int grep_run(struct rc_conn *c, const struct rc_args *a)
 		wb_u32(&b, T_MAX_RESULTS, (uint32_t)opt_num(a, "max-count", 0));
 	while ((g = opt_next(a, "include", &it)))
 		wb_str(&b, T_GLOB, g);
-	wb_bytes(&b, T_PATTERN, pattern, strlen(pattern));
+	gp->mode = opt_flag(a, "files-with-matches") ? WGM_FILES
+		   : opt_flag(a, "count")	     ? WGM_COUNT
+						     : WGM_LINES;
+	if (gp->mode)
+		wb_u8(&b, T_GREP_MODE, gp->mode);
+	if (opt_flag(a, "word-regexp"))
+		wb_u8(&b, T_WORD, 1);
+	if (!strcmp(opt_str(a, "syntax", "ere"), "rust"))
+		wb_u8(&b, T_SYNTAX, WSYN_RUST);
+	if (opt_flag(a, "max-line"))
+		wb_u32(&b, T_MAX_LINE, (uint32_t)opt_num(a, "max-line", 0));
+	if (opt_flag(a, "no-hidden"))
+		wb_u8(&b, T_HIDDEN, 0);
+	walk_opts(a, &b);
+	/* every -e: alternatives */
+	if (opt_flag(a, "regexp"))
+		while ((g = opt_next(a, "regexp", &ie)))
+			wb_bytes(&b, T_PATTERN, g, strlen(g));
+	else
+		wb_bytes(&b, T_PATTERN, pattern, strlen(pattern));
 	wb_path(&b, T_PATH, root);
 	r = records_call(c, WT_GREP, &b, grep_line, gp, &f);
 	free(gp);
@@ -823,6 +942,7 @@ static int grep_run(struct rc_conn *c, const struct rc_args *a)
 		cmd_fail(c);
 		return 2;
 	}
+	say_more(&f);
 	r = find_u(f.p, f.h.len, T_COUNT, 0) ? 0 : 1;
 	return fflush(stdout) ? 2 : r;
 }
@@ -846,14 +966,29 @@ const struct rc_cmd rc_cmd_grep = {
 	    {"fixed-strings", 'F', NULL, "PATTERN is a literal string", 0},
 	    {"regexp", 'e', "PATTERN",
 	     "the pattern (then every argument is a ROOT);\n"
-	     "for a pattern that starts with '-'",
+	     "for a pattern that starts with '-'; repeat: any",
 	     0},
+	    {"word-regexp", 'w', NULL, "match whole words only (as grep -w)",
+	     0},
+	    {"files-with-matches", 'l', NULL,
+	     "print only the names of files with a match", 0},
+	    {"count", 'c', NULL, "print path:count for files with a match", 0},
+	    {"syntax", 0, "ere|rust",
+	     "ere (default: grep -E) or rust: \\d \\w \\s \\b,\n"
+	     "(?i), (?:...), lazy quantifiers, escapes in [...]",
+	     0},
+	    {"max-line", 0, "N", "print at most N bytes of a line", RC_OPT_NUM},
+	    {"no-hidden", 0, NULL, "skip names starting with '.'", 0},
+	    WALK_OPTS,
 	    {"context", 'C', "N", "N lines before and after each match (<= 64)",
 	     RC_OPT_NUM},
-	    {"max-count", 'm', "N", "stop after N matching lines in all",
+	    {"max-count", 'm', "N",
+	     "stop after N matching lines (files with -l, -c)\n"
+	     "in all; how many more: on stderr",
 	     RC_OPT_NUM},
 	    {"include", 0, "GLOB",
-	     "only files whose name matches (repeat: any of\nup to 8)", 0},
+	     "only files matching GLOB (repeat: any; globs as\nfind --glob)",
+	     0},
 	    {"line-number", 'n', NULL,
 	     "accepted for habit: line numbers are always printed", 0},
 	    {"recursive", 'r', NULL,
