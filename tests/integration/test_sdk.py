@@ -67,6 +67,16 @@ class TestShell(SdkTest):
         self.assertFalse(r.truncated)
         self.assertFalse(r.respawned)
 
+    def test_respawn_is_reported_and_state_restored(self):
+        s = self.sb.open_session("sdk-respawn")
+        s.exec("cd /tmp && export KEEP=kept")
+        r = s.exec("exit 7")
+        self.assertTrue(r.respawned)
+        self.assertEqual(r.exit_code, 7)
+        self.assertTrue(r.restored)
+        self.assertEqual(s.exec("pwd; echo $KEEP").output, "/tmp\nkept\n")
+        s.close()
+
     def test_output_limit_truncates_head_and_tail(self):
         r = self.sb.exec("seq 1 20000", output_limit=4096)
         self.assertTrue(r.truncated)

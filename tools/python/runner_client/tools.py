@@ -304,7 +304,10 @@ class Toolbox:
         if r.timed_out:
             head[0] += " (interrupted: still running after %d s; raise `timeout` or use " \
                        "sandbox_process_start for long jobs)" % timeout
-        if r.respawned:
+        if r.respawned and r.restored:
+            head.append("note: the shell was restarted during this command (exit, exec or a "
+                        "kill); its cwd, variables and functions were restored")
+        elif r.respawned:
             head.append("note: the shell was restarted during this command (exit, exec or a "
                         "kill): variables and cwd were reset")
         head.append("cwd: %s" % (r.cwd or "?"))

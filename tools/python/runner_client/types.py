@@ -28,6 +28,7 @@ class ExecResult:
     truncated: bool = False
     timed_out: bool = False
     respawned: bool = False
+    restored: bool = False   # respawned, and the new shell got cwd/env/functions back
     duration_us: int = 0
     total_bytes: int = 0
     shell_pid: int = 0
@@ -48,7 +49,8 @@ class ExecResult:
         return cls(exit_code=f.int("EXIT_STATUS", -1), cwd=_path(f.bytes("CWD")),
                    output_bytes=f.bytes("OUTPUT", b"") if output is None else output,
                    truncated=f.bool("TRUNCATED"), timed_out=f.bool("TIMED_OUT"),
-                   respawned=f.bool("RESPAWNED"), duration_us=f.int("DURATION_US", 0),
+                   respawned=f.bool("RESPAWNED"), restored=f.bool("RESTORED"),
+                   duration_us=f.int("DURATION_US", 0),
                    total_bytes=f.int("TOTAL_BYTES", 0), shell_pid=f.int("SHELL_PID", 0),
                    # issue 13 (YIELD_MS): RUNNING 0x0119?, WAITING_INPUT: read
                    # by name once the tags are on main; absent means "done".
