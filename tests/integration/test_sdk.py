@@ -270,6 +270,20 @@ class TestFiles(SdkTest):
         self.sb.files.write(self.path("deep/er/f"), "x", parents=True, file_mode=0o600)
         self.assertEqual(self.sb.files.stat(self.path("deep/er/f")).mode & 0o777, 0o600)
 
+    def test_failing_data_source_cancels_the_upload(self):
+        f = self.path("kept.txt")
+        self.sb.files.write(f, "old")
+
+        def chunks():
+            yield b"new data"
+            raise ValueError("source broke")
+        with self.assertRaises(ValueError):
+            self.sb.files.write(f, chunks())
+        self.assertEqual(self.sb.files.read(f), b"old")   # not replaced
+        leftovers = [e.path for e in self.sb.files.ls(self.work, hidden=True)
+                     if ".rnr-" in e.path]
+        self.assertEqual(leftovers, [])
+
     def test_not_found_carries_errno(self):
         with self.assertRaises(rc.NotFound) as cm:
             self.sb.files.read(self.path("missing"))

@@ -546,7 +546,7 @@ class Files:
                 if s.done:
                     break
             await s.send_data(b"", fin=True)
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled, or the data source failed: undo
             s.cancel()
             raise
         r = await _finish(s)

@@ -421,7 +421,9 @@ class Files:
                 if s.done:
                     break
             s.send_data(b"", fin=True)
-        except KeyboardInterrupt:
+        except BaseException:
+            # Ctrl-C, or the data source failed: the runner removes the
+            # temp file (or truncates an append back) on CANCEL.
             _cancel_and_drain(s)
             raise
         r = _finish(s)
