@@ -540,9 +540,11 @@ int rc_connect(struct rc_conn *c, const char *target, const char *token)
 	wb_u32(&b, T_WINDOW, RC_WINDOW);
 	if (token && *token)
 		wb_str(&b, T_TOKEN, token);
-	if ((r = rc_send(c, 0, WT_HELLO, 0, b.p, b.len)) < 0)
-		return r;
-	if ((r = rc_recv(c, &f)) < 0)
+	/* A peer that exits before reading (a CLI that failed: pod not found)
+	 * shows as EPIPE on the send or on the receive, whichever comes
+	 * first: the same event, one message. */
+	if ((r = rc_send(c, 0, WT_HELLO, 0, b.p, b.len)) < 0 ||
+	    (r = rc_recv(c, &f)) < 0)
 		return r == -EPIPE ? fail(c, r,
 					  "runner at %s closed the "
 					  "connection during HELLO",
