@@ -367,6 +367,9 @@ class TestFiles(SdkTest):
         words = self.sb.files.grep("foo", d + "/src", word=True).list()
         self.assertEqual(sorted(os.path.relpath(m.path, d) for m in words),
                          ["src/a.py", "src/c.ts"])
+        digits = self.sb.files.grep(r"\w+ = \d", d + "/src", syntax="rust").list()
+        self.assertEqual(sorted(m.text for m in digits), ["foo = 1", "foo_bar = 2"])
+        self.assertEqual(self.sb.files.grep(r"\d", d + "/src").list(), [])  # ERE: \d is d
         cut = self.sb.files.grep("long", d + "/docs", max_line=20).list()
         self.assertEqual((cut[0].truncated, cut[0].size, len(cut[0].text)), (True, 500, 20))
 

@@ -136,7 +136,7 @@ class TestDispatch(RunnerTest):
         self.assertNotIn("x.txt", t)
         t = self.ok("sandbox_find", pattern="*.txt", path=base)
         self.assertIn("1 match", t)
-        t = self.ok("sandbox_grep", pattern="def ma[a-z]+", path=base, include="*.py")
+        t = self.ok("sandbox_grep", pattern=r"(?i)DEF\s+ma\w+", path=base, include="*.py")
         self.assertIn("2 matching lines in 2 files", t)
         self.assertIn(os.path.join(base, "src/app.py") + ":1:def main():", t)
         self.ok("sandbox_write_file", path=base + "/README2", content="def main():\n    run()\n")

@@ -117,6 +117,7 @@ def edit_req(path: PathLike, old: Union[str, bytes], new: Union[str, bytes],
 
 SORTS = {"path": 0, "mtime": 1}
 GREP_MODES = {"lines": 0, "files": 1, "count": 2}
+SYNTAXES = {"ere": 0, "rust": 1}
 
 
 def _list(v: Union[None, str, bytes, Iterable[Union[str, bytes]]]) -> Optional[list]:
@@ -157,16 +158,19 @@ def grep_req(pattern: Union[str, bytes, Iterable[Union[str, bytes]]], path: Path
              include: Union[None, str, Iterable[str]], max_results: Optional[int],
              hidden: Optional[bool], word: bool = False, mode: str = "lines",
              max_line: Optional[int] = None, ignore: bool = False,
-             exclude: Union[None, str, Iterable[str]] = None) -> Req:
+             exclude: Union[None, str, Iterable[str]] = None, syntax: str = "ere") -> Req:
     if mode not in GREP_MODES:
         raise ValueError("mode is one of %s" % ", ".join(GREP_MODES))
+    if syntax not in SYNTAXES:
+        raise ValueError("syntax is one of %s" % ", ".join(SYNTAXES))
     return w.GREP, [("PATTERN", _list(pattern)), ("PATH", path),
                     ("FIXED", 1 if fixed else None),
                     ("IGNORE_CASE", 1 if ignore_case else None), ("WORD", 1 if word else None),
                     ("CONTEXT", context or None), ("GREP_MODE", GREP_MODES[mode] or None),
                     ("MAX_LINE", max_line), ("GLOB", _list(include)),
                     ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden)),
-                    ("IGNORE", 1 if ignore else None), ("EXCLUDE", _list(exclude))]
+                    ("IGNORE", 1 if ignore else None), ("EXCLUDE", _list(exclude)),
+                    ("SYNTAX", SYNTAXES[syntax] or None)]
 
 
 def fields_of(req_fields: Iterable[Tuple[str, object]]) -> bytes:

@@ -582,11 +582,14 @@ class Files:
              context: Optional[int] = None, include: Union[None, str, Iterable[str]] = None,
              max_results: Optional[int] = None, hidden: Optional[bool] = None,
              mode: str = "lines", max_line: Optional[int] = None, ignore: bool = False,
-             exclude: Union[None, str, Iterable[str]] = None) -> Records[Match]:
+             exclude: Union[None, str, Iterable[str]] = None,
+             syntax: str = "ere") -> Records[Match]:
         """Lines matching an ERE (several patterns: alternatives) under a
-        file or directory; mode="files" (-l) or "count" (-c)."""
+        file or directory; mode="files" (-l) or "count" (-c); syntax="rust"
+        adds \\d \\w \\s \\b, (?i) and friends."""
         t, f = ops.grep_req(pattern, os.fspath(path), fixed, ignore_case, context, include,
-                            max_results, hidden, word, mode, max_line, ignore, exclude)
+                            max_results, hidden, word, mode, max_line, ignore, exclude,
+                            syntax)
         return Records(self._r._open(t, f), Match.from_fields)
 
     async def stat(self, path: PathLike) -> Stat:

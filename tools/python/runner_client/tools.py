@@ -156,13 +156,14 @@ TOOLS: List[Dict[str, Any]] = [
      }, ["pattern"])},
     {"name": "sandbox_grep",
      "description": (
-         "Search file contents with a regular expression (GNU grep -E syntax) under a "
+         "Search file contents with a regular expression (ripgrep/Rust syntax: \\d \\w "
+         "\\s \\b, (?i), [^...], alternation; no look-around or back-references) under a "
          "file or directory, recursively; binary files, .git and what .gitignore excludes "
          "are skipped. output_mode `content` (default) gives `path:line:text` per matching "
          "line; `files_with_matches` only the file paths; `count` matches per file."),
      "input_schema": _schema({
-         "pattern": dict(_S, description="Extended regular expression (or a literal string "
-                         "with fixed=true)."),
+         "pattern": dict(_S, description="Regular expression (or a literal string with "
+                         "fixed=true)."),
          "path": dict(_S, description="File or directory to search (default /)."),
          "include": dict(_S, description="Only files matching this glob, e.g. `*.py`, "
                          "`*.{ts,tsx}` or `src/**/*.go`."),
@@ -414,7 +415,7 @@ class Toolbox:
                                   word=_arg(a, "word", bool, False),
                                   fixed=_arg(a, "fixed", bool, False),
                                   context=_arg(a, "context", int, 0), max_results=cap,
-                                  mode=mode, max_line=500,
+                                  mode=mode, max_line=500, syntax="rust",
                                   ignore=not _arg(a, "include_ignored", bool, False))
         lines, files, nmatch = [], set(), 0
         for m in recs:
