@@ -61,17 +61,13 @@ void fs_fini(struct runner *rt)
 
 void fs_fail(struct stream *s, int err, const char *op, const char *path)
 {
-	if (err == EXDEV)
-		stream_error(s, E_ESCAPE, err,
-			     "%s %s: resolves outside the root", op, path);
-	else if (err == ELOOP)
-		stream_error(s, E_BAD_REQUEST, err,
-			     "%s %s: too many levels of symbolic links, or a "
-			     "symbolic link where none may be",
-			     op, path);
-	else
-		stream_error(s, wire_err_from_errno(err), err, "%s %s: %s", op,
-			     path, strerror(err));
+	/* EXDEV is E_ESCAPE and ELOOP E_BAD_REQUEST (wire.c): say why */
+	stream_error(s, wire_err_from_errno(err), err, "%s %s: %s", op, path,
+		     err == EXDEV ? "resolves outside the root"
+		     : err == ELOOP
+			 ? "too many levels of symbolic links, or a symbolic "
+			   "link where none may be"
+			 : strerror(err));
 }
 
 int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
@@ -215,6 +211,24 @@ int fs_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+ssize_t fs_read_full(int fd, void *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < size) {
+		k = read(fd, (uint8_t *)buf + got, size - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
 }
 
 /* ---- STAT ---- */

@@ -13,6 +13,8 @@
 
 struct diff_job {
 	int fd[2];
+	char *text; /* TEXT: b's contents, instead of a second file */
+	size_t ntext;
 	char path[2][FS_PATH_MAX];
 };
 
@@ -20,23 +22,13 @@ static int read_all(int fd, char **out, size_t *n)
 {
 	struct stat st;
 	ssize_t k;
-	char *buf;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
+	if (!(*out = malloc((size_t)st.st_size + 1)))
 		return -ENOMEM;
-	*n = 0;
-	while (*n < (size_t)st.st_size) {
-		k = read(fd, buf + *n, (size_t)st.st_size - *n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		*n += (size_t)k;
-	}
-	*out = buf;
+	k = fs_read_full(fd, *out, (size_t)st.st_size);
+	*n = k > 0 ? (size_t)k : 0;
 	return 0;
 }
 
@@ -53,7 +45,9 @@ static void diff_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 	long r;
 
 	r = read_all(j->fd[0], &a, &na);
-	if (r == 0)
+	b = j->text; /* the helper's own copy: freed below like a file's */
+	nb = j->ntext;
+	if (r == 0 && !b)
 		r = read_all(j->fd[1], &b, &nb);
 	if (r == 0)
 		r = diff_unified(a, na, b, nb, j->path[0], j->path[1],
@@ -78,26 +72,39 @@ static void diff_free(void *arg)
 		close(j->fd[0]);
 	if (j->fd[1] >= 0)
 		close(j->fd[1]);
+	free(j->text);
 	free(j);
 }
 
 void fs_req_diff(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct diff_job *j = calloc(1, sizeof(*j));
+	struct wire_field f;
 
 	if (!j) {
 		stream_error_errno(s, ENOMEM, "diff");
 		return;
 	}
-	j->fd[0] = j->fd[1] = -1;
+	j->fd[1] = -1;
 	if (fs_req_path(s, p, n, T_PATH, j->path[0]) < 0 ||
-	    fs_req_path(s, p, n, T_PATH2, j->path[1]) < 0 ||
+	    (!wire_find(p, n, T_TEXT, &f) &&
+	     fs_req_path(s, p, n, T_PATH2, j->path[1]) < 0) ||
 	    (j->fd[0] = fs_open_file(s, "diff", j->path[0], FS_WHOLE_FILE_MAX,
-				     false)) < 0 ||
-	    (j->fd[1] = fs_open_file(s, "diff", j->path[1], FS_WHOLE_FILE_MAX,
-				     false)) < 0) {
-		diff_free(j);
-		return;
+				     false)) < 0)
+		goto fail;
+	if (f.val) { /* TEXT: what PATH would become, "+++ PATH" */
+		strcpy(j->path[1], j->path[0]);
+		if (!(j->text = malloc(f.len + 1))) {
+			stream_error_errno(s, ENOMEM, "diff");
+			goto fail;
+		}
+		memcpy(j->text, f.val, j->ntext = f.len);
+	} else if ((j->fd[1] = fs_open_file(s, "diff", j->path[1],
+					    FS_WHOLE_FILE_MAX, false)) < 0) {
+		goto fail;
 	}
-	fs_job_start_keep(s, diff_work, j, diff_free, j->fd, 2);
+	fs_job_start_keep(s, diff_work, j, diff_free, j->fd, 1 + !f.val);
+	return;
+fail:
+	diff_free(j);
 }

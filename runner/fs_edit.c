@@ -53,24 +53,6 @@ static int write_replaced(int fd, const uint8_t *buf, size_t n,
 	return fs_write_all(fd, p, (size_t)(end - p));
 }
 
-static int read_whole(int fd, uint8_t *buf, size_t size)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < size) {
-		n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO; /* shrank under us: refuse to guess */
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 static void edit_not_unique(struct stream *s, const struct edit *e,
 			    uint64_t count)
 {
@@ -126,7 +108,10 @@ static int edit_apply(struct stream *s, int dirfd, const char *name,
 	if ((fd = edit_open(s, dirfd, name, e->path, &st)) < 0)
 		return 1;
 	buf = malloc((size_t)st.st_size + 1);
-	r = buf ? read_whole(fd, buf, (size_t)st.st_size) : -ENOMEM;
+	/* a file that shrank under us: refuse to guess */
+	r = !buf						      ? -ENOMEM
+	    : fs_read_full(fd, buf, (size_t)st.st_size) == st.st_size ? 0
+								      : -EIO;
 	close(fd);
 	if (r == 0) {
 		*count = count_matches(buf, (size_t)st.st_size, e);

@@ -234,15 +234,8 @@ static int grep_read(struct grep_job *g, int fd, size_t size, size_t *n)
 		g->buf = nb;
 		g->cap = size + 1;
 	}
-	*n = 0;
-	while (*n < size) {
-		k = read(fd, g->buf + *n, size - *n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break; /* shrank: search what is there */
-		*n += (size_t)k;
-	}
+	k = fs_read_full(fd, g->buf, size); /* shrank: search what is there */
+	*n = k > 0 ? (size_t)k : 0;
 	return 0;
 }
 
@@ -404,7 +397,7 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 	struct wire_field f;
 	uint8_t *np;
 
-	if (walk_parse(s, p, n, &g->w, 1) < 0 ||
+	if (walk_parse(s, p, n, &g->w, 1, &g->globs) < 0 ||
 	    req_uint(s, p, n, T_FIXED, 0, 0, REQ_ANY, &fixed) < 0 ||
 	    req_uint(s, p, n, T_IGNORE_CASE, 0, 0, REQ_ANY, &icase) < 0 ||
 	    req_uint(s, p, n, T_CONTEXT, 0, 0, REQ_ANY, &ctx) < 0 ||
@@ -420,22 +413,18 @@ static int grep_parse(struct stream *s, const uint8_t *p, size_t n,
 	g->w.max_depth = UINT32_MAX;
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0) {
-		if (f.tag == T_PATTERN) {
-			/* repeated: alternatives, as lines of one pattern */
-			np = realloc(g->pat, g->npat + f.len + 2);
-			if (!np)
-				break;
-			if (g->pat)
-				np[g->npat++] = '\n';
-			memcpy(np + g->npat, f.val, f.len);
-			g->npat += f.len;
-			np[g->npat] = 0;
-			g->pat = np;
-		} else if (f.tag == T_GLOB &&
-			   fs_req_glob(s, &g->globs, (const char *)f.val,
-				       f.len) < 0) {
-			return -1;
-		}
+		if (f.tag != T_PATTERN)
+			continue;
+		/* repeated: alternatives, as lines of one pattern */
+		np = realloc(g->pat, g->npat + f.len + 2);
+		if (!np)
+			break;
+		if (g->pat)
+			np[g->npat++] = '\n';
+		memcpy(np + g->npat, f.val, f.len);
+		g->npat += f.len;
+		np[g->npat] = 0;
+		g->pat = np;
 	}
 	if (!g->pat) {
 		stream_error(s, E_BAD_REQUEST, 0, "GREP needs a PATTERN");

@@ -186,13 +186,16 @@ void ign_ancestors(struct walker *w, int startfd)
 	char dir[FS_PATH_MAX];
 	struct ign_level *lv, **tail = &w->ign;
 	size_t k = w->plen;
+	const char *q;
 	int fd, top;
 
-	if (!w->ignore || w->path[0] != '/' || strstr(w->path, "/./") ||
-	    strstr(w->path, "/../") ||
-	    (k > 1 && !strcmp(w->path + k - 2, "/.")) ||
-	    (k > 2 && !strcmp(w->path + k - 3, "/..")))
-		return; /* not absolute and plain: no lexical parents */
+	if (!w->ignore || w->path[0] != '/')
+		return;
+	/* a "." or ".." component: the lexical parents are not the real
+	 * ones */
+	for (q = w->path; (q = strstr(q, "/.")); q++)
+		if (!q[2 + (q[2] == '.')] || q[2 + (q[2] == '.')] == '/')
+			return;
 	if ((fd = open_dir2(startfd, ".git", NULL)) >= 0) {
 		close(fd);
 		return; /* the start is the top */

@@ -83,6 +83,8 @@ uint8_t fs_file_type(mode_t mode);
 int64_t fs_mtime_ns(const struct stat *st);
 /* Write all of p to a regular file fd; -errno on failure. */
 int fs_write_all(int fd, const void *p, size_t n);
+/* Read up to size bytes (fewer at EOF): the count, or -errno. */
+ssize_t fs_read_full(int fd, void *buf, size_t size);
 /* mkdir -p; 0 created, 1 existed, -errno. */
 int fs_mkdir_parents(struct fs_state *fs, char *path, mode_t mode);
 /* Remove a tree below dirfd/name without following symlinks. */
@@ -183,9 +185,10 @@ struct walker {
 void walk_tree(struct walker *w, int dirfd, uint32_t depth);
 void walk_set_root(struct walker *w, const char *path);
 /* The fields every walk reads: HIDDEN (default hidden), MAX_RESULTS,
- * IGNORE, EXCLUDE; -1 when s was failed. */
+ * IGNORE, EXCLUDE, and GLOB into globs when not NULL; -1 when s was
+ * failed. */
 int walk_parse(struct stream *s, const uint8_t *p, size_t n, struct walker *w,
-	       uint64_t hidden);
+	       uint64_t hidden, struct glob_set *globs);
 /* Fork the helper for a job that starts with its walker, fd and path
  * set; free_arg(w) releases it in the parent. */
 void walk_start(struct stream *s, struct walker *w, fs_work_fn work,

@@ -140,7 +140,7 @@ void walk_tree(struct walker *w, int dirfd, uint32_t depth)
 }
 
 int walk_parse(struct stream *s, const uint8_t *p, size_t n, struct walker *w,
-	       uint64_t hidden)
+	       uint64_t hidden, struct glob_set *globs)
 {
 	uint64_t ignore;
 	struct wire_iter it;
@@ -156,8 +156,9 @@ int walk_parse(struct stream *s, const uint8_t *p, size_t n, struct walker *w,
 	w->fd = -1;
 	wire_iter_init(&it, p, n);
 	while (wire_next(&it, &f) > 0)
-		if (f.tag == T_EXCLUDE &&
-		    fs_req_glob(s, &w->exclude, (const char *)f.val, f.len) < 0)
+		if ((f.tag == T_EXCLUDE || (f.tag == T_GLOB && globs)) &&
+		    fs_req_glob(s, f.tag == T_GLOB ? globs : &w->exclude,
+				(const char *)f.val, f.len) < 0)
 			return -1;
 	return 0;
 }
@@ -252,7 +253,7 @@ void fs_req_ls(struct stream *s, const uint8_t *p, size_t n)
 		stream_error_errno(s, ENOMEM, "ls");
 		return;
 	}
-	if (walk_parse(s, p, n, w, 0) < 0) {
+	if (walk_parse(s, p, n, w, 0, NULL) < 0) {
 		walk_free(w);
 		return;
 	}
@@ -391,22 +392,15 @@ static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct find_job *j)
 {
 	uint64_t depth, type, sort;
-	struct wire_iter it;
-	struct wire_field f;
 
-	if (walk_parse(s, p, n, &j->w, 1) < 0 ||
+	if (walk_parse(s, p, n, &j->w, 1, &j->globs) < 0 ||
 	    req_uint(s, p, n, T_DEPTH, UINT32_MAX, 0, REQ_ANY, &depth) < 0 ||
 	    req_uint(s, p, n, T_FILE_TYPE, 0, 0, REQ_ANY, &type) < 0 ||
-	    req_uint(s, p, n, T_SORT, WSORT_PATH, 0, REQ_ANY, &sort) < 0)
+	    req_uint(s, p, n, T_SORT, WSORT_PATH, 0, WSORT_MTIME, &sort) < 0)
 		return -1;
 	j->w.max_depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 	j->type = (int)type;
 	j->by_mtime = sort == WSORT_MTIME;
-	wire_iter_init(&it, p, n);
-	while (wire_next(&it, &f) > 0)
-		if (f.tag == T_GLOB &&
-		    fs_req_glob(s, &j->globs, (const char *)f.val, f.len) < 0)
-			return -1;
 	return 0;
 }
 

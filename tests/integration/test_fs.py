@@ -849,6 +849,33 @@ class TestTrees(FsCase):
             self.assertEqual(p.returncode, 0, (p.stderr, ours))
             self.assertEqual(open(c).read(), tb, ours)
 
+    def test_diff_against_text(self):
+        # issue 16.7: "what would this edit change": PATH against TEXT
+        rnd = random.Random(11)
+        d = self.mkdtemp()
+        for trial in range(10):
+            base = ["line %d %s" % (i, rnd.choice("abc")) for i in range(rnd.randrange(0, 50))]
+            new = [l if rnd.random() < 0.8 else l.upper() for l in base]
+            if rnd.random() < 0.5:
+                new.insert(rnd.randrange(0, len(new) + 1), "inserted")
+            a = ("\n".join(base) + "\n") if base else ""
+            b = "\n".join(new) + ("\n" if rnd.random() < 0.7 else "")
+            open(d + "/a", "w").write(a)
+            open(d + "/b", "w").write(b)
+            res = self.call(rp.DIFF, ("PATH", d + "/a"), ("TEXT", b))
+            self.assertTrue(res.ok, res)
+            want = subprocess.run(["diff", "-u", "--label", d + "/a", "--label", d + "/a",
+                                   d + "/a", d + "/b"], capture_output=True).stdout
+            self.assertEqual(res.out(), want, trial)
+            self.assertEqual(res.fields.int("COUNT") == 0, a == b)
+        res = self.call(rp.DIFF, ("PATH", d + "/a"), ("TEXT", open(d + "/a").read()))
+        self.assertEqual((res.out(), res.fields.int("COUNT")), (b"", 0))
+        res = self.call(rp.DIFF, ("PATH", d + "/a"), ("TEXT", ""))
+        self.assertTrue(res.out().startswith(("--- %s\n+++ %s\n" % (d + "/a", d + "/a")).encode())
+                        or open(d + "/a").read() == "")
+        self.assertErr(self.call(rp.DIFF, ("PATH", d + "/none"), ("TEXT", "x")), "E_NOT_FOUND")
+        self.assertErr(self.call(rp.DIFF, ("PATH", d + "/a")), "E_BAD_REQUEST")
+
     def test_walk_does_not_stall_the_loop(self):
         # A GREP whose output the client does not read: the helper blocks
         # on its pipe, the loop keeps answering, CANCEL kills the helper.
