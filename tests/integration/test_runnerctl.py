@@ -491,6 +491,7 @@ class TestFiles(CtlCase):
         self.assertIn(b"E_NOT_EMPTY", p.stderr)
         self.ctl("rm", "-rf", self.d + "/z", ok=0)
         self.ctl("rm", "-f", self.d + "/z", ok=0)
+        self.ctl("rm", "-" + "rf" * 40, self.d + "/z", ok=0)  # a bundle of 80 flags
         self.ctl("rm", self.d + "/z", ok=1)
 
     def test_grep_options_anywhere(self):

@@ -156,13 +156,17 @@ int rc_args_parse(const struct rc_cmd *cmd, int argc, char **argv,
 		  struct rc_args *a)
 {
 	bool opts_done = false;
+	size_t nv = 1;
 	int i, r;
 
 	memset(a, 0, sizeof(*a));
 	a->cmd = cmd;
-	/* Each word yields at most one value or positional. */
+	/* A word yields one positional, or one value per letter of a
+	 * bundle (-rf): at most its length. */
+	for (i = 0; i < argc; i++)
+		nv += strlen(argv[i]) + 1;
 	a->pos = calloc((size_t)argc + 1, sizeof(*a->pos));
-	a->v = calloc((size_t)argc + 1, sizeof(*a->v));
+	a->v = calloc(nv, sizeof(*a->v));
 	if (!a->pos || !a->v) {
 		fprintf(stderr, "runnerctl: out of memory\n");
 		return 2;
