@@ -90,8 +90,12 @@ static int add_value(struct rc_args *a, const struct rc_opt *o, const char *val)
 	v->val = val;
 	v->num = 0;
 	if ((o->flags & RC_OPT_NUM) && parse_num(val, &v->num) < 0)
-		return rc_cmd_usage(a->cmd, "--%s wants a number, not '%s'",
-				    o->name ? o->name : "", val);
+		return o->name ? rc_cmd_usage(a->cmd,
+					      "--%s wants a number, not '%s'",
+					      o->name, val)
+			       : rc_cmd_usage(a->cmd,
+					      "-%c wants a number, not '%s'",
+					      o->short_name, val);
 	return 0;
 }
 
