@@ -410,7 +410,7 @@ const struct rc_cmd rc_cmd_write = {
     .name = "write",
     .fn = write_run,
     .synopsis = "PATH < DATA",
-    .summary = "write our stdin to a file (atomically: a temp file renamed)",
+    .summary = "our stdin to a file (atomic: temp + rename)",
     .details = "Any size; readers see the old file or the new one.\n"
 	       "\nexit status: 0; 1 with the error code (E_EXISTS with "
 	       "--exclusive...).\n",
@@ -529,7 +529,7 @@ const struct rc_cmd rc_cmd_stat = {
     .name = "stat",
     .fn = stat_run,
     .synopsis = "PATH",
-    .summary = "type, size, mode, mtime, owner of an entry (not followed)",
+    .summary = "type, size, mode, mtime, owner (lstat)",
     .min_pos = 1,
     .max_pos = 1,
 };
@@ -700,7 +700,7 @@ const struct rc_cmd rc_cmd_ls = {
     .name = "ls",
     .fn = ls_run,
     .synopsis = "[PATH]",
-    .summary = "list a directory (default .): mode, size, mtime, name",
+    .summary = "list a directory (default .), as ls -l",
     .details = "Like ls -l, sorted by name; symlinks are shown with their "
 	       "target, not\nfollowed.\n",
     .opts =
@@ -783,7 +783,7 @@ const struct rc_cmd rc_cmd_find = {
     .name = "find",
     .fn = find_run,
     .synopsis = "[ROOT]",
-    .summary = "paths under ROOT (default .), one per line, as find prints",
+    .summary = "paths under ROOT (default .), as find prints",
     .details = "Dot entries are included; symlinks are not followed; names "
 	       "sorted within\neach directory.\n",
     .opts =
@@ -951,7 +951,7 @@ const struct rc_cmd rc_cmd_grep = {
     .name = "grep",
     .fn = grep_run,
     .synopsis = "PATTERN [ROOT]",
-    .summary = "search files under ROOT (default .): path:line:text",
+    .summary = "search files under ROOT: path:line:text",
     .details =
 	"PATTERN is a POSIX extended regular expression (grep -E); "
 	"a newline in\nit separates alternatives.  Always recursive, "
@@ -1021,7 +1021,7 @@ const struct rc_cmd rc_cmd_diff = {
     .name = "diff",
     .fn = diff_run,
     .synopsis = "A B",
-    .summary = "unified diff of two files (as diff -u, no timestamps)",
+    .summary = "unified diff of two files (as diff -u)",
     .details = "exit status: 0 equal, 1 different, 2 an error.\n",
     .min_pos = 2,
     .max_pos = 2,

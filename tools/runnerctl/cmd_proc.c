@@ -157,7 +157,7 @@ const struct rc_cmd rc_cmd_spawn = {
     .name = "spawn",
     .fn = spawn_run,
     .synopsis = "[--] PROGRAM [ARGS...]",
-    .summary = "run a program directly (no shell), output as it comes",
+    .summary = "run a program directly, output as it comes",
     .details =
 	"The program gets our stdin (end of file at its end); its stdout and\n"
 	"stderr come back separately (one terminal with --pty).  Options end\n"
@@ -243,7 +243,7 @@ const struct rc_cmd rc_cmd_ps = {
     .name = "ps",
     .fn = ps_run,
     .synopsis = "",
-    .summary = "processes the runner started (running, and exited bg ones)",
+    .summary = "processes: running, and exited bg ones",
     .details = "Columns: PID, STATE (running, or exit and the status), fg "
 	       "or bg, the\nstart time, the argument list.\n",
     .max_pos = 0,
@@ -288,7 +288,7 @@ const struct rc_cmd rc_cmd_attach = {
     .name = "attach",
     .fn = attach_run,
     .synopsis = "PID",
-    .summary = "a background process's output: replay, then follow",
+    .summary = "a bg process's output: replay, then follow",
     .details =
 	"Prints what the process wrote from --from on (what its ring "
 	"still holds),\nthen follows until it exits.  Bytes the ring "
@@ -388,7 +388,7 @@ const struct rc_cmd rc_cmd_stdin = {
     .name = "stdin",
     .fn = stdin_run,
     .synopsis = "PID",
-    .summary = "send our stdin to a process's stdin, then end of file",
+    .summary = "our stdin to a process's stdin, then EOF",
     .details =
 	"For a process spawned with stdin open (spawn --bg --stdin, "
 	"or another\nclient's foreground spawn): each chunk returns once "

@@ -119,7 +119,7 @@ const struct rc_cmd rc_cmd_session_list = {
     .name = "session list",
     .fn = list_run,
     .synopsis = "",
-    .summary = "the sessions: name, shell pid, idle or busy, directory",
+    .summary = "the sessions: pid, idle or busy, directory",
     .details = "PID is 0 while a session has no shell (it starts at the next "
 	       "exec).\nThe shell is shown after the directory when one was "
 	       "chosen.\n",
@@ -142,7 +142,7 @@ const struct rc_cmd rc_cmd_session_close = {
     .name = "session close",
     .fn = close_run,
     .synopsis = "NAME",
-    .summary = "end a session: its shell and its jobs are killed",
+    .summary = "end a session (its shell and jobs killed)",
     .details = "A command running there ends with E_CANCELLED.\n"
 	       "\nexit status: 0; 1 with E_NOT_FOUND when there is no such "
 	       "session.\n",
@@ -255,7 +255,7 @@ const struct rc_cmd rc_cmd_cancel = {
     .name = "cancel",
     .fn = cancel_run,
     .synopsis = "",
-    .summary = "stop the command a session runs (SIGINT, then SIGKILL)",
+    .summary = "stop a session's command: SIGINT, then SIGKILL",
     .details = "SIGINT to the command; if the session is still busy after "
 	       "--grace, SIGKILL\nto its foreground process group.  Returns "
 	       "once the session is idle.\nWorks from any client; nothing "

@@ -279,7 +279,7 @@ const struct rc_cmd rc_cmd_exec = {
     .name = "exec",
     .fn = exec_run,
     .synopsis = "[--] 'COMMAND' [WORDS...] | -f FILE",
-    .summary = "run a command in a shell session (state persists)",
+    .summary = "run a command in a session's shell",
     .details =
 	"The words of the command line are joined by spaces (as ssh does)\n"
 	"and run by the session's shell: cd, export, functions carry over to\n"

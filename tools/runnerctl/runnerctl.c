@@ -241,7 +241,7 @@ const struct rc_cmd rc_cmd_info = {
     .name = "info",
     .fn = info_run,
     .synopsis = "",
-    .summary = "the runner's version, identity, limits and hardening",
+    .summary = "the runner's version, limits, hardening",
     .max_pos = 0,
 };
 
@@ -258,7 +258,7 @@ const struct rc_cmd rc_cmd_stats = {
     .name = "stats",
     .fn = stats_run,
     .synopsis = "",
-    .summary = "the runner's memory, connections, streams, fds, children",
+    .summary = "memory, connections, streams, fds, children",
     .max_pos = 0,
 };
 
