@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import RUNNERCTL, Runner, RunnerTest
@@ -212,6 +213,44 @@ class TestExec(CtlCase):
     def test_interactive_stdin(self):
         p = self.ctl("exec", "-i", "--", "tr a-z A-Z", input=b"shout\n", ok=0)
         self.assertEqual(p.stdout, b"SHOUT\n")
+
+    def test_shell_on_a_terminal(self):
+        # shell --session S on a pty: the nested shell starts where the
+        # session is and passes its exit status through.
+        import pty
+        import select
+        self.ctl("session", "open", "tty", "--cwd", "/usr", ok=0)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(RUNNERCTL, [RUNNERCTL, "--connect", "unix:" + self.r.sock,
+                                 "shell", "--session", "tty"])
+        out = b""
+
+        def read_until(needle):
+            nonlocal out
+            end = time.monotonic() + HANG
+            while needle not in out and time.monotonic() < end:
+                if select.select([fd], [], [], 0.2)[0]:
+                    try:
+                        out += os.read(fd, 65536)
+                    except OSError:
+                        break
+            return needle in out
+
+        try:
+            self.assertTrue(read_until(b"#") or read_until(b"$"), out)
+            os.write(fd, b"echo at-$(pwd)\r")
+            self.assertTrue(read_until(b"at-/usr"), out)
+            os.write(fd, b"exit 6\r")
+            read_until(b"\x00never")  # until runnerctl exits
+        finally:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if not done:
+                os.kill(pid, 9)
+                _, st = os.waitpid(pid, 0)
+            os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(st), 6)
+        self.ctl("session", "close", "tty", ok=0)
 
     def test_shell_wants_a_terminal(self):
         p = self.ctl("shell", input=b"", ok=2)
