@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import ROOT, RunnerTest
@@ -128,6 +129,37 @@ class TestMcpWithOfficialClient(RunnerTest):
         self.assertEqual(got[3]["error"]["code"], -32601)
         self.assertIn("old", got[4]["result"]["content"][0]["text"])
         self.assertEqual(got[None]["error"]["code"], -32700)
+
+    def test_cancel_that_overtakes_the_call_still_cancels_it(self):
+        # notifications/cancelled right behind tools/call, before the call
+        # has opened its stream: the EXEC is cancelled as soon as it is sent
+        msgs = [{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                 "params": {"name": "sandbox_exec", "arguments": {"command": "sleep 100"}}},
+                {"jsonrpc": "2.0", "method": "notifications/cancelled",
+                 "params": {"requestId": 1, "reason": "test"}},
+                {"jsonrpc": "2.0", "id": 2, "method": "ping"}]
+        p = subprocess.Popen([os.path.join(self.bin, "runner-mcp"), "--connect",
+                              "unix:" + self.r.sock], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+        p.stdin.write("".join(json.dumps(m) + "\n" for m in msgs).encode())
+        p.stdin.flush()
+        self.assertEqual(json.loads(p.stdout.readline())["id"], 2)
+        # the session is free again well before the 100 s sleep would end
+        sb_py = os.path.join(ROOT, "tools", "python")
+        sys.path.insert(0, sb_py)
+        import runner_client as rc
+        with rc.Runner.connect("unix:" + self.r.sock) as sb:
+            for _ in range(300):
+                try:
+                    self.assertEqual(sb.exec("echo free").output, "free\n")
+                    break
+                except rc.Busy:
+                    time.sleep(0.1)
+            else:
+                self.fail("the cancelled call's command still runs")
+        p.stdin.close()
+        self.assertEqual(p.stdout.read(), b"")  # no answer for the cancelled call
+        self.assertEqual(p.wait(30), 0)
 
     def test_unreachable_runner_is_a_tool_error_not_a_dead_server(self):
         msgs = [{"jsonrpc": "2.0", "id": 1, "method": "tools/call",

@@ -330,15 +330,15 @@ class Connection:
             self._next = sid
             s = _Stream(self, sid, self.peer_window + extra_credit)
             self._streams[sid] = s
-        track = getattr(self._track, "streams", None)
-        if track is not None:
-            track.append(s)
         try:
             self._send(w.frame(sid, type_, payload))
         except BaseException:
             with self._lock:
                 self._streams.pop(sid, None)
             raise
+        track = getattr(self._track, "streams", None)
+        if track is not None:
+            track.append(s)  # after the request: a CANCEL must not overtake it
         return s
 
     @contextlib.contextmanager

@@ -32,6 +32,22 @@ PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL = (
     -32700, -32600, -32601, -32602, -32603)
 
 
+class _Track(list):
+    """The streams one tool call opens; one opened after the call was
+    cancelled is cancelled at once (the notification can overtake it)."""
+
+    def __init__(self, server: "Server", rid: Any):
+        super().__init__()
+        self.server, self.rid = server, rid
+
+    def append(self, s: Any) -> None:
+        super().append(s)
+        with self.server._lock:
+            cancelled = self.rid in self.server._cancelled
+        if cancelled:
+            s.cancel()
+
+
 class Server:
     def __init__(self, target: Optional[str], token_file: Optional[str] = None,
                  context: Optional[str] = None, budget: int = T.DEFAULT_BUDGET,
@@ -132,7 +148,7 @@ class Server:
         # notifications/initialized and anything else: nothing to do
 
     def call(self, rid: Any, name: str, args: Dict[str, Any]) -> None:
-        streams: List[Any] = []
+        streams = _Track(self, rid)
         with self._lock:
             self._calls[rid] = streams
         try:
