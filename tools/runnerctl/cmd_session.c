@@ -283,16 +283,27 @@ static uint16_t dim_of(const char *s)
 	return *end || v > 65535 ? 0 : (uint16_t)v;
 }
 
+/* The size as given: ROWS COLS, or --rows/--cols ("" when absent). */
+static const char *dim_arg(const struct rc_args *a, int i)
+{
+	if (a->npos == 2)
+		return a->pos[i];
+	return opt_str(a, i ? "cols" : "rows", "");
+}
+
 static int resize_check(const struct rc_args *a)
 {
 	int i;
 
+	if (a->npos == 1)
+		return rc_cmd_usage(a->cmd,
+				    "ROWS and COLS, or --rows and --cols");
 	for (i = 0; i < 2; i++)
-		if (!dim_of(a->pos[i]))
+		if (!dim_of(dim_arg(a, i)))
 			return rc_cmd_usage(a->cmd,
 					    "ROWS and COLS are 1..65535, not "
 					    "'%s'",
-					    a->pos[i]);
+					    dim_arg(a, i));
 	return 0;
 }
 
@@ -303,8 +314,8 @@ static int resize_run(struct rc_conn *c, const struct rc_args *a)
 
 	wb_init(&b, buf, sizeof(buf));
 	wb_str(&b, T_SESSION, opt_str(a, "session", "main"));
-	wb_u16(&b, T_ROWS, dim_of(a->pos[0]));
-	wb_u16(&b, T_COLS, dim_of(a->pos[1]));
+	wb_u16(&b, T_ROWS, dim_of(dim_arg(a, 0)));
+	wb_u16(&b, T_COLS, dim_of(dim_arg(a, 1)));
 	return session_call(c, WT_SHELL_RESIZE, &b);
 }
 
@@ -315,8 +326,13 @@ const struct rc_cmd rc_cmd_resize = {
     .summary = "set the size of a session's terminal",
     .details = "The command running there gets SIGWINCH; the size stays for "
 	       "later commands.\n",
-    .opts = session_opt,
+    .opts =
+	(const struct rc_opt[]){
+	    {"session", 0, "NAME", "the session (default main)", 0},
+	    {"rows", 0, "N", "rows (instead of the ROWS argument)", 0},
+	    {"cols", 0, "N", "columns (instead of the COLS argument)", 0},
+	    {0},
+	},
     .check = resize_check,
-    .min_pos = 2,
     .max_pos = 2,
 };
