@@ -140,7 +140,11 @@ static int parse_short(struct rc_args *a, int argc, char **argv, int *i)
 			continue;
 		}
 		if (!o)
-			return rc_cmd_usage(a->cmd, "unknown option '-%c'", *s);
+			return rc_cmd_usage(a->cmd,
+					    "unknown option '-%c' in '%s' (an "
+					    "argument that starts with '-' "
+					    "goes after --)",
+					    *s, argv[*i]);
 		if (!o->arg) {
 			if (add_value(a, o, NULL))
 				return 2;
