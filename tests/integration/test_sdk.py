@@ -385,6 +385,7 @@ class TestFiles(SdkTest):
         diff = self.sb.files.diff(d + "/a", d + "/b")
         self.assertIn("-2\n+two\n", diff)
         self.assertEqual(self.sb.files.diff(d + "/a", d + "/a"), "")
+        self.assertIn("-3\n+three\n", self.sb.files.diff(d + "/a", text="1\n2\nthree\n"))
         self.sb.files.move(d + "/b", d + "/x/b")
         self.assertEqual(self.sb.files.read(d + "/x/b"), b"1\ntwo\n3\n")
         with self.assertRaises(rc.NotEmpty):

@@ -142,6 +142,8 @@ class TestDispatch(RunnerTest):
         self.ok("sandbox_write_file", path=base + "/README2", content="def main():\n    run()\n")
         t = self.ok("sandbox_diff", path_a=base + "/README", path_b=base + "/README2")
         self.assertIn("-    pass\n+    run()", t)
+        t = self.ok("sandbox_diff", path_a=base + "/README", new_content="def main():\n    go()\n")
+        self.assertIn("+    go()", t)
         self.ok("sandbox_move", source=base + "/README2", destination=base + "/R3")
         t, err = self.call("sandbox_delete", path=base + "/src")
         self.assertTrue(err)

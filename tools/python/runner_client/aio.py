@@ -609,10 +609,15 @@ class Files:
     async def move(self, src: PathLike, dst: PathLike) -> None:
         await self._r._call(w.MOVE, [("PATH", os.fspath(src)), ("PATH2", os.fspath(dst))])
 
-    async def diff(self, a: PathLike, b: PathLike) -> str:
+    async def diff(self, a: PathLike, b: Optional[PathLike] = None, *,
+                   text: Union[None, str, bytes] = None) -> str:
+        if (b is None) == (text is None):
+            raise TypeError("diff(a, b) or diff(a, text=...)")
         out = bytearray()
         await _finish(await self._r._open(w.DIFF, [("PATH", os.fspath(a)),
-                                                   ("PATH2", os.fspath(b))]),
+                                                   ("PATH2", None if b is None
+                                                    else os.fspath(b)),
+                                                   ("TEXT", text)]),
                       lambda it: out.extend(it[3]) if it[0] == "D" else None)
         return out.decode("utf-8", "replace")
 

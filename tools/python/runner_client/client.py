@@ -495,9 +495,14 @@ class Files:
     def move(self, src: PathLike, dst: PathLike) -> None:
         self._r._call(w.MOVE, [("PATH", _p(src)), ("PATH2", _p(dst))])
 
-    def diff(self, a: PathLike, b: PathLike) -> str:
-        """Unified diff a -> b ("" when equal)."""
-        s = self._r._open(w.DIFF, [("PATH", _p(a)), ("PATH2", _p(b))])
+    def diff(self, a: PathLike, b: Optional[PathLike] = None, *,
+             text: Union[None, str, bytes] = None) -> str:
+        """Unified diff a -> b ("" when equal); with ``text`` instead of b:
+        what a would become ("what would this edit change")."""
+        if (b is None) == (text is None):
+            raise TypeError("diff(a, b) or diff(a, text=...)")
+        s = self._r._open(w.DIFF, [("PATH", _p(a)), ("PATH2", None if b is None else _p(b)),
+                                   ("TEXT", text)])
         out = bytearray()
         _finish(s, lambda it: out.extend(it[3]) if it[0] == "D" else None)
         return out.decode("utf-8", "replace")

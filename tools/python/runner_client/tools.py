@@ -191,11 +191,15 @@ TOOLS: List[Dict[str, Any]] = [
          "destination": dict(_S, description="Absolute new path."),
      }, ["source", "destination"])},
     {"name": "sandbox_diff",
-     "description": "Show the unified diff between two files of the sandbox (empty when equal).",
+     "description": (
+         "Show a unified diff: between two files of the sandbox (path_a, path_b), or between "
+         "a file and the content it would get (path_a, new_content) to check a change "
+         "before writing it."),
      "input_schema": _schema({
          "path_a": dict(_S, description="The old file."),
          "path_b": dict(_S, description="The new file."),
-     }, ["path_a", "path_b"])},
+         "new_content": dict(_S, description="Instead of path_b: the text path_a would have."),
+     }, ["path_a"])},
     {"name": "sandbox_process_start",
      "description": (
          "Start a long-running command in the background (a dev server, a watcher, a long "
@@ -458,9 +462,15 @@ class Toolbox:
 
     def _diff(self, a: Dict[str, Any]) -> str:
         pa = _arg(a, "path_a", str, required=True)
-        pb = _arg(a, "path_b", str, required=True)
-        d = self.sb.files.diff(pa, pb)
-        return d if d else "The files are identical."
+        pb = _arg(a, "path_b", str)
+        text = _arg(a, "new_content", str)
+        if (pb is None) == (text is None):
+            raise ToolError("give either `path_b` or `new_content`")
+        d = self.sb.files.diff(pa, pb, text=text) if text is not None else \
+            self.sb.files.diff(pa, pb)
+        if d:
+            return d
+        return "The files are identical." if pb else "No change: the content is the same."
 
     def _process_start(self, a: Dict[str, Any]) -> str:
         cmd = _arg(a, "command", str, required=True)
