@@ -61,19 +61,12 @@ static void conn_update_interest(struct conn *c);
 
 static int hello_check_token(struct conn *c, const struct wire_field *tok)
 {
-	const char *want = c->rt->cfg.token;
-	size_t n, i;
-	uint8_t diff = 0;
+	const struct config *cfg = &c->rt->cfg;
 
-	if (!want)
+	if (!cfg->token_len)
 		return 0;
-	n = strlen(want);
-	if (!tok->val || tok->len != n)
-		return -EACCES;
-	/* Constant time in the token's contents. */
-	for (i = 0; i < n; i++)
-		diff |= (uint8_t)(tok->val[i] ^ (uint8_t)want[i]);
-	return diff ? -EACCES : 0;
+	return token_matches(cfg, tok->val, tok->val ? tok->len : 0) ? 0
+								     : -EACCES;
 }
 
 static void conn_send_hello(struct conn *c)

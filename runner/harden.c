@@ -3,9 +3,11 @@
  * user, capabilities, no_new_privs, and seccomp last (so the filter need
  * not allow capset/setuid, as in bubblewrap and minijail).
  *
- * No step can fail the runner: one that cannot be applied (running as a
- * non-root user without capabilities, an old kernel) is recorded as
- * skipped with the reason, shown by INFO and logged. */
+ * Fail closed: a step asked for on the command line (--user, --seccomp
+ * default|strict, --keep-caps) that cannot be applied stops the runner
+ * before it serves anything.  Only defaults may degrade (a non-root
+ * start cannot drop the bounding set); such a step is recorded as
+ * skipped with the reason, and INFO's "degraded=" line names them all. */
 #include "harden_internal.h"
 
 #include <errno.h>
@@ -42,29 +44,73 @@ static void no_new_privs(struct runner *rt)
 		harden_note(rt, "no_new_privs", "applied");
 }
 
-static void seccomp_step(struct runner *rt)
+static int seccomp_step(struct runner *rt)
 {
 	char detail[64];
 	int r;
 
 	if (rt->cfg.seccomp == SECCOMP_OFF) {
 		harden_note(rt, "seccomp", "skipped: --seccomp off");
-		return;
+		return 0;
 	}
 	r = seccomp_apply(rt, detail, sizeof(detail));
+	if (r < 0 && rt->cfg.seccomp_explicit) {
+		log_error("--seccomp: cannot load the filter: %s; not starting",
+			  strerror(-r));
+		return r;
+	}
 	if (r < 0)
 		harden_note(rt, "seccomp", "skipped: %s", strerror(-r));
 	else
 		harden_note(rt, "seccomp", "applied: %s", detail);
+	return 0;
 }
 
-void harden_apply(struct runner *rt)
+/* One line naming every step that degraded, so a client need not parse
+ * the others: "degraded=securebits,user", or nothing when none did.
+ * --seccomp off was asked for and is not a degradation. */
+static void note_degraded(struct runner *rt)
+{
+	struct harden_report *h = &rt->harden;
+	char list[80] = "";
+	size_t len = 0;
+	unsigned i;
+	char *eq;
+
+	for (i = 0; i < h->nsteps; i++) {
+		eq = strchr(h->steps[i], '=');
+		if (!eq || strncmp(eq + 1, "skipped", 7) ||
+		    strstr(eq, "--seccomp off"))
+			continue;
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+					"%s%.*s", len ? "," : "",
+					(int)(eq - h->steps[i]), h->steps[i]);
+		if (len >= sizeof(list))
+			break;
+	}
+	if (*list)
+		harden_note(rt, "degraded", "%s", list);
+}
+
+/* Neither the runner nor a helper it forks may be read or written
+ * through /proc/PID/mem or ptrace by a process of the same uid: the
+ * token is in its memory.  A uid change resets the flag to the sysctl's
+ * suid_dumpable, so this runs again after the switch. */
+int harden_not_dumpable(void)
+{
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int harden_apply(struct runner *rt)
 {
 	uint64_t keep = 0, own = 0;
+	int r;
 
-	if (rt->cfg.keep_caps && caps_parse(rt->cfg.keep_caps, &keep) < 0)
-		log_error("--keep-caps %s: not a capability list; keeping none",
+	if (rt->cfg.keep_caps && caps_parse(rt->cfg.keep_caps, &keep) < 0) {
+		log_error("--keep-caps %s: not a capability list; not starting",
 			  rt->cfg.keep_caps);
+		return -EINVAL;
+	}
 	/* A VM's init must still power the machine off at the end.  Only the
 	 * runner holds CAP_SYS_BOOT: its children neither inherit it nor can
 	 * regain it (it leaves the bounding set too). */
@@ -72,8 +118,15 @@ void harden_apply(struct runner *rt)
 		own = 1ull << CAP_SYS_BOOT;
 	caps_drop_bounding(rt, keep);
 	caps_lock_securebits(rt, keep != 0);
-	user_switch(rt);
-	caps_clear(rt, keep, own);
+	if ((r = user_switch(rt)) < 0 || (r = caps_clear(rt, keep, own)) < 0)
+		return r;
+	if ((r = harden_not_dumpable()) < 0) {
+		log_error("PR_SET_DUMPABLE: %s; not starting", strerror(-r));
+		return r;
+	}
 	no_new_privs(rt);
-	seccomp_step(rt);
+	if ((r = seccomp_step(rt)) < 0)
+		return r;
+	note_degraded(rt);
+	return 0;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/securebits.h>
 
 #define TEXT_MAX 1024
@@ -153,21 +155,31 @@ static int set_ambient(uint64_t keep)
 	return 0;
 }
 
-void caps_clear(struct runner *rt, uint64_t keep, uint64_t own)
+int caps_clear(struct runner *rt, uint64_t keep, uint64_t own)
 {
 	int r;
 
 	r = set_caps(keep, own);
-	if (r < 0 && (keep | own)) {
-		/* We never held them (a non-root start): dropping all is
-		 * always permitted. */
-		log_warn("cannot keep the requested capabilities: %s",
-			 strerror(-r));
-		keep = own = 0;
+	if (r < 0 && keep) {
+		/* Asked for and not held (a non-root start): fail closed. */
+		log_error("--keep-caps: cannot keep the requested capabilities:"
+			  " %s; not starting",
+			  strerror(-r));
+		return r;
+	}
+	if (r < 0 && own) {
+		/* The VM's own CAP_SYS_BOOT is a default: dropping every
+		 * capability is always permitted. */
+		own = 0;
 		r = set_caps(0, 0);
 	}
 	if (r == 0)
 		r = set_ambient(keep);
+	if (r < 0 && keep) {
+		log_error("--keep-caps: ambient capabilities: %s; not starting",
+			  strerror(-r));
+		return r;
+	}
 	if (r < 0)
 		harden_note(rt, "caps", "skipped: %s", strerror(-r));
 	else if (keep || own)
@@ -175,4 +187,19 @@ void caps_clear(struct runner *rt, uint64_t keep, uint64_t own)
 			    (unsigned long long)keep, (unsigned long long)own);
 	else
 		harden_note(rt, "caps", "applied: none left");
+	return 0;
+}
+
+/* A forked helper that does not exec (fs_job) runs the runner's code
+ * with the runner's capabilities: in a VM that is CAP_SYS_BOOT.  It
+ * needs none.  Raw capset, all three sets zero: always permitted. */
+void harden_helper(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	/* Nothing to do about a failure here: the helper has no one to
+	 * report to before its work, and the filter still holds. */
+	(void)syscall(SYS_capset, &hdr, data);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }

@@ -21,10 +21,12 @@ void caps_drop_bounding(struct runner *rt, uint64_t keep);
 void caps_lock_securebits(struct runner *rt, bool ambient);
 /* keep: permitted, effective, inheritable and ambient (programs started
  * by the runner inherit them).  own: permitted and effective only. */
-void caps_clear(struct runner *rt, uint64_t keep, uint64_t own);
+int caps_clear(struct runner *rt, uint64_t keep, uint64_t own);
 
-/* harden_user.c */
-void user_switch(struct runner *rt);
+/* harden_user.c: 0 (applied or a default degraded), or -errno when an
+ * explicit --user cannot be applied or sandboxed code would be root
+ * without --user root (said on the log). */
+int user_switch(struct runner *rt);
 
 /* seccomp.c: 0 and a description, or -errno. */
 int seccomp_apply(const struct runner *rt, char *detail, size_t len);

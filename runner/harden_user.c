@@ -133,57 +133,66 @@ int user_preflight(const char *spec)
 	return -EPERM;
 }
 
-void user_switch(struct runner *rt)
+int user_switch(struct runner *rt)
 {
 	const char *spec = rt->cfg.user;
+	const char *name = spec ? spec : DEFAULT_USER;
 	struct target t;
 	int r;
 
 	r = resolve(spec, &t);
-	if (r == 1) {
+	if (r == 1 && geteuid() != 0) {
 		harden_note(rt, "user",
 			    "skipped: no --user, no '%s' user; uid %u",
 			    DEFAULT_USER, (unsigned)getuid());
-		return;
+		return 0;
 	}
-	if (r < 0) {
+	if (r != 0) {
 		/* A mistyped --user must not leave the sandbox running as
-		 * whoever started it (docker run --user does the same).  The
-		 * loop has not run: exiting here is still allowed. */
-		log_error("--user %s: %s; not starting", spec,
+		 * whoever started it (docker run --user does the same). */
+		log_error("--user %s: %s; not starting", name,
 			  r == -ENOENT ? "no such user in /etc/passwd"
+			  : r == 1     ? "no such user"
 				       : "want NAME, UID or UID:GID");
-		rt->exit_status = 1;
-		pid1_finish(rt);
-		exit(1);
+		return r < 0 ? r : -ENOENT;
 	}
 	if (t.uid == 0 && switch_ids(&t) == 0) {
 		/* Asked for by name; still said loudly, here and in INFO. */
 		user_env(&t);
-		log_warn("--user %s: sandboxed code runs as root",
-			 spec ? spec : DEFAULT_USER);
+		log_warn("--user %s: sandboxed code runs as root", name);
 		harden_note(rt, "user",
 			    "applied: uid 0 gid %u; WARNING: sandboxed code "
 			    "runs as root (--user %s)",
-			    (unsigned)t.gid, spec ? spec : DEFAULT_USER);
-		return;
+			    (unsigned)t.gid, name);
+		return 0;
 	}
 	if (getuid() == t.uid && geteuid() == t.uid && getgid() == t.gid) {
 		switch_ids(&t); /* drop extra groups if we may; else as is */
 		user_env(&t);
 		harden_note(rt, "user", "applied: already uid %u gid %u",
 			    (unsigned)t.uid, (unsigned)t.gid);
-		return;
+		return 0;
 	}
 	r = switch_ids(&t);
+	if (r < 0 && (spec || geteuid() == 0)) {
+		/* Asked for, or root would stay root without being asked:
+		 * fail closed (no CAP_SETUID/CAP_SETGID, e.g. k8s drop ALL
+		 * with a root pod). */
+		log_error("--user %s: cannot switch to uid %u gid %u: %s "
+			  "(running as uid %u); not starting",
+			  name, (unsigned)t.uid, (unsigned)t.gid, strerror(-r),
+			  (unsigned)getuid());
+		return r;
+	}
 	if (r < 0) {
 		harden_note(rt, "user",
 			    "skipped: uid %u:%u: %s (running as %u)",
 			    (unsigned)t.uid, (unsigned)t.gid, strerror(-r),
 			    (unsigned)getuid());
-		return;
+		return 0;
 	}
 	user_env(&t);
 	harden_note(rt, "user", "applied: uid %u gid %u groups %d",
 		    (unsigned)t.uid, (unsigned)t.gid, t.ngroups);
+	return 0;
 }

@@ -23,7 +23,6 @@
 
 #define DEFAULT_SOCKET	"/run/runner.sock"
 #define FALLBACK_SOCKET "/tmp/runner.sock"
-#define TOKEN_MAX	256
 
 static const char usage[] =
     "usage: runner [OPTIONS] [-- CMD [ARGS...]]\n"
@@ -157,26 +156,13 @@ static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int load_token(struct config *cfg, const char *path)
+static const char *token_why(int r)
 {
-	static char token[TOKEN_MAX + 1]; /* lives as long as the config */
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, token, TOKEN_MAX);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r'))
-		n--;
-	token[n] = 0;
-	if (n == 0)
-		return -EINVAL;
-	cfg->token = token;
-	return 0;
+	if (r == -EINVAL)
+		return "a token has at least 16 bytes";
+	if (r == -E2BIG)
+		return "a token has at most 256 bytes";
+	return strerror(-r);
 }
 
 static int flag_error(const char *flag, const char *arg, const char *why)
@@ -263,8 +249,8 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_NO_DEFAULT_SESSION: cfg->no_default_session = true; return 0;
 	case OPT_VSOCK_NO_AUTH: cfg->vsock_no_auth = true; return 0;
 	case OPT_TOKEN_FILE:
-		r = load_token(cfg, arg);
-		return r < 0 ? flag_error("--token-file", arg, strerror(-r))
+		r = token_load_file(cfg, arg);
+		return r < 0 ? flag_error("--token-file", arg, token_why(r))
 			     : 0;
 	case OPT_ALLOW_UID:
 		if (cfg->nallow_uid >= MAX_ALLOW_UID ||
@@ -285,6 +271,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 		cfg->has_socket_group = true;
 		return 0;
 	case OPT_SECCOMP:
+		cfg->seccomp_explicit = true;
 		if (!strcmp(arg, "default"))
 			cfg->seccomp = SECCOMP_DEFAULT;
 		else if (!strcmp(arg, "strict"))
@@ -310,8 +297,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 /* 0 to run, 1 to exit 0 (help, version), -1 to exit 2 (bad usage). */
 static int parse_args(struct config *cfg, int argc, char **argv)
 {
-	char *env;
-	int opt;
+	int opt, r;
 
 	config_defaults(cfg);
 	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
@@ -340,18 +326,12 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		cfg->main_argv = argv + optind;
 	}
 	/* The token must not leak to children through the environment, nor
-	 * to anyone reading /proc/1/environ: copy it, wipe the original
-	 * bytes in place, then drop the variable. */
-	env = getenv("RUNNER_TOKEN");
-	if (env) {
-		static char token[TOKEN_MAX + 1];
-		if (!cfg->token && *env) {
-			snprintf(token, sizeof(token), "%s", env);
-			cfg->token = token;
-		}
-		memset(env, 0, strlen(env));
+	 * to anyone reading /proc/1/environ: it is copied, then the
+	 * original bytes are wiped and the variable dropped. */
+	if ((r = token_take_env(cfg)) < 0) {
+		flag_error("$RUNNER_TOKEN", NULL, token_why(r));
+		return -1;
 	}
-	unsetenv("RUNNER_TOKEN");
 	return 0;
 }
 
@@ -363,7 +343,7 @@ static int vsock_needs_token(const struct config *cfg)
 	unsigned i;
 
 	for (i = 0; i < cfg->nlisten; i++) {
-		if (cfg->listen[i].kind != LISTEN_VSOCK || cfg->token ||
+		if (cfg->listen[i].kind != LISTEN_VSOCK || cfg->token_len ||
 		    cfg->vsock_no_auth)
 			continue;
 		log_error(
@@ -427,6 +407,12 @@ static int runner_start(struct runner *rt)
 	int r;
 
 	rt->start_ns = now_ns();
+	/* Before anything is read into memory worth protecting (the token
+	 * is, already: nothing else has run), and before any fork. */
+	if ((r = harden_not_dumpable()) < 0) {
+		log_error("PR_SET_DUMPABLE: %s", strerror(-r));
+		return r;
+	}
 	if ((r = pid1_vm_init(rt)) < 0)
 		log_warn("VM init incomplete: %s", strerror(-r));
 	if ((r = loop_init(&rt->loop)) < 0 || (r = pid1_init(rt)) < 0) {
@@ -435,7 +421,8 @@ static int runner_start(struct runner *rt)
 	}
 	if ((r = open_listeners(rt)) < 0)
 		return r;
-	harden_apply(rt);
+	if ((r = harden_apply(rt)) < 0)
+		return r;
 	if ((r = fs_init(rt)) < 0 || (r = proc_init(rt)) < 0 ||
 	    (r = shell_init(rt)) < 0) {
 		log_error("startup: %s", strerror(-r));

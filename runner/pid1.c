@@ -160,8 +160,26 @@ void runner_shutdown(struct runner *rt, int status)
 	timer_arm(&rt->loop, &rt->grace_timer, rt->cfg.grace_ms, grace_expired);
 }
 
-static void on_signal(struct runner *rt, int sig)
+/* Whether a stop signal comes from someone allowed to stop the sandbox.
+ * ssi_pid is 0 for the kernel (a terminal's ^C, Ctrl-Alt-Del) and for a
+ * sender outside our PID namespace (docker stop, the kubelet): as PID 1
+ * nothing else counts, since everything inside is the sandbox.  Not PID
+ * 1, the sandbox shares our namespace: our parent counts, and uid 0 when
+ * the sandbox is not root. */
+static bool stop_allowed(const struct signalfd_siginfo *si, bool is_pid1)
 {
+	if (si->ssi_pid == 0)
+		return true;
+	if (is_pid1)
+		return false;
+	return (pid_t)si->ssi_pid == getppid() ||
+	       (si->ssi_uid == 0 && geteuid() != 0);
+}
+
+static void on_signal(struct runner *rt, const struct signalfd_siginfo *si)
+{
+	int sig = (int)si->ssi_signo;
+
 	if (sig == SIGCHLD) {
 		reap_all(rt);
 		return;
@@ -174,6 +192,12 @@ static void on_signal(struct runner *rt, int sig)
 	case SIGHUP:
 	case SIGQUIT:
 	case SIGPWR:
+		if (!stop_allowed(si, rt->is_pid1)) {
+			log_debug("signal %d from pid %u uid %u (inside the "
+				  "sandbox) ignored",
+				  sig, si->ssi_pid, si->ssi_uid);
+			break;
+		}
 		log_info("signal %d (%s): shutting down", sig, strsignal(sig));
 		runner_shutdown(rt, 0);
 		break;
@@ -193,7 +217,7 @@ static void signal_event(struct watch *w, uint32_t events)
 	(void)events;
 	while ((n = read(rt->sigfd, si, sizeof(si))) > 0)
 		for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
-			on_signal(rt, (int)si[i].ssi_signo);
+			on_signal(rt, &si[i]);
 	check_done(rt);
 }
 

@@ -259,9 +259,15 @@ struct harden_report {
 	unsigned nsteps;
 };
 
-/* Drop to the configured user and privileges; never fails the runner: a
- * step that cannot be applied is recorded as skipped with the reason. */
-void harden_apply(struct runner *rt);
+/* Drop to the configured user and privileges.  -errno (said on the log)
+ * when a step asked for explicitly cannot be applied: the runner must
+ * not serve.  A default that cannot be applied is recorded as skipped. */
+int harden_apply(struct runner *rt);
+/* PR_SET_DUMPABLE 0: -errno on failure. */
+int harden_not_dumpable(void);
+/* In a forked helper that runs on without exec: no capabilities, not
+ * dumpable. */
+void harden_helper(void);
 /* Before anything starts: a root start needs --user or a 'sandbox' user
  * (uid 0 only by name).  -EPERM, with the line said on stderr. */
 int user_preflight(const char *spec);
@@ -327,13 +333,16 @@ void fs_req_diff(struct stream *s, const uint8_t *p, size_t n);
 
 enum seccomp_mode { SECCOMP_DEFAULT, SECCOMP_STRICT, SECCOMP_OFF };
 
+#define TOKEN_MIN 16
+#define TOKEN_MAX 256
+
 struct config {
 	struct listen_spec listen[MAX_LISTEN];
 	unsigned nlisten;
-	const char *user;      /* NULL: "sandbox" when /etc/passwd has it */
-	const char *root;      /* file operations confined here, or NULL */
-	const char *shell;     /* default shell path, NULL: bash, then sh */
-	const char *token;     /* loaded from --token-file or RUNNER_TOKEN */
+	const char *user;  /* NULL: "sandbox" when /etc/passwd has it */
+	const char *root;  /* file operations confined here, or NULL */
+	const char *shell; /* default shell path, NULL: bash, then sh */
+
 	const char *keep_caps; /* cap_from_text list, or NULL */
 	const char *hostname;
 	const char *modules; /* --modules: .ko paths, comma-separated */
@@ -355,9 +364,19 @@ struct config {
 	bool allow_ptrace;
 	bool init_mounts; /* force VM-init mounts even if /proc exists */
 	bool no_default_session;
-	bool vsock_no_auth; /* accept vsock peers without a token */
-	char **main_argv;   /* after "--": the main command, or NULL */
+	bool vsock_no_auth;    /* accept vsock peers without a token */
+	char **main_argv;      /* after "--": the main command, or NULL */
+	bool seccomp_explicit; /* --seccomp given: failing to load is fatal */
+	uint32_t token_len;    /* 0: no token; else TOKEN_MIN..TOKEN_MAX */
+	uint8_t token[TOKEN_MAX]; /* zero past token_len */
 };
+
+/* harden_token.c: the HELLO token (bytes).  0 or -EINVAL (shorter than
+ * TOKEN_MIN), -E2BIG (longer than TOKEN_MAX), -errno reading the file. */
+int token_load_file(struct config *cfg, const char *path);
+/* $RUNNER_TOKEN, unless --token-file set one; wiped and unset. */
+int token_take_env(struct config *cfg);
+bool token_matches(const struct config *cfg, const uint8_t *p, size_t n);
 
 /* ---- the loop context ---- */
 

@@ -278,12 +278,12 @@ class TestBadInput(RunnerTest):
 
 class TestToken(unittest.TestCase):
     def test_token(self):
-        with Runner(env={"RUNNER_TOKEN": "s3cret"}) as r:
+        with Runner(env={"RUNNER_TOKEN": "s3cret-s3cret-s3cret"}) as r:
             with self.assertRaises(rp.ProtocolClosed):
                 r.client(token=b"wrong")
             with self.assertRaises(rp.ProtocolClosed):
                 r.client()
-            c = r.client(token=b"s3cret")
+            c = r.client(token=b"s3cret-s3cret-s3cret")
             self.assertTrue(c.call(rp.PING).ok)
             # Wiped from the runner's own environment block too (valgrind
             # keeps a copy of its own: nothing to learn under it).
@@ -296,11 +296,11 @@ class TestToken(unittest.TestCase):
         with Runner() as r0:
             path = os.path.join(r0.tmp, "tok")
             with open(path, "w") as f:
-                f.write("filetoken\n")
+                f.write("filetoken-filetoken\n")
             with Runner(args=("--token-file", path)) as r:
                 with self.assertRaises(rp.ProtocolClosed):
                     r.client(token=b"nope")
-                self.assertTrue(r.client(token=b"filetoken").call(rp.PING).ok)
+                self.assertTrue(r.client(token=b"filetoken-filetoken").call(rp.PING).ok)
                 p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock,
                                     "--token-file", path, "ping"], capture_output=True)
                 self.assertEqual(p.returncode, 0, p.stderr)

@@ -1,14 +1,22 @@
 """Issue 12: the deployment modes fail closed.  Each test attacks the
 runner from inside the sandbox (or starts it the way a careless
 deployment would) and checks the attack fails."""
+import errno
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 import unittest
 
 from harness import RUNNER, Runner
 import rproto as rp
-from pidtools import run_main, scratch
+from pidtools import WrappedRunner, have_probes, run_main, scratch, wait_file
+
+NON_ROOT = ["setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all"]
+NO_SETID = ["setpriv", "--bounding-set=-setuid,-setgid", "--inh-caps=-all"]
 
 UNSHARE = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child"]
 
@@ -63,6 +71,281 @@ class TestNoUserNoRoot(unittest.TestCase):
         self.assertNotIn(b"rc=0", p.stdout)
         with open(target, "rb") as f:
             self.assertEqual(f.read(4), b"\x7fELF")
+
+
+
+def steps_of(info):
+    return dict(s.decode().split("=", 1) for s in info.fields.all("HARDENING"))
+
+
+def sh(c, cmd, timeout=60):
+    """EXEC in the default session: (exit status, output bytes)."""
+    res = c.call(rp.EXEC, [("COMMAND", cmd)], timeout=timeout)
+    assert res.ok, res
+    return res.fields.int("EXIT_STATUS"), res.fields.bytes("OUTPUT")
+
+
+# A wrapper that installs a seccomp filter refusing seccomp() and
+# prctl(PR_SET_SECCOMP) with EINVAL, then execs its arguments: a kernel
+# that will not take the runner's filter.
+NO_FILTER = r"""
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def ins(code, jt, jf, k): return struct.pack("HBBI", code, jt, jf, k)
+LD, JEQ, RET = 0x20, 0x15, 0x06
+ERR = 0x00050000 | 22
+prog = b"".join([
+    ins(LD, 0, 0, 0),           # nr
+    ins(JEQ, 0, 1, 317), ins(RET, 0, 0, ERR),
+    ins(JEQ, 0, 3, 157),        # prctl
+    ins(LD, 0, 0, 16),          # arg0 (low)
+    ins(JEQ, 0, 1, 22), ins(RET, 0, 0, ERR),
+    ins(RET, 0, 0, 0x7fff0000),
+])
+buf = ctypes.create_string_buffer(prog)
+fprog = struct.pack("HxxxxxxQ", len(prog) // 8, ctypes.addressof(buf))
+fp = ctypes.create_string_buffer(fprog)
+u = ctypes.c_ulong
+assert libc.prctl(38, u(1), u(0), u(0), u(0)) == 0
+assert libc.prctl(22, u(2), u(ctypes.addressof(fp)), u(0), u(0)) == 0, ctypes.get_errno()
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
+
+
+class TestExplicitStepsFailClosed(unittest.TestCase):
+    """Item 2: a hardening step asked for by flag that cannot be applied
+    was skipped, and the runner served (as uid 0)."""
+
+    def assertRefuses(self, p, what):
+        self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+        self.assertIn(b"not starting", p.stderr)
+        self.assertIn(what, p.stderr)
+        self.assertNotIn(b" ready (pid", p.stderr)
+        self.assertNotIn(b"main command", p.stderr)
+
+    def test_user_without_setuid_capability(self):
+        # Root without CAP_SETUID/CAP_SETGID (k8s drop ALL, root pod).
+        p = run_main(["/bin/sh", "-c", "id -u >&2"], wrap=NO_SETID,
+                     args=["--user", "65534:65534"])
+        self.assertRefuses(p, b"--user 65534:65534")
+
+    def test_user_from_a_non_root_start(self):
+        p = run_main(["/bin/true"], wrap=NON_ROOT, args=["--user", "65534:65534"])
+        self.assertRefuses(p, b"--user")
+
+    def test_keep_caps_not_held(self):
+        p = run_main(["/bin/true"], wrap=NON_ROOT, args=["--keep-caps", "cap_sys_admin"])
+        self.assertRefuses(p, b"--keep-caps")
+        p = run_main(["/bin/true"], args=["--keep-caps", "cap_no_such_thing"])
+        self.assertRefuses(p, b"--keep-caps")
+
+    def test_explicit_seccomp_that_cannot_load(self):
+        wrap = [sys.executable, "-c", NO_FILTER]
+        for mode in ("default", "strict"):
+            p = run_main(["/bin/true"], wrap=wrap,
+                         args=["--user", "65534:65534", "--seccomp", mode])
+            self.assertRefuses(p, b"--seccomp")
+
+    def test_default_seccomp_degrades_and_says_so(self):
+        wrap = [sys.executable, "-c", NO_FILTER]
+        r = WrappedRunner(wrap, args=["--user", "65534:65534"])
+        try:
+            steps = steps_of(r.client().call(rp.INFO))
+            self.assertTrue(steps["seccomp"].startswith("skipped"), steps)
+            self.assertIn("seccomp", steps["degraded"].split(","))
+        finally:
+            r.stop()
+            r.__exit__(None, None, None)
+
+    def test_nothing_degraded_in_the_safe_mode(self):
+        with Runner(user="65534:65534") as r:
+            steps = steps_of(r.client().call(rp.INFO))
+            self.assertNotIn("degraded", steps)
+
+
+# Reads /proc/1/mem and /proc/1/environ (of the runner when it is PID 1,
+# else of $RPID) from inside: what a sandbox process can learn of the
+# token in the runner's memory.
+PEEK = r"""
+import os, sys
+pid = int(sys.argv[1])
+for name in ("environ", "mem"):
+    try:
+        with open("/proc/%d/%s" % (pid, name), "rb") as f:
+            f.seek(0x400000 if name == "mem" else 0)
+            f.read(16)
+        print(name, "readable")
+    except OSError as e:
+        print(name, "errno", e.errno)
+"""
+
+TOKEN = b"T0ken-0123456789-abcdef"
+
+
+class TestNotDumpable(unittest.TestCase):
+    """Item 4: the runner was dumpable when its uid did not change, and
+    sandbox code of the same uid read the token from /proc/1/mem."""
+
+    def check(self, r, pid_expr):
+        c = r.client(token=TOKEN)
+        st, out = sh(c, "python3 -c '%s' %s" % (PEEK.replace("'", "'\\''"), pid_expr))
+        self.assertEqual(st, 0, out)
+        self.assertIn(b"environ errno %d" % errno.EACCES, out)
+        self.assertIn(b"mem errno %d" % errno.EACCES, out)
+        # From the host: a non-dumpable process's /proc entries are root's.
+        st = os.stat("/proc/%d/environ" % r.pid())
+        self.assertEqual(st.st_uid, 0)
+        c.close()
+
+    def token_file(self):
+        d = scratch()
+        path = os.path.join(d, "tok")
+        with open(path, "wb") as f:
+            f.write(TOKEN)
+        os.chmod(path, 0o644)
+        return path
+
+    def test_same_uid_start_as_pid1(self):
+        # docker run --user 1000: runner and sandbox are both uid 1000.
+        r = WrappedRunner(NON_ROOT, args=["--token-file", self.token_file()])
+        try:
+            self.check(r, "1")
+        finally:
+            r.stop()
+            r.__exit__(None, None, None)
+
+    def test_root_start_as_root(self):
+        with Runner(user="root", args=["--token-file", self.token_file()]) as r:
+            c = r.client(token=TOKEN)
+            # Root in the sandbox keeps no CAP_SYS_PTRACE: still refused.
+            st, out = sh(c, "python3 -c '%s' 1" % PEEK.replace("'", "'\\''"))
+            self.assertIn(b"mem errno %d" % errno.EACCES, out)
+            self.assertIn(b"environ errno %d" % errno.EACCES, out)
+
+    def test_helpers_are_not_dumpable_and_hold_no_caps(self):
+        # A walk runs in a forked helper: GREP a file whose matches
+        # outrun the window and the pipe, so the helper blocks in write
+        # while this client reads nothing; look at it from the host.
+        with Runner(user="65534:65534") as r:
+            d = scratch()
+            with open(os.path.join(d, "big"), "wb") as f:
+                f.write(b"x\n" * 400000)
+            c = r.client()
+            c.send(rp.GREP, [("PATTERN", "x"), ("PATH", d + "/big")])
+            helper = None
+            end = time.time() + 30
+            while helper is None and time.time() < end:
+                with open("/proc/%d/task/%d/children" % (r.pid(), r.pid())) as f:
+                    for pid in f.read().split():
+                        try:
+                            with open("/proc/%s/comm" % pid) as g:
+                                if g.read().startswith("runner"):
+                                    helper = int(pid)
+                        except OSError:
+                            pass
+                time.sleep(0.02)
+            self.assertIsNotNone(helper, "no helper seen")
+            with open("/proc/%d/status" % helper) as f:
+                status = dict(l.split(":", 1) for l in f)
+            self.assertEqual(status["CapEff"].strip(), "0000000000000000")
+            self.assertEqual(status["CapPrm"].strip(), "0000000000000000")
+            self.assertEqual(status["Uid"].split()[0], "65534")
+            self.assertEqual(os.stat("/proc/%d/environ" % helper).st_uid, 0)
+            c.close()
+
+
+class TestStopSignalsFromInside(unittest.TestCase):
+    """Item 5: `kill -TERM 1` from inside shut the sandbox down."""
+
+    STOP = ("TERM", "HUP", "INT", "QUIT", "PWR")
+
+    def test_pid1_ignores_the_sandbox(self):
+        with Runner(user="65534:65534") as r:
+            c = r.client()
+            st, out = sh(c, " ; ".join("kill -%s 1" % s for s in self.STOP) + "; echo sent")
+            self.assertIn(b"sent", out)
+            # still serving after the signals were taken (a PING after the
+            # EXEC went through the loop that read them)
+            time.sleep(0.3)
+            self.assertTrue(r.client().call(rp.PING).ok)
+            self.assertTrue(r.alive())
+            self.assertIn("inside the sandbox) ignored", r.logtext())
+        # and the host's SIGTERM (outside the namespace) still stops it:
+        # Runner.__exit__ would have failed otherwise.
+        self.assertEqual(r.proc.returncode, 0)
+
+    def test_not_pid1_ignores_the_sandbox_but_not_its_parent(self):
+        r = Runner(pid1=False, user="65534:65534")
+        try:
+            c = r.client()
+            pid = r.client().call(rp.INFO).fields.int("PID")
+            self.assertEqual(pid, r.proc.pid)
+            st, out = sh(c, " ; ".join("kill -%s %d" % (s, pid) for s in self.STOP)
+                         + "; echo sent")
+            self.assertIn(b"sent", out)
+            time.sleep(0.3)
+            self.assertTrue(r.client().call(rp.PING).ok)
+        finally:
+            # the parent (this test) may stop it
+            self.assertEqual(r.stop(), 0, r.logtext())
+            r.__exit__(None, None, None)
+
+
+class TestTokenIsBytes(unittest.TestCase):
+    """Item 6: the token was a C string (a NUL ended it, over 256 bytes
+    was cut, the compare returned early on a length mismatch)."""
+
+    def token_runner(self, data):
+        d = scratch()
+        path = os.path.join(d, "tok")
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def refused(self, data):
+        p = run_main(["/bin/true"], args=["--token-file", self.token_runner(data)])
+        self.assertEqual(p.returncode, 2, (data, p.stderr[-500:]))
+        self.assertIn(b"--token-file", p.stderr)
+        self.assertNotIn(b" ready (pid", p.stderr)
+
+    def accepts_only(self, data, good, bad):
+        with Runner(args=["--token-file", self.token_runner(data)]) as r:
+            for t in bad:
+                with self.assertRaises(rp.ProtocolClosed, msg=t):
+                    r.client(token=t)
+            self.assertTrue(r.client(token=good).call(rp.PING).ok)
+
+    def test_short_empty_and_long_tokens_refuse_to_start(self):
+        for data in (b"", b"\n", b"\0" + b"x" * 10, b"x" * 15, b"x" * 15 + b"\n",
+                     b"x" * 257, b"x" * 4096):
+            self.refused(data)
+
+    def test_nul_and_binary_bytes_count(self):
+        self.accepts_only(b"\0" + b"A" * 20, b"\0" + b"A" * 20,
+                          [b"", b"\0", b"A" * 20, b"\0" + b"A" * 19])
+        self.accepts_only(b"abc\0def-0123456789", b"abc\0def-0123456789",
+                          [b"abc", b"abc\0def", b"abc\0def-012345678"])
+        blob = bytes(range(256))
+        self.accepts_only(blob, blob, [blob[:255], blob[:128], blob + b"x"])
+
+    def test_one_trailing_newline_is_stripped(self):
+        self.accepts_only(b"y" * 16 + b"\n", b"y" * 16, [b"y" * 16 + b"\n"])
+        self.accepts_only(b"y" * 16 + b"\n\n", b"y" * 16 + b"\n",
+                          [b"y" * 16, b"y" * 16 + b"\n\n"])
+        self.accepts_only(b"z" * 256 + b"\n", b"z" * 256, [b"z" * 255])
+
+    def test_env_token_rules(self):
+        with Runner(env={"RUNNER_TOKEN": "e" * 16}) as r:
+            with self.assertRaises(rp.ProtocolClosed):
+                r.client(token=b"e" * 15)
+            self.assertTrue(r.client(token=b"e" * 16).call(rp.PING).ok)
+        d = scratch()
+        p = subprocess.run(UNSHARE + [RUNNER, "--user", "root", "--listen",
+                                      "unix:" + os.path.join(d, "s"), "--", "/bin/true"],
+                           env=dict(os.environ, RUNNER_TOKEN="short"),
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"RUNNER_TOKEN", p.stderr)
 
 
 if __name__ == "__main__":
