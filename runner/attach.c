@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -191,9 +193,118 @@ static int attach_relay(int sock)
 	return 0;
 }
 
+/* The start time (clock ticks after boot, field 22 of /proc/PID/stat)
+ * and the pid in its own PID namespace (last of NSpid in status) of pid,
+ * as seen from here.  Together they name one process for as long as
+ * the machine runs, whichever namespace looks. */
+int pid_identity(pid_t pid, pid_t *ns_pid, uint64_t *start)
+{
+	char path[40], buf[1536], *p, *end;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	/* comm may hold spaces and parentheses: fields count from the last
+	 * ')'; starttime is the 20th after it. */
+	p = strrchr(buf, ')');
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -EIO;
+	*start = strtoull(p + 1, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	p = strstr(buf, "\nNSpid:");
+	if (!p)
+		return -EIO;
+	p += 7;
+	if ((end = strchr(p, '\n')))
+		*end = 0;
+	/* tab-separated, outermost namespace first */
+	end = strrchr(p, '\t');
+	*ns_pid = (pid_t)strtol(end ? end + 1 : p, NULL, 10);
+	return 0;
+}
+
+/* The record the runner left beside its socket when it started as root
+ * (listen.c): "PID START".  Trusted only if root owns it and nobody
+ * else may write it: a sandbox that is not root cannot forge one. */
+static int read_record(const char *sock, pid_t *pid, uint64_t *start)
+{
+	char path[PATH_MAX], buf[64], *end;
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.pid", sock);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = fstat(fd, &sb) < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || !S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
+	    (sb.st_mode & 022))
+		return -EPERM;
+	buf[n] = 0;
+	*pid = (pid_t)strtol(buf, &end, 10);
+	if (end == buf || *end != ' ')
+		return -EINVAL;
+	*start = strtoull(end + 1, NULL, 10);
+	return 0;
+}
+
+/* Is the listener at the other end of sock the runner?  As PID 1 of our
+ * PID namespace it is pid 1, which no sandbox process can be.  Else it
+ * is the process the runner's root-owned record names (pid in its own
+ * namespace and start time).  0, or -EPERM with why. */
+static int attach_verify(int sock, const char *path, char *why, size_t len)
+{
+	struct ucred cr;
+	socklen_t sl = sizeof(cr);
+	uint64_t rec_start = 0, start = 0;
+	pid_t rec_pid = 0, ns_pid = 0;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0)
+		return snprintf(why, len, "SO_PEERCRED: %s", strerror(errno)),
+		       -EPERM;
+	if (cr.pid == 1)
+		return 0;
+	if (read_record(path, &rec_pid, &rec_start) < 0)
+		return snprintf(why, len,
+				"its listener is pid %d, not pid 1, and no "
+				"root-owned %s.pid names it",
+				(int)cr.pid, path),
+		       -EPERM;
+	if (pid_identity(cr.pid, &ns_pid, &start) < 0 || ns_pid != rec_pid ||
+	    start != rec_start)
+		return snprintf(why, len,
+				"its listener (pid %d) is not the runner "
+				"recorded in %s.pid (pid %d)",
+				(int)cr.pid, path, (int)rec_pid),
+		       -EPERM;
+	return 0;
+}
+
 int attach_main(int argc, char **argv)
 {
 	const char *path = getenv("RUNNER_SOCKET");
+	bool trust = false;
+	char why[PATH_MAX + 128];
 	int i, sock = -1;
 
 	/* A client that goes away must end the relay through EPIPE, with a
@@ -205,9 +316,11 @@ int attach_main(int argc, char **argv)
 			path = argv[++i];
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			path = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--trust-socket")) {
+			trust = true;
 		} else {
-			fprintf(stderr,
-				"usage: runner attach [--socket PATH]\n");
+			fprintf(stderr, "usage: runner attach [--socket PATH] "
+					"[--trust-socket]\n");
 			return 2;
 		}
 	}
@@ -224,6 +337,16 @@ int attach_main(int argc, char **argv)
 	if (sock < 0) {
 		fprintf(stderr, "runner attach: cannot connect to %s: %s\n",
 			path, strerror(-sock));
+		return 1;
+	}
+	/* Same-uid sandboxes can remove the socket and listen there
+	 * themselves: talk only to the real runner. */
+	if (!trust && attach_verify(sock, path, why, sizeof(why)) < 0) {
+		fprintf(stderr,
+			"runner attach: refusing %s: %s; another process may "
+			"hold the socket (--trust-socket to connect anyway)\n",
+			path, why);
+		close(sock);
 		return 1;
 	}
 	i = attach_relay(sock);

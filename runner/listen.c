@@ -115,6 +115,40 @@ static void listen_accept(struct watch *w, uint32_t events)
 	}
 }
 
+/* PATH.pid: "PID START", this runner's pid in its own namespace and its
+ * start time, for `runner attach` to check that the socket's listener is
+ * us and not a sandbox process that took the path over.  Only a root
+ * start writes it: root owns it then and the sandbox user cannot forge
+ * or rewrite it; a runner that shares its uid with the sandbox could not
+ * protect it, and attach wants PID 1 or --trust-socket there. */
+static void listen_record(const char *sock)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 4], line[48];
+	uint64_t start;
+	pid_t self;
+	int fd, n;
+
+	if (geteuid() != 0 || pid_identity(getpid(), &self, &start) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s.pid", sock);
+	/* A stale record (or anything else there) goes: O_EXCL below then
+	 * never writes through a planted symlink. */
+	(void)unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0) {
+		log_warn("cannot record the runner in %s: %s", path,
+			 strerror(errno));
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%d %llu\n", (int)self,
+		     (unsigned long long)start);
+	if (write(fd, line, (size_t)n) != n)
+		log_warn("cannot record the runner in %s: %s", path,
+			 strerror(errno));
+	close(fd);
+}
+
 /* Bind with a umask that leaves the socket 0600 from its first instant:
  * a chmod after bind would leave a window where anyone may connect. */
 static int listen_unix(struct runner *rt, struct listener *ls)
@@ -144,6 +178,7 @@ static int listen_unix(struct runner *rt, struct listener *ls)
 	}
 	if (listen(fd, 128) < 0)
 		goto fail;
+	listen_record(sa.sun_path);
 	return fd;
 fail:
 	r = -errno;
@@ -238,6 +273,12 @@ void listen_close(struct runner *rt, struct listener *ls)
 	loop_unwatch(&rt->loop, &ls->w);
 	close(ls->fd);
 	ls->fd = -1;
-	if (ls->spec.kind == LISTEN_UNIX)
-		unlink(ls->spec.path); /* may fail after a user switch: fine */
+	if (ls->spec.kind == LISTEN_UNIX) {
+		/* Both may fail after a user switch: fine, a restart replaces
+		 * them, and a stale record names a dead process. */
+		char rec[sizeof(((struct sockaddr_un *)0)->sun_path) + 4];
+		unlink(ls->spec.path);
+		snprintf(rec, sizeof(rec), "%s.pid", ls->spec.path);
+		unlink(rec);
+	}
 }

@@ -49,6 +49,7 @@ static const char usage[] =
     "  --grace MS              SIGTERM-to-SIGKILL grace (default 5000)\n"
     "  --seccomp default|strict|off   seccomp policy (default: default)\n"
     "  --allow-ptrace          let sandboxed programs use ptrace\n"
+    "  --allow-vsock           let sandboxed programs open AF_VSOCK sockets\n"
     "  --keep-caps LIST        keep these capabilities (cap_from_text syntax)\n"
     "  --init-mounts           mount proc, sys, dev... even if /proc exists\n"
     "  --hostname NAME         hostname to set in VM-init mode\n"
@@ -91,6 +92,7 @@ enum {
 	OPT_IO_TIMEOUT,
 	OPT_VSOCK_NO_AUTH,
 	OPT_MODULES,
+	OPT_ALLOW_VSOCK,
 };
 
 static const struct option options[] = {
@@ -104,6 +106,7 @@ static const struct option options[] = {
     {"grace", required_argument, NULL, OPT_GRACE},
     {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {"allow-ptrace", no_argument, NULL, OPT_ALLOW_PTRACE},
+    {"allow-vsock", no_argument, NULL, OPT_ALLOW_VSOCK},
     {"keep-caps", required_argument, NULL, OPT_KEEP_CAPS},
     {"init-mounts", no_argument, NULL, OPT_INIT_MOUNTS},
     {"hostname", required_argument, NULL, OPT_HOSTNAME},
@@ -245,6 +248,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_HOSTNAME: cfg->hostname = arg; return 0;
 	case OPT_MODULES: cfg->modules = arg; return 0;
 	case OPT_ALLOW_PTRACE: cfg->allow_ptrace = true; return 0;
+	case OPT_ALLOW_VSOCK: cfg->allow_vsock = true; return 0;
 	case OPT_INIT_MOUNTS: cfg->init_mounts = true; return 0;
 	case OPT_NO_DEFAULT_SESSION: cfg->no_default_session = true; return 0;
 	case OPT_VSOCK_NO_AUTH: cfg->vsock_no_auth = true; return 0;

@@ -198,6 +198,12 @@ void conn_close_all(struct runner *rt);
 unsigned conn_count(const struct runner *rt);
 unsigned stream_count(const struct runner *rt);
 
+/* ---- attach.c ---- */
+
+/* pid's pid in its own PID namespace and its start time (clock ticks
+ * after boot), read from /proc as seen from here.  0 or -errno. */
+int pid_identity(pid_t pid, pid_t *ns_pid, uint64_t *start);
+
 /* ---- listen.c ---- */
 
 enum listen_kind { LISTEN_UNIX, LISTEN_VSOCK, LISTEN_STDIO };
@@ -362,6 +368,7 @@ struct config {
 	uint32_t io_timeout_ms; /* HELLO deadline; max stall inside a frame */
 	enum seccomp_mode seccomp;
 	bool allow_ptrace;
+	bool allow_vsock; /* socket(AF_VSOCK) for sandboxed code */
 	bool init_mounts; /* force VM-init mounts even if /proc exists */
 	bool no_default_session;
 	bool vsock_no_auth;    /* accept vsock peers without a token */

@@ -101,8 +101,9 @@ class TestDefault(unittest.TestCase):
         for name in ("fork", "socket_inet", "setsid_pty", "personality_query",
                      "personality_linux32"):
             self.assertEqual(self.res[name], "ok", name)
-        # AF_VSOCK is never filtered (the host may lack the module).
-        self.assertNotEqual(self.res["socket_vsock"], EPERM)
+        # AF_VSOCK is the runner's transport, not the sandbox's: EPERM
+        # unless --allow-vsock (TestModes.test_allow_vsock).
+        self.assertEqual(self.res["socket_vsock"], EPERM)
 
     def test_info_reports_every_step(self):
         info = self.info.fields
@@ -167,8 +168,27 @@ class TestModes(unittest.TestCase):
             self.assertEqual(res["personality_linux32"], EPERM)
             self.assertEqual(res["personality_query"], "ok")
             self.assertEqual(res["socket_inet"], "ok")
-            self.assertNotEqual(res["socket_vsock"], EPERM)
+            self.assertEqual(res["socket_vsock"], EPERM)
             self.assertEqual(res["int80"], SIGSYS)
+        finally:
+            r.stop()
+            r.__exit__(None, None, None)
+
+    def test_allow_vsock(self):
+        for mode in ("default", "strict"):
+            r, res, info = run_checks(args=["--allow-vsock", "--seccomp", mode],
+                                      user="65534:65534")
+            try:
+                # allowed: created, or the host lacks the family
+                self.assertIn(res["socket_vsock"], ("ok", "errno=%d" % errno.EAFNOSUPPORT))
+            finally:
+                r.stop()
+                r.__exit__(None, None, None)
+
+    def test_allow_vsock_absent_means_eperm(self):
+        r, res, info = run_checks(args=["--seccomp", "default"], user="65534:65534")
+        try:
+            self.assertEqual(res["socket_vsock"], EPERM)
         finally:
             r.stop()
             r.__exit__(None, None, None)
@@ -235,8 +255,9 @@ class TestSetuidGainsNothing(unittest.TestCase):
 
 
 class TestProgramsStillWork(unittest.TestCase):
-    """The filter is a deny list: git, python (subprocess, multiprocessing,
-    asyncio, getaddrinfo) and coreutils run under it as the sandbox user."""
+    """The filter is an allowlist: git, python (subprocess, multiprocessing,
+    asyncio, getaddrinfo), coreutils, gcc and busybox run under it as the
+    sandbox user."""
 
     def test_git_python_coreutils(self):
         py = "/usr/bin/python3"

@@ -10,7 +10,7 @@ import sys
 import time
 import unittest
 
-from harness import RUNNER, Runner
+from harness import RUNNER, RUNNERCTL, Runner
 import rproto as rp
 from pidtools import WrappedRunner, have_probes, run_main, scratch, wait_file
 
@@ -346,6 +346,200 @@ class TestTokenIsBytes(unittest.TestCase):
                            capture_output=True, timeout=30)
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn(b"RUNNER_TOKEN", p.stderr)
+
+
+# Calls syscalls by number from inside and prints what each returned.
+SYSCALLS = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+u = ctypes.c_ulong
+def call(nr, *a):
+    r = libc.syscall(u(nr), *[u(x) for x in a])
+    return "ok" if r >= 0 else "errno=%d" % ctypes.get_errno()
+AT_FDCWD = (1 << 64) - 100
+b = ctypes.create_string_buffer(b"/")
+checks = {
+    "past_table": call(1000),
+    "past_table_511": call(511),
+    "statmount": call(457, 0, 0, 0, 0),
+    "cachestat": call(451, 0, 0, 0, 0),
+    "open_tree_attr": call(467, AT_FDCWD, ctypes.addressof(b), 1, 0, 0),
+    "open_tree": call(428, AT_FDCWD, ctypes.addressof(b), 1),
+    "process_madvise": call(440, 0, 0, 0, 0, 0),
+    "set_mempolicy_home_node": call(450, 0, 0, 0, 0),
+    "socket_vsock": call(41, 40, 1, 0),
+    "socket_unix": call(41, 1, 1, 0),
+    "getpid": call(39),
+}
+for k, v in sorted(checks.items()):
+    print("%s=%s" % (k, v))
+"""
+
+ENOSYS = "errno=%d" % errno.ENOSYS
+EPERM = "errno=%d" % errno.EPERM
+
+
+class TestAllowlist(unittest.TestCase):
+    """Item 7: the filter was a deny list, so open_tree_attr returned an
+    fd, process_madvise passed, and every future syscall was allowed."""
+
+    def results(self, args=(), user="65534:65534"):
+        with Runner(user=user, args=list(args)) as r:
+            st, out = sh(r.client(), "python3 -c '%s'" % SYSCALLS.replace("'", "'\\''"))
+            self.assertEqual(st, 0, out)
+            return dict(l.split("=", 1) for l in out.decode().split())
+
+    def test_unknown_numbers_get_enosys(self):
+        res = self.results()
+        self.assertEqual(res["past_table"], ENOSYS)
+        self.assertEqual(res["past_table_511"], ENOSYS)
+        # real syscalls of a recent kernel that are not in the table
+        self.assertEqual(res["statmount"], ENOSYS)
+        self.assertEqual(res["cachestat"], ENOSYS)
+        self.assertEqual(res["getpid"], "ok")
+        self.assertEqual(res["socket_unix"], "ok")
+
+    def test_known_dangerous_get_eperm(self):
+        res = self.results()
+        for name in ("open_tree_attr", "open_tree", "process_madvise",
+                     "set_mempolicy_home_node", "socket_vsock"):
+            self.assertEqual(res[name], EPERM, name)
+
+    def test_even_root_with_caps_is_filtered(self):
+        # --keep-caps cap_sys_admin as root: only the filter stands
+        # between open_tree_attr and an fd.
+        res = self.results(args=["--keep-caps", "cap_sys_admin"], user="root")
+        self.assertEqual(res["open_tree_attr"], EPERM)
+        self.assertEqual(res["open_tree"], EPERM)
+        self.assertEqual(res["statmount"], ENOSYS)
+
+    def test_allow_vsock(self):
+        res = self.results(args=["--allow-vsock"])
+        self.assertIn(res["socket_vsock"], ("ok", "errno=%d" % errno.EAFNOSUPPORT))
+
+    def test_workload_under_the_allowlist(self):
+        # bash, coreutils, gcc (compile, link, run), a static busybox, git
+        # and python3 as the sandbox user.
+        d = scratch()
+        os.chown(d, 65534, 65534)
+        script = " && ".join([
+            "cd %s" % d, "export HOME=%s" % d,
+            "printf 'int main(void){return 42;}' > t.c",
+            "gcc -O1 -o t t.c", "{ ./t; echo gcc=$?; }",
+            "busybox sh -c 'echo bb=$((6*7))'", "busybox ls / >/dev/null",
+            "busybox wget --help >/dev/null 2>&1; busybox tar --help >/dev/null 2>&1; true",
+            "git init -q r && cd r && echo x > f && git add f",
+            "git -c user.email=a@b -c user.name=n commit -q -m x && cd ..",
+            "bash -c 'for i in 1 2 3; do :; done; echo bash=$BASH_VERSINFO'",
+            "python3 -c 'import subprocess,threading; print(\"py=\", subprocess.run([\"true\"]).returncode)'",
+            "sort -u /etc/passwd | wc -l >/dev/null", "find . -name f | head -1",
+            "tar czf a.tgz r && tar tzf a.tgz >/dev/null && echo tar=ok",
+        ])
+        with Runner(user="65534:65534") as r:
+            st, out = sh(r.client(), script, timeout=120)
+            self.assertEqual(st, 0, out)
+            for want in (b"gcc=42", b"bb=42", b"bash=", b"py= 0", b"tar=ok"):
+                self.assertIn(want, out)
+
+
+def ctl(target, *args, env=None):
+    return subprocess.run([RUNNERCTL, "--connect", target] + list(args),
+                          capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                          env=dict(os.environ, **(env or {})))
+
+
+def wait_path(path, present=True, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path) == present:
+            return
+        time.sleep(0.02)
+    raise AssertionError("%s never %s" % (path, "appeared" if present else "went"))
+
+
+class TestSocketTakeover(unittest.TestCase):
+    """Item 3: with runner and sandbox under one uid (docker run --user
+    1000, the k8s manifest), sandbox code replaced the socket with its
+    own runner, and `runner attach` talked to the impostor."""
+
+    def impostor(self, c, sock):
+        """From inside: remove the socket, listen there ourselves."""
+        st, out = sh(c, "rm -f %s && { setsid %s --listen unix:%s --seccomp off "
+                        "--no-default-session </dev/null >%s.log 2>&1 & } ; echo started"
+                     % (sock, RUNNER, sock, sock))
+        self.assertIn(b"started", out)
+        wait_path(sock)
+        time.sleep(0.2)  # listening, not just bound
+
+    def test_same_uid_pid1_attach_refuses_the_impostor(self):
+        r = WrappedRunner(NON_ROOT)
+        try:
+            pid = r.pid()
+            inside = "cmd:nsenter -t %d -p -- %s attach --socket %s" % (pid, RUNNER, r.sock)
+            # control: inside the PID namespace (as `docker exec`) the real
+            # runner is pid 1 and attach talks to it
+            p = ctl(inside, "ping")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.impostor(r.client(), r.sock)
+            p = ctl(inside, "ping")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"refusing", p.stderr)
+            self.assertIn(b"not pid 1", p.stderr)
+            # the impostor is really there: told to trust the socket,
+            # attach reaches it
+            p = ctl(inside.replace(" attach ", " attach --trust-socket "), "info")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # from outside the namespace too: no root-owned record, refuse
+            p = ctl("cmd:%s attach --socket %s" % (RUNNER, r.sock), "ping")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"refusing", p.stderr)
+        finally:
+            r.stop()
+            r.__exit__(None, None, None)
+
+    def test_not_pid1_root_start_checks_the_record(self):
+        r = Runner(pid1=False, user="65534:65534")
+        try:
+            rec = r.sock + ".pid"
+            st = os.stat(rec)
+            self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o644))
+            p = ctl("cmd:%s attach --socket %s" % (RUNNER, r.sock), "ping")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # Another listener beside a copy of the real record (the
+            # sandbox could not write one: root owns the directory).
+            d = scratch()
+            other = os.path.join(d, "s")
+            imp = subprocess.Popen(NON_ROOT + [RUNNER, "--listen", "unix:" + other,
+                                              "--no-default-session"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_path(other)
+                shutil.copy(rec, other + ".pid")
+                time.sleep(0.2)
+                p = ctl("cmd:%s attach --socket %s" % (RUNNER, other), "ping")
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn(b"is not the runner recorded", p.stderr)
+                # a record the sandbox user could have written counts for nothing
+                os.chown(other + ".pid", 1000, 1000)
+                p = ctl("cmd:%s attach --socket %s" % (RUNNER, other), "ping")
+                self.assertIn(b"refusing", p.stderr)
+            finally:
+                imp.terminate()
+                imp.wait(10)
+        finally:
+            self.assertEqual(r.stop(), 0)
+            r.__exit__(None, None, None)
+
+    def test_runnerctl_expect_pid(self):
+        with Runner(user="65534:65534") as r:
+            p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock, "--expect-pid",
+                                str(r.pid()), "ping"], capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock, "--expect-pid",
+                                str(r.pid() + 1), "ping"], capture_output=True, timeout=30)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"not the expected runner pid", p.stderr)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,36 @@ static int dial_unix(struct rc_conn *c, const char *path)
 	return 0;
 }
 
+/* --expect-pid PID ($RUNNER_EXPECT_PID): the unix socket's listener must
+ * be that process (the runner's pid as the host sees it, e.g. docker
+ * inspect -f '{{.State.Pid}}'), not whatever sandbox process took the
+ * path over.  SO_PEERCRED names the process that called listen(). */
+static int expect_peer(struct rc_conn *c, const char *path)
+{
+	const char *want = getenv("RUNNER_EXPECT_PID");
+	struct ucred cr;
+	socklen_t sl = sizeof(cr);
+
+	if (!want || !*want)
+		return 0;
+	if (getsockopt(c->rfd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0)
+		return fail(c, -errno, "unix:%s: SO_PEERCRED: %s", path,
+			    strerror(errno));
+	if (cr.pid != (pid_t)atoi(want))
+		return fail(c, -EPERM,
+			    "unix:%s: the listener is pid %d, not the expected "
+			    "runner pid %s: refusing",
+			    path, (int)cr.pid, want);
+	return 0;
+}
+
+static int dial_unix_checked(struct rc_conn *c, const char *path)
+{
+	int r = dial_unix(c, path);
+
+	return r < 0 ? r : expect_peer(c, path);
+}
+
 static int dial_vsock(struct rc_conn *c, const char *spec)
 {
 	struct sockaddr_vm sa = {.svm_family = AF_VSOCK};
@@ -143,7 +173,7 @@ static int dial(struct rc_conn *c, const char *t)
 	char cmd[1024];
 
 	if (!strncmp(t, "unix:", 5))
-		return dial_unix(c, t + 5);
+		return dial_unix_checked(c, t + 5);
 	if (!strncmp(t, "vsock:", 6))
 		return dial_vsock(c, t + 6);
 	if (!strncmp(t, "fc:", 3))
@@ -172,7 +202,7 @@ static int dial(struct rc_conn *c, const char *t)
 		return dial_cmd(c, cmd);
 	}
 	if (t[0] == '/')
-		return dial_unix(c, t);
+		return dial_unix_checked(c, t);
 	return fail(c, -EINVAL,
 		    "unknown target '%s' (unix:PATH, cmd:COMMAND, docker:CTR, "
 		    "kubectl:POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",

@@ -26,10 +26,13 @@ static const struct rc_cmd *const commands[] = {
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char usage_head[] =
-    "usage: runnerctl [--connect TARGET] [--token-file FILE] COMMAND [ARGS]\n"
+    "usage: runnerctl [--connect TARGET] [--token-file FILE] [--expect-pid "
+    "PID]\n"
+    "                 COMMAND [ARGS]\n"
     "       runnerctl help [COMMAND]    runnerctl --version\n"
     "\n"
     "TARGET: unix:PATH (default $RUNNER_CONNECT, else " RC_DEFAULT_TARGET ")\n"
+    "          --expect-pid: the socket's listener must be that pid\n"
     "        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
     "        docker:CTR      = cmd:'docker exec -i CTR /sbin/runner attach'\n"
     "        kubectl:POD[:CONTAINER]  vsock:CID:PORT  fc:UDS_PATH:PORT\n"
@@ -427,6 +430,8 @@ int main(int argc, char **argv)
 			target = argv[++argi];
 		else if (!strncmp(a, "--connect=", 10))
 			target = a + 10;
+		else if (!strcmp(a, "--expect-pid") && argi + 1 < argc)
+			setenv("RUNNER_EXPECT_PID", argv[++argi], 1);
 		else if (!strcmp(a, "--token-file") && argi + 1 < argc) {
 			if (read_token(argv[++argi], tokbuf, sizeof(tokbuf)))
 				return 2;
