@@ -620,6 +620,26 @@ unsigned conn_count(const struct runner *rt)
 	return rt->nconns;
 }
 
+unsigned conn_count_uid(const struct runner *rt, uid_t uid)
+{
+	const struct conn *c;
+	struct ucred cr;
+	socklen_t sl;
+	unsigned n = 0;
+
+	/* Asked once per accepted unix connection, at most max_conns
+	 * getsockopt calls: cheaper than keeping a uid in every conn. */
+	for (c = rt->conns; c; c = c->next) {
+		sl = sizeof(cr);
+		if (!c->is_stdio &&
+		    getsockopt(c->rfd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) ==
+			0 &&
+		    cr.uid == uid)
+			n++;
+	}
+	return n;
+}
+
 unsigned stream_count(const struct runner *rt)
 {
 	return rt->nstreams;

@@ -46,16 +46,18 @@ int listen_parse(const char *arg, struct listen_spec *out)
 }
 
 static bool peer_allowed(const struct runner *rt, int fd, char *peer,
-			 size_t len)
+			 size_t len, uid_t *uid)
 {
 	struct ucred cr;
 	socklen_t sl = sizeof(cr);
 	unsigned i;
 
+	*uid = (uid_t)-1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0) {
 		snprintf(peer, len, "unix:?");
 		return rt->cfg.nallow_uid == 0;
 	}
+	*uid = cr.uid;
 	snprintf(peer, len, "unix:pid=%d,uid=%u", (int)cr.pid,
 		 (unsigned)cr.uid);
 	if (rt->cfg.nallow_uid == 0)
@@ -78,6 +80,7 @@ static void listen_accept(struct watch *w, uint32_t events)
 	struct listener *ls = container_of(w, struct listener, w);
 	struct runner *rt = ls->rt;
 	char peer[64];
+	uid_t uid;
 	int fd, r;
 
 	(void)events;
@@ -98,10 +101,22 @@ static void listen_accept(struct watch *w, uint32_t events)
 				   queue */
 		}
 		if (ls->spec.kind == LISTEN_UNIX) {
-			if (!peer_allowed(rt, fd, peer, sizeof(peer))) {
+			if (!peer_allowed(rt, fd, peer, sizeof(peer), &uid)) {
 				log_warn("refused %s: uid not in --allow-uid",
 					 peer);
 				conn_refuse(fd, E_AUTH, "peer uid not allowed");
+				continue;
+			}
+			/* One uid cannot hold every --max-conns slot (a
+			 * connection past HELLO never times out). */
+			if (rt->cfg.max_conns_per_uid &&
+			    conn_count_uid(rt, uid) >=
+				rt->cfg.max_conns_per_uid) {
+				log_warn("refused %s: --max-conns-per-uid %u",
+					 peer, rt->cfg.max_conns_per_uid);
+				conn_refuse(
+				    fd, E_LIMIT,
+				    "too many connections from this uid");
 				continue;
 			}
 		} else {

@@ -26,7 +26,7 @@
 
 static const char usage[] =
     "usage: runner [OPTIONS] [-- CMD [ARGS...]]\n"
-    "       runner attach [--socket PATH]\n"
+    "       runner attach [--socket PATH] [--trust-socket]\n"
     "       runner serve  (same as --listen stdio)\n"
     "\n"
     "PID 1 for sandboxes: a persistent shell, processes and files over one\n"
@@ -55,7 +55,8 @@ static const char usage[] =
     "  --hostname NAME         hostname to set in VM-init mode\n"
     "  --modules KO,KO,...     load these kernel modules first, in order\n"
     "  --no-default-session    do not start the 'main' shell session\n"
-    "  --max-conns N  --max-streams N  --max-sessions N  --max-procs N\n"
+    "  --max-conns N  --max-conns-per-uid N  --max-streams N\n"
+    "  --max-sessions N  --max-procs N\n"
     "  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size "
     "BYTES\n"
     "  --io-timeout MS         deadline for HELLO and for a stalled frame "
@@ -93,6 +94,7 @@ enum {
 	OPT_VSOCK_NO_AUTH,
 	OPT_MODULES,
 	OPT_ALLOW_VSOCK,
+	OPT_MAX_CONNS_PER_UID,
 };
 
 static const struct option options[] = {
@@ -113,6 +115,7 @@ static const struct option options[] = {
     {"modules", required_argument, NULL, OPT_MODULES},
     {"no-default-session", no_argument, NULL, OPT_NO_DEFAULT_SESSION},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-conns-per-uid", required_argument, NULL, OPT_MAX_CONNS_PER_UID},
     {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
     {"max-procs", required_argument, NULL, OPT_MAX_PROCS},
@@ -187,6 +190,10 @@ static int parse_numeric_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_MAX_CONNS:
 		if ((r = parse_num(arg, 1, 65536, &v)) == 0)
 			cfg->max_conns = (uint32_t)v;
+		break;
+	case OPT_MAX_CONNS_PER_UID:
+		if ((r = parse_num(arg, 0, 65536, &v)) == 0)
+			cfg->max_conns_per_uid = (uint32_t)v;
 		break;
 	case OPT_MAX_STREAMS:
 		if ((r = parse_num(arg, 1, 65536, &v)) == 0)

@@ -196,6 +196,8 @@ void conn_refuse(int fd, int code, const char *msg);
 void conn_flush_all(struct runner *rt);
 void conn_close_all(struct runner *rt);
 unsigned conn_count(const struct runner *rt);
+/* Unix connections whose peer has this uid (SO_PEERCRED). */
+unsigned conn_count_uid(const struct runner *rt, uid_t uid);
 unsigned stream_count(const struct runner *rt);
 
 /* ---- attach.c ---- */
@@ -360,6 +362,7 @@ struct config {
 	uint32_t window;      /* per-stream credit we grant */
 	uint32_t max_streams; /* per connection */
 	uint32_t max_conns;
+	uint32_t max_conns_per_uid; /* 0: only max_conns */
 	uint32_t max_sessions;
 	uint32_t max_procs;
 	uint32_t max_command; /* bytes */

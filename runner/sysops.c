@@ -102,6 +102,7 @@ void sys_info(struct stream *s, const uint8_t *p, size_t n)
 	limit_field(&b, "window", cfg->window);
 	limit_field(&b, "max_streams", cfg->max_streams);
 	limit_field(&b, "max_conns", cfg->max_conns);
+	limit_field(&b, "max_conns_per_uid", cfg->max_conns_per_uid);
 	limit_field(&b, "max_sessions", cfg->max_sessions);
 	limit_field(&b, "max_procs", cfg->max_procs);
 	limit_field(&b, "max_command", cfg->max_command);

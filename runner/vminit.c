@@ -39,8 +39,11 @@ struct vm_mount {
 
 /* Order matters: devpts and shm live under /dev. */
 static const struct vm_mount vm_mounts[] = {
-    {"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, PROC_SUPER_MAGIC,
-     0555},
+    /* hidepid: a sandbox process sees only its own uid's processes, not
+     * those root starts (docker exec, kubectl exec).  "invisible" is
+     * Linux >= 5.8's name; older kernels take "2" (mount_one). */
+    {"/proc", "proc", "hidepid=invisible", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+     PROC_SUPER_MAGIC, 0555},
     {"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, SYSFS_MAGIC,
      0555},
     {"/dev", "devtmpfs", "mode=0755", MS_NOSUID, TMPFS_MAGIC, 0755},
@@ -82,6 +85,9 @@ static bool mount_one(const struct vm_mount *m)
 		log_debug("vm init: %s mounted on %s", m->fstype, m->target);
 		return true;
 	}
+	if (!strcmp(m->fstype, "proc") &&
+	    mount("proc", m->target, "proc", m->flags, "hidepid=2") == 0)
+		return true;
 	/* No devtmpfs in the kernel: a tmpfs /dev is still somewhere to
 	 * put devpts, shm and the links. */
 	if (!strcmp(m->fstype, "devtmpfs") &&

@@ -122,6 +122,9 @@ class VmTest(unittest.TestCase):
         # the runner serves vsock only with --token-file; without it: E_AUTH
         self.expect("vsock-needs-token")
 
+    def test_proc_mounted_with_hidepid(self):
+        self.expect("proc-hidepid")
+
     def test_dropped_to_the_sandbox_user(self):
         self.expect("info-user", "runs-as-sandbox")
 

@@ -555,17 +555,17 @@ class TestCancel(SdkTest):
 
 class TestAuthAndLimits(unittest.TestCase):
     def test_token_from_argument_env_and_file(self):
-        with Runner(env={"RUNNER_TOKEN": "s3cret"}) as r:
+        with Runner(env={"RUNNER_TOKEN": "s3cret-0123456789"}) as r:
             with self.assertRaises(rc.AuthFailed) as cm:
                 rc.Runner.connect("unix:" + r.sock, token="wrong")
             self.assertEqual(cm.exception.code, 5)
-            rc.Runner.connect("unix:" + r.sock, token="s3cret").close()
+            rc.Runner.connect("unix:" + r.sock, token="s3cret-0123456789").close()
             tf = os.path.join(r.tmp, "tok")
             with open(tf, "w") as f:
-                f.write("s3cret\n")
+                f.write("s3cret-0123456789\n")
             rc.Runner.connect("unix:" + r.sock, token_file=tf).close()
             old = os.environ.get("RUNNER_TOKEN")
-            os.environ["RUNNER_TOKEN"] = "s3cret"
+            os.environ["RUNNER_TOKEN"] = "s3cret-0123456789"
             try:
                 with rc.Runner.connect("unix:" + r.sock) as sb:
                     self.assertGreater(sb.ping(), 0)

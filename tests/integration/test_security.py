@@ -542,5 +542,50 @@ class TestSocketTakeover(unittest.TestCase):
             self.assertIn(b"not the expected runner pid", p.stderr)
 
 
+PING_AS = r"""
+import sys
+sys.path.insert(0, %r)
+import rproto as rp
+c = rp.Client.unix(sys.argv[1])
+print("ping", c.call(rp.PING).ok)
+"""
+
+
+class TestConnectionSlots(unittest.TestCase):
+    """Item 8: a connection past HELLO never times out, so one peer could
+    pin every --max-conns slot; --max-conns-per-uid keeps one uid from
+    holding them all."""
+
+    def test_one_uid_cannot_take_every_slot(self):
+        with Runner(args=["--max-conns", "8", "--max-conns-per-uid", "3",
+                          "--socket-group", "65534"]) as r:
+            held = [r.client() for _ in range(3)]
+            # refused with E_LIMIT, which may beat our HELLO to the socket
+            with self.assertRaises((rp.ProtocolClosed, OSError)):
+                r.client()
+            self.assertIn("--max-conns-per-uid 3", r.logtext())
+            limits = [l.decode() for l in held[0].call(rp.INFO).fields.all("LIMIT")]
+            self.assertIn("max_conns_per_uid=3", limits)
+            # another uid still gets in
+            here = os.path.dirname(os.path.abspath(__file__))
+            p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534",
+                                "--clear-groups", sys.executable, "-c", PING_AS % here,
+                                r.sock], capture_output=True, timeout=30)
+            self.assertIn(b"ping True", p.stdout, p.stderr)
+            held.pop().close()
+            end = time.time() + 30  # until the runner has seen the close
+            while True:
+                try:
+                    c = r.client()
+                    break
+                except (rp.ProtocolClosed, OSError):
+                    self.assertLess(time.time(), end)
+                    time.sleep(0.05)
+            self.assertTrue(c.call(rp.PING).ok)
+            c.close()
+            for c in held:
+                c.close()
+
+
 if __name__ == "__main__":
     unittest.main()
