@@ -1,5 +1,6 @@
 /* link: runner/conn.c runner/stream.c runner/loop.c runner/sysops.c
- * runner/log.c runner/req.c tests/fuzz/stub_modules.c */
+ * runner/log.c runner/req.c runner/harden_token.c tests/fuzz/stub_modules.c
+ * */
 /* fuzz_conn.c - libFuzzer target for the runner's real connection code:
  * framing, HELLO, dispatch, streams, credit windows, CANCEL, errors.
  *

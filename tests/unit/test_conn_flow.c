@@ -1,5 +1,6 @@
 /* link: runner/conn.c runner/stream.c runner/loop.c runner/sysops.c
- * runner/log.c runner/req.c tests/fuzz/stub_modules.c */
+ * runner/log.c runner/req.c runner/harden_token.c tests/fuzz/stub_modules.c
+ * */
 /* test_conn_flow.c - the connection layer (conn.c, stream.c) over a real
  * socketpair and the real epoll loop: HELLO, credit windows in both
  * directions, CANCEL, stream limits and the errors that close a
