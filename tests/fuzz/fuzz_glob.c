@@ -1,7 +1,9 @@
 /* link: runner/glob.c */
 /* fuzz_glob.c - libFuzzer target for GREP/FIND's name matching
  * (runner/glob.c), differential against glibc's fnmatch(3) with flags 0
- * in the C locale, as tests/unit/test_glob.c checks it.
+ * in the C locale, as tests/unit/test_glob.c checks it; glob_match_path
+ * against fnmatch(FNM_PATHNAME) where that has the same reading (no
+ * "**"), and glob_set_add's brace expansion under the sanitizers.
  *
  * Malformed brackets ("[a-" with no ']', an unknown [:class:]) are where
  * libcs disagree and glob.h defines its own reading (the '[' matches
@@ -28,7 +30,7 @@
 
 static char *cstr(const uint8_t *p, size_t n, bool small)
 {
-	static const char abc[] = "ab*?[]!^-\\:alphdigt=.";
+	static const char abc[] = "ab*?[]!^-\\:alphdigt=./{},";
 	char *s = malloc(n + 1);
 	size_t i;
 
@@ -94,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct glob_set *set;
 	size_t plen;
 	char *pat, *name;
 	bool got;
@@ -106,6 +109,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got = glob_match(pat, name);
 	if (well_formed(pat))
 		CHECK(got == (fnmatch(pat, name, 0) == 0));
+	/* paths: fnmatch(FNM_PATHNAME) has no "**", and reads "\/" as '/'
+	 * where wildmatch keeps '/' for the separators it writes itself */
+	if (well_formed(pat) && !strstr(pat, "**") && !strstr(pat, "\\/"))
+		CHECK(glob_match_path(pat, name) ==
+		      (fnmatch(pat, name, FNM_PATHNAME) == 0));
+	set = calloc(1, sizeof(*set)); /* braces: the sanitizers watch */
+	CHECK(set);
+	if (glob_set_add(set, pat, strlen(pat)) == 0)
+		(void)glob_set_match(set, name, name);
+	free(set);
 	free(pat);
 	free(name);
 	return 0;

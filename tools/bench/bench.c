@@ -48,6 +48,7 @@ static void cfg_sizes(struct bench_cfg *c)
 		c->tput_reps = 2;
 		c->soak_n = 5000;
 		c->grep_files = 2000;
+		c->ignore_files = 5000;
 		c->conc_secs = 0.3;
 	} else {
 		c->big_bytes = 1ull << 30;
@@ -57,6 +58,7 @@ static void cfg_sizes(struct bench_cfg *c)
 		c->tput_reps = 3;
 		c->soak_n = 100000;
 		c->grep_files = 10000;
+		c->ignore_files = 50000;
 		c->conc_secs = 1.0;
 	}
 	if (soak && *soak)

@@ -96,6 +96,7 @@ struct bench_cfg {
 	unsigned tput_reps;	  /* repeats per throughput row */
 	unsigned soak_n;	  /* execs and reads in the memory soak */
 	unsigned grep_files;	  /* files in the grep tree */
+	unsigned ignore_files;	  /* files in the IGNORE work tree */
 	double conc_secs;	  /* seconds per concurrency level */
 	const char *docker;	  /* docker CLI, NULL when no engine answers */
 	const char *docker_image; /* test image with /sbin/runner */
@@ -185,6 +186,10 @@ int op_read(struct rc_conn *c, const char *path, uint64_t *bytes);
 int op_write(struct rc_conn *c, const char *path, uint64_t bytes, bool atomic);
 int op_grep(struct rc_conn *c, const char *root, const char *pattern,
 	    uint64_t *matches);
+/* Any request whose answer is records (FIND, GREP, LS) built in b;
+ * *count gets the RESULT's COUNT. */
+int op_fields(struct rc_conn *c, uint8_t type, const struct wire_buf *b,
+	      uint64_t *count);
 
 /* ---- local baselines (local.c) ---- */
 

@@ -298,6 +298,19 @@ int op_write(struct rc_conn *c, const char *path, uint64_t bytes, bool atomic)
 	return drain(c, id, &rp);
 }
 
+int op_fields(struct rc_conn *c, uint8_t type, const struct wire_buf *b,
+	      uint64_t *count)
+{
+	struct reply rp;
+	int r;
+
+	if ((r = call(c, type, b, &rp)) != 0)
+		return r;
+	if (count)
+		*count = rp.count ? rp.count : rp.entries;
+	return 0;
+}
+
 int op_grep(struct rc_conn *c, const char *root, const char *pattern,
 	    uint64_t *matches)
 {
