@@ -290,6 +290,7 @@ static const char *const type_names[256] = {
     [WT_SHELL_RESIZE] = "SHELL_RESIZE",
     [WT_SHELL_SIGNAL] = "SHELL_SIGNAL",
     [WT_SHELL_LIST] = "SHELL_LIST",
+    [WT_EXEC_WAIT] = "EXEC_WAIT",
     [WT_SPAWN] = "SPAWN",
     [WT_PROC_STDIN] = "PROC_STDIN",
     [WT_PROC_CLOSE_STDIN] = "PROC_CLOSE_STDIN",

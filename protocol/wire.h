@@ -46,6 +46,7 @@ enum wire_type {
 	WT_SHELL_RESIZE = 0x24,
 	WT_SHELL_SIGNAL = 0x25,
 	WT_SHELL_LIST = 0x26,
+	WT_EXEC_WAIT = 0x27,
 	/* processes */
 	WT_SPAWN = 0x30,
 	WT_PROC_STDIN = 0x31,
@@ -117,6 +118,7 @@ enum wire_event {
 	EV_STARTED = 1,	  /* T_PID: the process or command has started */
 	EV_RESPAWNED = 2, /* shell session was restarted */
 	EV_DROPPED = 3,	  /* T_DROPPED bytes are gone from the ring buffer */
+	EV_WAITING_INPUT = 4, /* a shell command waits to read the terminal */
 };
 
 /* Field tags.  Integers are big-endian; receivers accept any of the
@@ -158,32 +160,36 @@ enum wire_tag {
 	T_GRACE_MS = 0x002e,  /* u32 */
 	T_TIME_NS = 0x002f,   /* u64 wall clock, echoed by PING */
 	/* shell sessions */
-	T_SESSION = 0x0100,	 /* str, default "main" */
-	T_SHELL = 0x0101,	 /* str, path of the shell */
-	T_ENV = 0x0102,		 /* str "K=V", repeated */
-	T_CWD = 0x0103,		 /* str */
-	T_LOGIN = 0x0104,	 /* u8 bool */
-	T_ROWS = 0x0105,	 /* u16 */
-	T_COLS = 0x0106,	 /* u16 */
-	T_COMMAND = 0x0107,	 /* bytes, no NUL */
-	T_TIMEOUT_MS = 0x0108,	 /* u32, 0 = none */
-	T_OUTPUT_LIMIT = 0x0109, /* u64 */
-	T_MODE = 0x010a,	 /* u8 enum wire_exec_mode */
-	T_FORMAT = 0x010b,	 /* u8 enum wire_format */
-	T_EXIT_STATUS = 0x010c,	 /* i32, 128+N for signal N */
-	T_DURATION_US = 0x010d,	 /* u64 */
-	T_TIMED_OUT = 0x010e,	 /* u8 bool */
-	T_TRUNCATED = 0x010f,	 /* u8 bool */
-	T_TOTAL_BYTES = 0x0110,	 /* u64 */
-	T_OUTPUT = 0x0111,	 /* bytes */
-	T_SIGNAL = 0x0112,	 /* u32 signal number */
-	T_RESPAWNED = 0x0113,	 /* u8 bool */
-	T_DATA = 0x0114,	 /* bytes, inline stdin */
-	T_EOF = 0x0115,		 /* u8 bool */
-	T_SHELL_PID = 0x0116,	 /* u32 */
-	T_MAX_SESSIONS = 0x0117, /* u32 */
-	T_BUSY = 0x0118,	 /* u8 bool */
-	T_RESTORED = 0x011d,	 /* u8 bool: a new shell got the state back */
+	T_SESSION = 0x0100,	  /* str, default "main" */
+	T_SHELL = 0x0101,	  /* str, path of the shell */
+	T_ENV = 0x0102,		  /* str "K=V", repeated */
+	T_CWD = 0x0103,		  /* str */
+	T_LOGIN = 0x0104,	  /* u8 bool */
+	T_ROWS = 0x0105,	  /* u16 */
+	T_COLS = 0x0106,	  /* u16 */
+	T_COMMAND = 0x0107,	  /* bytes, no NUL */
+	T_TIMEOUT_MS = 0x0108,	  /* u32, 0 = none */
+	T_OUTPUT_LIMIT = 0x0109,  /* u64 */
+	T_MODE = 0x010a,	  /* u8 enum wire_exec_mode */
+	T_FORMAT = 0x010b,	  /* u8 enum wire_format */
+	T_EXIT_STATUS = 0x010c,	  /* i32, 128+N for signal N */
+	T_DURATION_US = 0x010d,	  /* u64 */
+	T_TIMED_OUT = 0x010e,	  /* u8 bool */
+	T_TRUNCATED = 0x010f,	  /* u8 bool */
+	T_TOTAL_BYTES = 0x0110,	  /* u64 */
+	T_OUTPUT = 0x0111,	  /* bytes */
+	T_SIGNAL = 0x0112,	  /* u32 signal number */
+	T_RESPAWNED = 0x0113,	  /* u8 bool */
+	T_DATA = 0x0114,	  /* bytes, inline stdin */
+	T_EOF = 0x0115,		  /* u8 bool */
+	T_SHELL_PID = 0x0116,	  /* u32 */
+	T_MAX_SESSIONS = 0x0117,  /* u32 */
+	T_BUSY = 0x0118,	  /* u8 bool */
+	T_DETACH = 0x0119,	  /* u8 bool: EXEC outlives its client */
+	T_YIELD_MS = 0x011a,	  /* u32: EXEC answers early, still running */
+	T_RUNNING = 0x011b,	  /* u8 bool: the command goes on */
+	T_WAITING_INPUT = 0x011c, /* u8 bool: it waits to read the terminal */
+	T_RESTORED = 0x011d,	  /* u8 bool: a new shell got the state back */
 	/* processes */
 	T_ARGV = 0x0200,	/* str, repeated, in order */
 	T_ENV_MODE = 0x0201,	/* u8 enum wire_env_mode */

@@ -34,6 +34,7 @@ static const request_fn handlers[256] = {
     [WT_SHELL_RESIZE] = shell_req_resize,
     [WT_SHELL_SIGNAL] = shell_req_signal,
     [WT_SHELL_LIST] = shell_req_list,
+    [WT_EXEC_WAIT] = shell_req_exec_wait,
     [WT_SPAWN] = proc_req_spawn,
     [WT_PROC_STDIN] = proc_req_stdin,
     [WT_PROC_CLOSE_STDIN] = proc_req_close_stdin,

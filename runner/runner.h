@@ -303,6 +303,7 @@ void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n);
 void shell_req_resize(struct stream *s, const uint8_t *p, size_t n);
 void shell_req_signal(struct stream *s, const uint8_t *p, size_t n);
 void shell_req_list(struct stream *s, const uint8_t *p, size_t n);
+void shell_req_exec_wait(struct stream *s, const uint8_t *p, size_t n);
 
 /* ---- proc.c ---- */
 

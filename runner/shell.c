@@ -291,7 +291,7 @@ void shell_req_open(struct stream *s, const uint8_t *p, size_t n)
 /* ---- requests naming an existing session ---- */
 
 /* The session a request names (default "main"), or NULL after an ERROR. */
-static struct session *req_session(struct stream *s, const uint8_t *p, size_t n)
+struct session *req_session(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct wire_field f;
 	struct session *ss;
@@ -337,7 +337,7 @@ static void list_entry(struct wire_buf *b, const struct session *ss)
 
 	wb_str(b, T_SESSION, ss->name);
 	wb_u32(b, T_SHELL_PID, ss->pid > 0 ? (uint32_t)ss->pid : 0);
-	wb_u8(b, T_BUSY, ss->ex.phase != EX_IDLE);
+	wb_u8(b, T_BUSY, ss->ex.phase != EX_IDLE && ss->ex.phase != EX_DONE);
 	if (ss->spec.shell)
 		wb_str(b, T_SHELL, ss->spec.shell);
 	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)ss->pid);

@@ -15,7 +15,6 @@
 #define RESULT_FIXED 512 /* every RESULT field but T_OUTPUT and T_CWD */
 #define RESULT_STACK 8192
 
-static void exec_try_finish(struct session *ss);
 static void exec_marker(struct session *ss, int64_t status);
 
 /* ---- output path: PTY bytes -> marker scanner -> filter -> client ---- */
@@ -120,6 +119,7 @@ void exec_consume(struct session *ss, const uint8_t *p, size_t n)
 {
 	if (!ss->scanning)
 		return; /* idle: background jobs' chatter goes nowhere */
+	ss->ex.raw += n;
 	marker_feed(&ss->scan, p, n, exec_sink_raw, ss);
 	if (!ss->scan.found)
 		return;
@@ -140,14 +140,15 @@ void exec_consume(struct session *ss, const uint8_t *p, size_t n)
 
 /* ---- lifecycle ---- */
 
-static void exec_reset(struct session *ss)
+/* The command is over or abandoned: what must not outlive it. */
+static void exec_ended(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
 
 	timer_cancel(&ss->rt->loop, &ex->timer);
-	collector_free(&ex->col);
-	ex->s = NULL; /* ended or detached by now: never touched again */
-	ex->phase = EX_IDLE;
+	timer_cancel(&ss->rt->loop, &ex->tick);
+	free(ex->wrap);
+	ex->wrap = NULL;
 	ex->pend_head = ex->pend_len = 0;
 	/* Stdin the command did not read is not the next command's: neither
 	 * what waits here nor what waits in the terminal. */
@@ -161,6 +162,24 @@ static void exec_reset(struct session *ss)
 	session_snap_later(ss);
 }
 
+void exec_reset(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+
+	exec_ended(ss);
+	collector_free(&ex->col);
+	ex->s = NULL; /* ended or detached by now: never touched again */
+	ex->keep = false;
+	ex->phase = EX_IDLE;
+}
+
+/* Release the plain filter's line in progress (a prompt has no newline). */
+void exec_plain_flush(struct session *ss)
+{
+	if (ss->ex.format == WFMT_PLAIN)
+		plain_flush(&ss->ex.plain, exec_sink_out, ss);
+}
+
 static void exec_prepare_finish(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
@@ -168,8 +187,7 @@ static void exec_prepare_finish(struct session *ss)
 	ex->phase = EX_FINISHING;
 	ex->end_ns = now_ns();
 	timer_cancel(&ss->rt->loop, &ex->timer);
-	if (ex->format == WFMT_PLAIN)
-		plain_flush(&ex->plain, exec_sink_out, ss);
+	exec_plain_flush(ss);
 	exec_try_finish(ss);
 }
 
@@ -181,7 +199,7 @@ static void exec_marker(struct session *ss, int64_t status)
 
 /* An EVENT on a stream-mode EXEC.  Dropped if the connection's buffer is
  * full: the RESULT tells the same. */
-static void exec_event(struct session *ss, uint16_t ev)
+void exec_event(struct session *ss, uint16_t ev)
 {
 	uint8_t buf[32];
 	struct wire_buf b;
@@ -285,9 +303,11 @@ static void result_cwd(struct session *ss, struct wire_buf *b)
 		wb_bytes(b, T_CWD, cwd, (size_t)n);
 }
 
-static int send_result(struct session *ss)
+/* running: a yield (RUNNING=1, no EXIT_STATUS), the command goes on. */
+int exec_send_result(struct session *ss, bool running)
 {
 	struct exec *ex = &ss->ex;
+	uint64_t end = running ? now_ns() : ex->end_ns;
 	size_t out = ex->mode == WM_WAIT ? collector_size(&ex->col) : 0;
 	size_t cap = RESULT_FIXED + PATH_MAX + out, mark, n;
 	uint8_t small[RESULT_STACK], *buf = small;
@@ -297,9 +317,14 @@ static int send_result(struct session *ss)
 	if (cap > sizeof(small) && !(buf = malloc(cap)))
 		return -ENOMEM;
 	wb_init(&b, buf, cap);
-	wb_i32(&b, T_EXIT_STATUS, ex->status);
+	if (running) {
+		wb_u8(&b, T_RUNNING, 1);
+		wb_u8(&b, T_WAITING_INPUT, ex->waiting);
+	} else {
+		wb_i32(&b, T_EXIT_STATUS, ex->status);
+	}
 	result_cwd(ss, &b);
-	wb_u64(&b, T_DURATION_US, (ex->end_ns - ex->start_ns) / 1000);
+	wb_u64(&b, T_DURATION_US, (end - ex->start_ns) / 1000);
 	wb_u8(&b, T_TIMED_OUT, ex->timed_out);
 	wb_u8(&b, T_RESPAWNED, ex->respawned);
 	if (ex->respawned)
@@ -323,13 +348,18 @@ static int send_result(struct session *ss)
 	return r;
 }
 
-static void exec_try_finish(struct session *ss)
+void exec_try_finish(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
 	int r;
 
 	if (!ex->s) {
-		exec_reset(ss);
+		if (!ex->keep) {
+			exec_reset(ss);
+			return;
+		}
+		exec_ended(ss); /* the session is free; EXEC_WAIT collects */
+		ex->phase = EX_DONE;
 		return;
 	}
 	if (ex->mode == WM_STREAM && !pend_flush(ex))
@@ -342,7 +372,7 @@ static void exec_try_finish(struct session *ss)
 		exec_reset(ss);
 		return;
 	}
-	r = send_result(ss);
+	r = exec_send_result(ss, false);
 	if (r == -EAGAIN)
 		return;
 	if (r < 0) {
@@ -528,9 +558,9 @@ static void exec_cancel(struct stream *s)
 	}
 }
 
-/* The client is gone.  The command keeps running to its end (like a
- * detached terminal); its output is dropped and the session frees up
- * when the marker comes. */
+/* The client is gone.  A DETACH command goes on, its output kept (wait
+ * mode from now) for EXEC_WAIT; any other is stopped by the CANCEL
+ * ladder, so a vanished client never leaves the session busy. */
 static void exec_detach(struct stream *s)
 {
 	struct session *ss = s->owner;
@@ -539,13 +569,17 @@ static void exec_detach(struct stream *s)
 	ex->s = NULL;
 	ex->pend_head = ex->pend_len = 0;
 	ss->in_owed = 0;
-	if (ex->phase == EX_QUEUED || ex->phase == EX_FINISHING)
-		exec_reset(ss);
-	else if (!ss->reading && ss->ptm >= 0)
+	ex->keep = ex->detach;
+	ex->mode = WM_WAIT;
+	if (ex->phase == EX_FINISHING || (ex->phase == EX_QUEUED && !ex->keep))
+		exec_try_finish(ss);
+	else if (ex->phase == EX_RUNNING && !ex->keep && !ex->escalation)
+		exec_escalate(ss);
+	if (!ss->reading && ss->ptm >= 0)
 		session_set_reading(ss, true);
 }
 
-static const struct stream_ops exec_ops = {
+const struct stream_ops exec_ops = {
     .data = exec_data,
     .writable = exec_writable,
     .cancel = exec_cancel,
@@ -555,8 +589,8 @@ static const struct stream_ops exec_ops = {
 /* ---- the request ---- */
 
 struct exec_req {
-	struct wire_field session, cmd;
-	uint64_t timeout_ms, limit, mode, format;
+	struct wire_field session, cmd, cwd;
+	uint64_t timeout_ms, limit, mode, format, with_stdin, detach, yield;
 };
 
 /* 0, or -1 after answering the error. */
@@ -574,8 +608,12 @@ static int exec_parse(struct stream *s, const uint8_t *p, size_t n,
 	    req_uint(s, p, n, T_OUTPUT_LIMIT, EXEC_OUTPUT_DEFAULT, 0, REQ_ANY,
 		     &q->limit) < 0 ||
 	    req_uint(s, p, n, T_MODE, WM_WAIT, 0, WM_STREAM, &q->mode) < 0 ||
-	    (has_format =
-		 req_uint(s, p, n, T_FORMAT, 0, 0, WFMT_PLAIN, &q->format)) < 0)
+	    (has_format = req_uint(s, p, n, T_FORMAT, 0, 0, WFMT_PLAIN,
+				   &q->format)) < 0 ||
+	    req_uint(s, p, n, T_STDIN, 0, 0, REQ_ANY, &q->with_stdin) < 0 ||
+	    req_uint(s, p, n, T_DETACH, 0, 0, REQ_ANY, &q->detach) < 0 ||
+	    req_uint(s, p, n, T_YIELD_MS, 0, 0, UINT32_MAX, &q->yield) < 0 ||
+	    req_str(s, p, n, T_CWD, WRAP_MAX, &q->cwd) < 0)
 		return -1;
 	if (!has_session) {
 		q->session.val = (const uint8_t *)"main";
@@ -595,6 +633,121 @@ static int exec_parse(struct stream *s, const uint8_t *p, size_t n,
 	}
 	if (!has_format)
 		q->format = q->mode == WM_WAIT ? WFMT_PLAIN : WFMT_RAW;
+	return 0;
+}
+
+/* ---- CWD and ENV for one command ----
+ * The trigger's first line saves what they change and sets them; the
+ * second line, after the marker, puts it back:
+ *   __runner="\builtin cd -- ${PWD@Q}"$'\n'"${K@A}"; \builtin export K='v';
+ *   \builtin cd -- 'DIR' && \builtin . /proc/self/fd/62
+ *   ... \builtin unset K; \builtin eval "$__runner"; \builtin unset __runner
+ * (${K@A} is the declare that recreates K, empty if K was unset). */
+
+/* Append s; false when the buffer is full. */
+static bool put(char **o, const char *end, const void *s, size_t n)
+{
+	if ((size_t)(end - *o) < n)
+		return false;
+	memcpy(*o, s, n);
+	*o += n;
+	return true;
+}
+
+#define PUTS(o, end, lit) put(o, end, lit, sizeof(lit) - 1)
+
+/* Append p as one shell word in single quotes. */
+static bool put_quoted(char **o, const char *end, const uint8_t *p, size_t n)
+{
+	size_t i;
+	bool ok = put(o, end, "'", 1);
+
+	for (i = 0; i < n && ok; i++)
+		ok = p[i] == '\'' ? put(o, end, "'\\''", 4)
+				  : put(o, end, p + i, 1);
+	return ok && put(o, end, "'", 1);
+}
+
+static bool env_name_ok(const uint8_t *p, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (!(p[i] == '_' || (unsigned)((p[i] | 0x20) - 'a') < 26 ||
+		      (i && (unsigned)(p[i] - '0') < 10)))
+			return false;
+	return k > 0;
+}
+
+/* Every ENV entry as (0) "$'\\n'"${K@A} (a line of the saved state, empty
+ * for an unset K), (1) "; \\builtin export K='V'", (2) " K". */
+static int put_env(char **o, const char *end, const uint8_t *p, size_t n,
+		   int form)
+{
+	static const char *const pre[] = {"\"$'\\n'\"${", "; \\builtin export ",
+					  " "};
+	struct wire_iter it;
+	struct wire_field f;
+	const uint8_t *eq;
+	size_t k;
+
+	wire_iter_init(&it, p, n);
+	while (wire_next(&it, &f) > 0) {
+		if (f.tag != T_ENV)
+			continue;
+		eq = memchr(f.val, '=', f.len);
+		k = eq ? (size_t)(eq - f.val) : 0;
+		if (!env_name_ok(f.val, k))
+			return -EINVAL;
+		if (!put(o, end, pre[form], strlen(pre[form])) ||
+		    !put(o, end, f.val, k) ||
+		    (form == 0 && !put(o, end, "@A}", 3)) ||
+		    (form == 1 && (!put(o, end, "=", 1) ||
+				   !put_quoted(o, end, eq + 1, f.len - k - 1))))
+			return -E2BIG;
+	}
+	return 0;
+}
+
+/* ex->wrap from CWD and ENV: NULL when neither is given.  0, or an error
+ * code with *why. */
+static int wrap_build(struct session *ss, const uint8_t *p, size_t n,
+		      const struct wire_field *cwd, const char **why)
+{
+	struct exec *ex = &ss->ex;
+	struct wire_field env;
+	char *o, *end;
+	int r = 0;
+
+	if (!cwd->val && wire_find(p, n, T_ENV, &env) <= 0)
+		return 0;
+	if (ss->flavor != FLAVOR_BASH)
+		return *why = "CWD and ENV need a bash session", E_UNSUPPORTED;
+	if (!(ex->wrap = o = malloc(WRAP_MAX)))
+		return *why = "out of memory", E_INTERNAL;
+	end = o + WRAP_MAX - 1;
+	if (!PUTS(&o, end, "__runner=\"\\builtin cd -- ${PWD@Q}") ||
+	    (r = put_env(&o, end, p, n, 0)) || !PUTS(&o, end, "\"") ||
+	    (r = put_env(&o, end, p, n, 1)) || !PUTS(&o, end, ";") ||
+	    (cwd->val && (!PUTS(&o, end, " \\builtin cd -- ") ||
+			  !put_quoted(&o, end, cwd->val, cwd->len) ||
+			  !PUTS(&o, end, " &&"))) ||
+	    !PUTS(&o, end, " \0 \\builtin unset") ||
+	    (r = put_env(&o, end, p, n, 2)) ||
+	    !PUTS(&o, end,
+		  "; \\builtin eval \"$__runner\"; \\builtin unset __runner;"))
+		r = r ? r : -E2BIG;
+	*o = 0;
+	if (r) {
+		free(ex->wrap);
+		ex->wrap = NULL;
+	}
+	if (r == -EINVAL)
+		return *why = "ENV entries are NAME=VALUE, NAME a shell "
+			      "identifier",
+		       E_BAD_REQUEST;
+	if (r)
+		return *why = "CWD and ENV take at most 3 KiB quoted", E_LIMIT;
 	return 0;
 }
 
@@ -622,6 +775,12 @@ static void exec_init(struct session *ss, struct stream *s,
 	size_t max = stream_max_payload(s) - RESULT_FIXED - PATH_MAX - 64;
 
 	ex->s = s;
+	ex->with_stdin = q->with_stdin != 0;
+	ex->detach = q->detach != 0;
+	ex->yield_ms = (uint32_t)q->yield;
+	ex->keep = ex->waiting = ex->waiting_told = false;
+	ex->raw = ex->raw_seen = 0;
+	ex->limit = q->limit < max ? (size_t)q->limit : max;
 	ex->mode = (uint8_t)q->mode;
 	ex->format = (uint8_t)q->format;
 	ex->timed_out = ex->cancelled = false;
@@ -634,10 +793,11 @@ static void exec_init(struct session *ss, struct stream *s,
 	ex->total = ex->out_off = 0;
 	ex->pend_head = ex->pend_len = 0;
 	plain_init(&ex->plain);
-	collector_init(&ex->col, q->limit < max ? (size_t)q->limit : max);
+	collector_init(&ex->col, ex->limit);
 	ex->timer.fn = exec_timer;
 	s->ops = &exec_ops;
 	s->owner = ss;
+	exec_tick_start(ss);
 }
 
 void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
@@ -645,6 +805,7 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 	struct runner *rt = stream_runner(s);
 	struct exec_req q;
 	struct session *ss;
+	const char *why;
 	bool respawned = false;
 	int r;
 
@@ -657,11 +818,13 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 			     q.session.val);
 		return;
 	}
-	if (ss->ex.phase != EX_IDLE) {
+	if (ss->ex.phase != EX_IDLE && ss->ex.phase != EX_DONE) {
 		stream_error(s, E_BUSY, 0, "session %s is running a command",
 			     ss->name);
 		return;
 	}
+	if (ss->ex.phase == EX_DONE)
+		exec_reset(ss); /* a RESULT nobody collected is dropped */
 	if (ss->pid <= 0) {
 		if ((r = session_spawn(ss)) < 0) {
 			stream_error(s, E_EXEC, -r,
@@ -674,6 +837,10 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 	}
 	if ((r = put_command(ss->cmd_fd, q.cmd.val, q.cmd.len)) < 0) {
 		stream_error_errno(s, -r, "cannot store the command text");
+		return;
+	}
+	if ((r = wrap_build(ss, p, n, &q.cwd, &why))) {
+		stream_error(s, r, 0, "%s", why);
 		return;
 	}
 	exec_init(ss, s, &q, respawned);

@@ -41,6 +41,8 @@
 #define STDIN_REQ_MAX	    65536 /* SHELL_STDIN bytes one request may carry */
 #define STDIN_BACKLOG_MAX   (4 * STDIN_REQ_MAX) /* queued for the PTY */
 #define EXEC_OUTPUT_DEFAULT (1u << 20)
+#define WRAP_MAX	    3072 /* CWD and ENV of one EXEC, quoted */
+#define TRIGGER_MAX	    4096 /* PIPE_BUF: the trigger is written whole */
 #define EXEC_INT_GRACE_MS   1000 /* SIGINT -> SIGKILL of the foreground */
 #define EXEC_KILL_GRACE_MS  1000 /* SIGKILL foreground -> kill the shell */
 
@@ -60,6 +62,7 @@ enum exec_phase {
 	EX_QUEUED,    /* accepted while the shell still starts */
 	EX_RUNNING,   /* trigger written, waiting for the marker */
 	EX_FINISHING, /* marker seen or shell gone: draining to the client */
+	EX_DONE,      /* ended with no client: the RESULT waits for EXEC_WAIT */
 };
 
 struct exec {
@@ -67,7 +70,17 @@ struct exec {
 	enum exec_phase phase;
 	uint8_t mode, format;
 	bool timed_out, cancelled, respawned, restored;
-	int escalation; /* steps of the timeout ladder taken */
+	bool with_stdin; /* STDIN=1; else `.` reads /dev/null */
+	bool detach;	 /* DETACH=1: outlives its client */
+	bool keep; /* no client now; output and RESULT kept for EXEC_WAIT */
+	bool waiting, waiting_told; /* reads the terminal; EVENT sent */
+	uint32_t yield_ms;	    /* 0: none */
+	uint64_t yield_at;	    /* ns */
+	uint64_t raw, raw_seen;	    /* terminal bytes read; at the last tick */
+	size_t limit;		    /* OUTPUT_LIMIT as applied */
+	char *wrap; /* CWD/ENV: text before `.`, NUL, text after the marker */
+	struct timer tick; /* yield and wait-input probe */
+	int escalation;	   /* steps of the timeout ladder taken */
 	int32_t status;
 	uint64_t start_ns, end_ns;
 	uint64_t total;	  /* output bytes, after the format filter */
@@ -147,8 +160,22 @@ void exec_flush(struct session *ss);
 void stdin_flush(struct session *ss);
 int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof);
 
+void exec_reset(struct session *ss);
+void exec_try_finish(struct session *ss);
+int exec_send_result(struct session *ss, bool running);
+void exec_event(struct session *ss, uint16_t ev);
+void exec_plain_flush(struct session *ss);
+extern const struct stream_ops exec_ops;
+
+/* shell_wait.c */
+#define TICK_FIRST_MS 150 /* first wait-input probe after the start */
+#define TICK_MS	      100 /* later probes; a probe needs this much quiet */
+void exec_tick_start(struct session *ss);
+bool session_waits_input(const struct session *ss);
+
 /* shell.c */
 struct session *session_find(struct runner *rt, const char *name, size_t n);
+struct session *req_session(struct stream *s, const uint8_t *p, size_t n);
 void session_free(struct session *ss);
 
 #endif

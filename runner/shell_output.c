@@ -91,6 +91,7 @@ void plain_init(struct plain_filter *f)
 {
 	f->len = f->cursor = 0;
 	f->state = PS_TEXT;
+	f->alt = false;
 }
 
 static void plain_put(struct plain_filter *f, uint8_t c, out_sink sink,
@@ -112,6 +113,8 @@ static void plain_text(struct plain_filter *f, uint8_t c, out_sink sink,
 	switch (c) {
 	case 0x1b: f->state = PS_ESC; return;
 	case '\n':
+		if (f->alt)
+			return;
 		/* The line keeps what lies right of the cursor: "abc\r\n" is
 		 * still "abc".  line has one byte beyond PLAIN_LINE_MAX for it.
 		 */
@@ -126,9 +129,30 @@ static void plain_text(struct plain_filter *f, uint8_t c, out_sink sink,
 		return;
 	case '\t': plain_put(f, c, sink, arg); return;
 	}
-	if (c < 0x20 || c == 0x7f)
+	if (c < 0x20 || c == 0x7f || f->alt)
 		return; /* BEL, SI/SO and friends: nothing to read */
 	plain_put(f, c, sink, arg);
+}
+
+/* A CSI's bytes after ESC [: only two finals matter as plain text. */
+static void plain_csi(struct plain_filter *f, uint8_t c)
+{
+	if (c == '?')
+		f->priv = true;
+	else if (c >= '0' && c <= '9')
+		f->param = (uint16_t)(f->param * 10 + (c - '0'));
+	else if (c == ';')
+		f->param = 0;
+	if (c < 0x40 || c > 0x7e)
+		return;
+	f->state = PS_TEXT;
+	/* K, 0K, 2K: the line ends at the cursor (the usual \r\e[K redraw) */
+	if (c == 'K' && !f->priv && f->param != 1)
+		f->len = f->cursor;
+	/* 1049, 1047, 47: the alternate screen; 'h' enters, 'l' leaves */
+	if ((c == 'h' || c == 'l') && f->priv &&
+	    (f->param == 1049 || f->param == 1047 || f->param == 47))
+		f->alt = c == 'h';
 }
 
 void plain_feed(struct plain_filter *f, const uint8_t *p, size_t n,
@@ -142,10 +166,12 @@ void plain_feed(struct plain_filter *f, const uint8_t *p, size_t n,
 		switch (f->state) {
 		case PS_TEXT: plain_text(f, c, sink, arg); break;
 		case PS_ESC:
-			if (c == '[')
+			if (c == '[') {
 				f->state = PS_CSI;
-			else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
-				 c == '_')
+				f->priv = false;
+				f->param = 0;
+			} else if (c == ']' || c == 'P' || c == 'X' ||
+				   c == '^' || c == '_')
 				f->state =
 				    PS_STRING; /* OSC, DCS, SOS, PM, APC */
 			else if (c >= 0x20 && c <= 0x2f)
@@ -153,10 +179,7 @@ void plain_feed(struct plain_filter *f, const uint8_t *p, size_t n,
 			else
 				f->state = PS_TEXT;
 			break;
-		case PS_CSI:
-			if (c >= 0x40 && c <= 0x7e)
-				f->state = PS_TEXT;
-			break;
+		case PS_CSI: plain_csi(f, c); break;
 		case PS_STRING:
 			if (c == 0x07)
 				f->state = PS_TEXT;

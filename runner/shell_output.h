@@ -45,13 +45,18 @@ void marker_flush(struct marker_scan *m, out_sink sink, void *arg);
  * Terminal output as a person would read it after it settled: CSI, OSC,
  * DCS and other escape sequences removed, \r and \b rewrite the current
  * line (a progress bar ends as its final state), other C0 controls but
- * \t and \n dropped.  Lines are held until \n or flush. */
+ * \t and \n dropped; erase-in-line (CSI K) cuts the line at the cursor;
+ * what is drawn on the alternate screen (CSI ?1049h .. ?1049l, a pager or
+ * an editor) is dropped.  Lines are held until \n or flush. */
 #define PLAIN_LINE_MAX 8192
 
 struct plain_filter {
 	uint8_t line[PLAIN_LINE_MAX + 1]; /* + the newline */
 	size_t len, cursor;
 	uint8_t state;
+	bool priv;	/* CSI with '?': a private mode */
+	bool alt;	/* on the alternate screen: text is dropped */
+	uint16_t param; /* the CSI's last numeric parameter */
 };
 
 void plain_init(struct plain_filter *f);

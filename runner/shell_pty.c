@@ -56,28 +56,27 @@ void session_random_token(struct session *ss, char out[MARKER_TOKEN_LEN + 1])
 /* `\builtin` and the quoted words dodge aliases and functions a user
  * may define; the marker goes to /dev/tty so `exec >file` cannot hide
  * it, and inside { } 2>/dev/null so `set -x` does not trace it.  Two
- * lines, not one list: an interrupted `.` still prints. */
+ * lines, not one list: an interrupted `.` still prints.  The second also
+ * ends the options that scope to one command, and undoes CWD and ENV. */
 int session_write_trigger(struct session *ss, const char *token)
 {
-	char line[256];
+	const char *b = ss->flavor == FLAVOR_BASH ? "\\builtin " : "";
+	const char *pre = ss->ex.wrap ? ss->ex.wrap : "";
+	char line[TRIGGER_MAX];
 	int n;
 	ssize_t w;
 
-	if (ss->flavor == FLAVOR_BASH)
-		n = snprintf(
-		    line, sizeof(line),
-		    "\\builtin . /proc/self/fd/%d\n"
-		    "{ \\builtin printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
-		    ">/dev/tty; \\builtin set +euxo pipefail; } 2>/dev/null\n",
-		    SESSION_CMD_FD, token);
-	else
-		n = snprintf(line, sizeof(line),
-			     ". /proc/self/fd/%d\n"
-			     "{ printf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
-			     ">/dev/tty; set +eux; } 2>/dev/null\n",
-			     SESSION_CMD_FD, token);
+	n = snprintf(line, sizeof(line),
+		     "%s%s. /proc/self/fd/%d%s\n"
+		     "{ %sprintf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
+		     ">/dev/tty; %sset +eux%s;%s } 2>/dev/null\n",
+		     pre, b, SESSION_CMD_FD,
+		     ss->ex.with_stdin ? "" : " </dev/null", b, token, b,
+		     *b ? "o pipefail" : "", *pre ? pre + strlen(pre) + 1 : "");
+	if (n >= (int)sizeof(line))
+		return -E2BIG; /* wrap_build bounds it */
 	/* The shell consumed the previous trigger before printing the marker
-	 * we waited for, so the pipe has room, and a write this far below
+	 * we waited for, so the pipe has room, and a write of at most
 	 * PIPE_BUF is atomic: all of it or nothing. */
 	w = write(ss->script_fd, line, (size_t)n);
 	ss->trigger_len = n;
@@ -107,7 +106,8 @@ static void snap_timer_fn(struct timer *t)
 	uint64_t idle_ms = (now_ns() - ss->ex.end_ns) / 1000000;
 
 	/* Busy or gone: the next command's end arms the timer again. */
-	if (ss->ex.phase != EX_IDLE || !ss->ready || ss->pid <= 0)
+	if ((ss->ex.phase != EX_IDLE && ss->ex.phase != EX_DONE) ||
+	    !ss->ready || ss->pid <= 0)
 		return;
 	if (idle_ms < SNAP_IDLE_MS) {
 		timer_arm(&ss->rt->loop, t, SNAP_IDLE_MS - idle_ms,

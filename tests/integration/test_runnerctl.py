@@ -374,10 +374,10 @@ class TestSessions(CtlCase):
     def test_resize(self):
         self.ctl("session", "open", "size", ok=0)
         self.ctl("resize", "--session", "size", "33", "101", ok=0)
-        p = self.ctl("exec", "--session", "size", "--", "stty size", ok=0)
+        p = self.ctl("exec", "--session", "size", "--", "stty size </dev/tty", ok=0)
         self.assertEqual(p.stdout, b"33 101\n")
         self.ctl("resize", "40", "120", "--session=size", ok=0)
-        p = self.ctl("exec", "--session", "size", "--", "stty size", ok=0)
+        p = self.ctl("exec", "--session", "size", "--", "stty size </dev/tty", ok=0)
         self.assertEqual(p.stdout, b"40 120\n")
         self.ctl("resize", "--session", "size", "--rows", "50", "--cols", "132", ok=0)
         p = self.ctl("exec", "--session", "size", "--", "stty size", ok=0)

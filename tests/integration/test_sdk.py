@@ -127,7 +127,7 @@ class TestShell(SdkTest):
         self.assertIn("sdk-s1", names)
         self.assertFalse(names["sdk-s1"].busy)
         s.resize(40, 100)
-        self.assertEqual(s.exec("stty size").output, "40 100\n")
+        self.assertEqual(s.exec("stty size </dev/tty").output, "40 100\n")
         st = s.exec_stream("sleep 30; echo not-interrupted")
         time.sleep(0.2)
         s.interrupt()
@@ -153,7 +153,7 @@ class TestShell(SdkTest):
         self.wait_free()
 
     def test_session_stdin_from_another_stream(self):
-        st = self.sb.exec_stream("read l; echo line=$l")
+        st = self.sb.exec_stream("read l; echo line=$l", stdin=True)
         self.sb.main.write_stdin(b"hello\n")
         self.assertIn(b"line=hello", st.read())
 

@@ -56,6 +56,173 @@ class TestStdinDiscarded(SessionCase):
         self.assertEqual(res.fields.bytes("OUTPUT"), b"[]\n")
 
 
+class TestStdinDefault(SessionCase):
+    def test_exec_without_stdin_sees_eof(self):
+        res = self.ex("read x; echo rc=$?")
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"rc=1\n")
+        self.assertEqual(self.out("cat; echo after"), b"after\n")
+        # stdout and stderr stay the terminal
+        self.assertEqual(self.out("[ -t 1 ] && [ -t 2 ] && echo tty; [ -t 0 ] || echo notty"),
+                         b"tty\nnotty\n")
+
+    def test_runnerctl_exec_without_i(self):
+        p = self.r.ctl("exec", "--", "read x; echo rc=$?")
+        self.assertEqual(p.stdout, b"rc=1\n", p.stderr)
+        p = self.r.ctl("exec", "-i", "--", "read x; echo got=$x", input=b"fed\n")
+        self.assertEqual(p.stdout, b"got=fed\n", p.stderr)
+
+
+class TestClientGone(SessionCase):
+    def wait_free(self, c, guard=20):
+        deadline = time.monotonic() + guard  # a hang guard, not a speed test
+        while True:
+            res = c.call(rp.EXEC, [("COMMAND", "echo free")], timeout=30)
+            if res.ok or res.code_name != "E_BUSY" or time.monotonic() > deadline:
+                return res
+            time.sleep(0.05)
+
+    def test_vanished_client_cancels_its_command(self):
+        c2 = self.r.client()
+        sid = c2.send(rp.EXEC, [("COMMAND", "sleep 1000")])
+        time.sleep(0.2)
+        c2.close()
+        res = self.wait_free(self.c)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"free\n")
+        self.assertEqual(res.fields.int("RESPAWNED"), 0)
+
+    def test_killed_runnerctl_frees_the_session(self):
+        # Issue 13 item 3, as reported.
+        import subprocess
+        from harness import RUNNERCTL
+        subprocess.run(["timeout", "-s", "KILL", "1", RUNNERCTL, "--connect",
+                        "unix:" + self.r.sock, "exec", "--", "sleep 1000"])
+        res = self.wait_free(self.c)
+        self.assertTrue(res.ok, res)
+        p = self.r.ctl("exec", "--", "echo free")
+        self.assertEqual(p.stdout, b"free\n", p.stderr)
+
+    def test_detached_command_survives_and_is_collected(self):
+        c2 = self.r.client()
+        c2.send(rp.EXEC, [("COMMAND", "sleep 0.5; echo detached-out; exit 3"),
+                          ("MODE", 1), ("DETACH", 1)])
+        time.sleep(0.2)
+        c2.close()
+        res = self.c.call(rp.EXEC_WAIT, [], timeout=30)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"detached-out\n")
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 3)
+        # collected once; nothing left to wait for
+        self.assertEqual(self.c.call(rp.EXEC_WAIT, []).code_name, "E_NOT_FOUND")
+
+    def test_finished_detached_result_kept_until_next_exec(self):
+        c2 = self.r.client()
+        c2.send(rp.EXEC, [("COMMAND", "echo early"), ("DETACH", 1),
+                          ("COMMAND", "ignored")])
+        c2.close()
+        time.sleep(0.5)
+        lst = self.c.call(rp.SHELL_LIST)
+        main = [e for e in lst.fields.records() if e.str("SESSION") == "main"][0]
+        self.assertEqual(main.int("BUSY"), 0)
+        res = self.c.call(rp.EXEC_WAIT, [("SESSION", "main")])
+        self.assertTrue(res.ok, res)
+        self.assertIn(res.fields.int("EXIT_STATUS"), (0,))
+
+
+class TestYield(SessionCase):
+    def test_prompt_comes_back_and_is_answered(self):
+        # Issue 13 item 4, as specified.
+        res = self.ex("read -p 'name? ' n; echo hi $n", STDIN=1, YIELD_MS=500)
+        self.assertEqual(res.fields.int("RUNNING"), 1)
+        self.assertEqual(res.fields.int("WAITING_INPUT"), 1)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"name? ")
+        self.assertFalse(res.fields.has("EXIT_STATUS"))
+        self.assertTrue(self.c.call(rp.SHELL_STDIN, [("DATA", b"bob\n")]).ok)
+        res = self.c.call(rp.EXEC_WAIT, [], timeout=30)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"hi bob\n")
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 0)
+
+    def test_long_command_yields_then_finishes(self):
+        res = self.ex("sleep 2; echo done", YIELD_MS=300)
+        self.assertEqual(res.fields.int("RUNNING"), 1)
+        self.assertEqual(res.fields.int("WAITING_INPUT"), 0)
+        busy = self.c.call(rp.EXEC, [("COMMAND", "true")])
+        self.assertEqual(busy.code_name, "E_BUSY", busy)
+        res = self.c.call(rp.EXEC_WAIT, [], timeout=30)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"done\n")
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 0)
+
+    def test_output_continues_where_the_last_result_stopped(self):
+        res = self.ex("echo one; sleep 1; echo two; sleep 1; echo three", YIELD_MS=500)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"one\n")
+        res = self.c.call(rp.EXEC_WAIT, [("YIELD_MS", 1000)], timeout=30)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"two\n")
+        self.assertEqual(res.fields.int("RUNNING"), 1)
+        res = self.c.call(rp.EXEC_WAIT, [], timeout=30)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"three\n")
+
+    def test_stream_mode_event_waiting_input(self):
+        sid = self.c.send(rp.EXEC, [("COMMAND", "read -p 'name? ' n; echo hi $n"),
+                                    ("STDIN", 1), ("MODE", 1)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.c.recv(timeout=30)
+            res = self.c.pending.get(sid)
+            if res and any(e.int("EVENT") == 4 for e in res.events):
+                break
+        self.assertTrue(any(e.int("EVENT") == 4 for e in res.events), res.events)
+        self.c.send_data(sid, b"ann\n")
+        res = self.c.wait(sid, timeout=30)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.out(), b"name? hi ann\n")
+
+    def test_no_event_for_a_sleeping_command(self):
+        res = self.c.call(rp.EXEC, [("COMMAND", "sleep 1; echo ok"), ("MODE", 1)],
+                          timeout=30)
+        self.assertEqual([e for e in res.events if e.int("EVENT") == 4], [])
+
+    def test_runnerctl_yield(self):
+        p = self.r.ctl("exec", "--yield", "300", "--", "echo started; sleep 2; echo done")
+        self.assertEqual(p.returncode, 124, p.stderr)
+        self.assertEqual(p.stdout, b"started\n")
+        self.assertIn(b"still running", p.stderr)
+        res = self.c.call(rp.EXEC_WAIT, [], timeout=30)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"done\n")
+
+
+class TestCwdEnv(SessionCase):
+    def test_cwd_and_env_for_one_command(self):
+        self.ex("cd /tmp; export K=orig; unset NEWV")
+        res = self.ex("pwd; echo $K $NEWV; env | grep -E '^(K|NEWV)=' | sort",
+                      CWD="/usr", ENV="K=it's new")
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"/usr\nit's new\nK=it's new\n")
+        f = [("COMMAND", "echo $NEWV; cd /"), ("ENV", "NEWV=a b"), ("ENV", "K=2"),
+             ("CWD", "/usr")]
+        res = self.c.call(rp.EXEC, f)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"a b\n")
+        self.assertEqual(self.out("pwd; echo \"[$K] [${NEWV-unset}]\""),
+                         b"/tmp\n[orig] [unset]\n")
+
+    def test_bad_cwd_and_env(self):
+        res = self.ex("echo ran", CWD="/nonexistent")
+        self.assertNotEqual(res.fields.int("EXIT_STATUS"), 0)
+        self.assertNotIn(b"ran", res.fields.bytes("OUTPUT"))
+        bad = self.c.call(rp.EXEC, [("COMMAND", "true"), ("ENV", "1X=y")])
+        self.assertEqual(bad.code_name, "E_BAD_REQUEST")
+        bad = self.c.call(rp.EXEC, [("COMMAND", "true"), ("ENV", "K=" + "x" * 5000)])
+        self.assertEqual(bad.code_name, "E_LIMIT")
+        self.assertEqual(self.out("echo ok"), b"ok\n")
+
+
+class TestPlainTerminal(SessionCase):
+    def test_erase_in_line_and_alternate_screen(self):
+        self.assertEqual(self.out("printf 'hello world\\r\\033[Kbye\\n'"), b"bye\n")
+        self.assertEqual(
+            self.out("printf 'a\\n\\033[?1049hPAGER SCREEN\\n\\033[?1049lb\\n'"),
+            b"a\nb\n")
+
+
 class TestScriptOptions(SessionCase):
     def test_options_do_not_outlive_the_exec(self):
         self.assertEqual(self.out("set -euo pipefail; echo ok"), b"ok\n")

@@ -206,7 +206,8 @@ class TestExec(ShellCase):
         self.assertEqual(f.int("EXIT_STATUS"), 0)
 
     def test_stdin_via_request_and_data(self):
-        sid = self.c.send(rp.EXEC, [("COMMAND", "read a; read b; echo \"got $a/$b\"")])
+        sid = self.c.send(rp.EXEC, [("COMMAND", "read a; read b; echo \"got $a/$b\""),
+                                    ("STDIN", 1)])
         r = self.c.call(rp.SHELL_STDIN, [("SESSION", "main"), ("DATA", b"one\n")])
         self.assertTrue(r.ok, r)
         self.c.send_data(sid, b"two\n")
@@ -217,7 +218,7 @@ class TestExec(ShellCase):
     def test_stdin_large_with_credit(self):
         line = b"y" * 99 + b"\n"
         data = line * 10486  # ~1 MiB, more than one window
-        sid = self.c.send(rp.EXEC, [("COMMAND", "wc -c")])
+        sid = self.c.send(rp.EXEC, [("COMMAND", "wc -c"), ("STDIN", 1)])
         sent = 0
         while sent < len(data):
             room = self.c.credit.get(sid, 0)
@@ -268,14 +269,15 @@ class TestExec(ShellCase):
         c2.close()
 
     def test_stdin_eof(self):
-        sid = self.c.send(rp.EXEC, [("COMMAND", "cat; echo end")])
+        sid = self.c.send(rp.EXEC, [("COMMAND", "cat; echo end"), ("STDIN", 1)])
         self.c.send_data(sid, b"partial line", fin=True)
         res = self.c.wait(sid, timeout=30)
         self.assertEqual(res.fields.bytes("OUTPUT"), b"partial lineend\n")
 
     def test_stdin_reader_does_not_eat_next_command(self):
         # `cat` reading stdin must not see the shell's next command text.
-        sid = self.c.send(rp.EXEC, [("COMMAND", "cat >/dev/null; echo after")])
+        sid = self.c.send(rp.EXEC, [("COMMAND", "cat >/dev/null; echo after"),
+                                    ("STDIN", 1)])
         self.c.call(rp.SHELL_STDIN, [("DATA", b"x\n"), ("EOF", 1)])
         res = self.c.wait(sid, timeout=30)
         self.assertEqual(res.fields.bytes("OUTPUT"), b"after\n")
@@ -324,7 +326,7 @@ class TestExec(ShellCase):
     def test_resize(self):
         r = self.c.call(rp.SHELL_RESIZE, [("ROWS", 33), ("COLS", 121)])
         self.assertTrue(r.ok, r)
-        self.assertEqual(self.out("stty size"), b"33 121\n")
+        self.assertEqual(self.out("stty size", STDIN=1), b"33 121\n")
 
     def test_background_job_does_not_block(self):
         t = time.monotonic()
@@ -422,7 +424,7 @@ class TestSessions(ShellCase):
                                         ("COLS", 50)])
         self.assertTrue(r.ok, r)
         self.assertEqual(r.fields.str("SESSION"), "s1")
-        self.assertEqual(self.out("pwd; echo $FOO; stty size", session="s1"),
+        self.assertEqual(self.out("pwd; echo $FOO; stty size", session="s1", STDIN=1),
                          b"/tmp\nbar baz\n10 50\n")
         lst = self.c.call(rp.SHELL_LIST)
         names = {e.str("SESSION"): e for e in lst.fields.records()}

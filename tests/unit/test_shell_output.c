@@ -151,6 +151,17 @@ static void test_plain(void **state)
 	plain_check("bell\007\x0e\x0f\ttab\n", "bell\ttab\n");
 	plain_check("caf\xc3\xa9\n", "caf\xc3\xa9\n");
 	plain_check("no newline\rNO", "NO newline");
+	/* erase in line: the redraw idiom of progress bars */
+	plain_check("hello world\r\033[Kbye", "bye");
+	plain_check("hello world\r\033[0Kbye\n", "bye\n");
+	plain_check("hello world\r\033[2Kbye\n", "bye\n");
+	plain_check("abc\033[1Kd\n", "abcd\n");
+	/* a pager or editor on the alternate screen leaves nothing */
+	plain_check("before\n\033[?1049h\033[Hscreen\ndump\033[?1049lafter\n",
+		    "before\nafter\n");
+	plain_check("a\033[?47hx\033[?47lb\033[?1047hy\nz\033[?1047lc\n",
+		    "abc\n");
+	plain_check("\033[1049hkept\n", "kept\n"); /* not private: no mode */
 }
 
 static void test_plain_long_line(void **state)

@@ -19,6 +19,8 @@
 /* A COMMAND up to this is sent without asking the runner's --max-command
  * first (one round trip saved; a runner set below it says E_LIMIT). */
 #define SCRIPT_DIRECT 4096
+/* exec --yield: the command was still running when the output came back. */
+#define EXIT_STILL_RUNNING 124
 
 /* An interactive shell nested in the session: it starts where the
  * session is, with its exported environment, on a sane terminal.  The
@@ -41,6 +43,13 @@ static int exec_result(const struct rc_frame *f)
 
 	if (wire_find(f->p, f->h.len, T_OUTPUT, &fl) > 0 && fl.len)
 		rc_write_all(1, fl.val, fl.len);
+	if (rc_field_uint(f, T_RUNNING, 0)) {
+		fprintf(stderr, "runnerctl: the command is still running%s\n",
+			rc_field_uint(f, T_WAITING_INPUT, 0)
+			    ? " and waits for input"
+			    : "");
+		return EXIT_STILL_RUNNING;
+	}
 	if (wire_find(f->p, f->h.len, T_EXIT_STATUS, &fl) > 0)
 		wire_int(&fl, &status);
 	if (rc_field_uint(f, T_TIMED_OUT, 0))
@@ -263,6 +272,10 @@ static int exec_run(struct rc_conn *c, const struct rc_args *a)
 	if (!stream)
 		wb_u64(&b, T_OUTPUT_LIMIT,
 		       opt_num(a, "output-limit", OUTPUT_LIMIT_DEFAULT));
+	if (opt_flag(a, "interactive"))
+		wb_u8(&b, T_STDIN, 1);
+	if (opt_flag(a, "yield") && !stream)
+		wb_u32(&b, T_YIELD_MS, (uint32_t)opt_num(a, "yield", 0));
 	wb_u8(&b, T_MODE, stream ? WM_STREAM : WM_WAIT);
 	wb_u8(&b, T_FORMAT,
 	      opt_flag(a, "raw") || stream ? WFMT_RAW : WFMT_PLAIN);
@@ -293,6 +306,10 @@ const struct rc_cmd rc_cmd_exec = {
 	"\n"
 	"^C asks the runner to stop the command (SIGINT, then SIGKILL to it;\n"
 	"the session survives) and exits 130; a second ^C leaves at once.\n"
+	"Without -i the command's stdin is /dev/null (end of file at once).\n"
+	"--yield MS returns after MS milliseconds, or as soon as the command\n"
+	"waits to read the terminal, with the output so far; the command\n"
+	"goes on in the session (exit status 124).\n"
 	"\n"
 	"exit status: the command's own ($?; 128+N for signal N); 1 with\n"
 	"'runnerctl: E_CODE: message' when the request failed (E_BUSY: the\n"
@@ -317,6 +334,10 @@ const struct rc_cmd rc_cmd_exec = {
 	     "forward our stdin to the command (end of file at\n"
 	     "its end)",
 	     0},
+	    {"yield", 0, "MS",
+	     "wait mode: come back after MS ms (or when the\n"
+	     "command waits for input) while it goes on",
+	     RC_OPT_NUM},
 	    {"stream", 0, NULL, "print output as it arrives (raw bytes)", 0},
 	    {"raw", 0, NULL, "wait mode: the terminal's bytes, exact", 0},
 	    {0},
@@ -351,6 +372,7 @@ static int shell_run(struct rc_conn *c, const struct rc_args *a)
 	wb_init(&b, buf, sizeof(buf));
 	wb_str(&b, T_SESSION, session);
 	wb_str(&b, T_COMMAND, INTERACTIVE_CMD);
+	wb_u8(&b, T_STDIN, 1);
 	wb_u8(&b, T_MODE, WM_STREAM);
 	wb_u8(&b, T_FORMAT, WFMT_RAW);
 	id = rc_new_stream(c);
