@@ -24,11 +24,7 @@ RUNNER_CFLAGS := $(CSTD) $(RUNNER_OPT) $(WARN) $(HARDEN) -ffunction-sections \
                  -fno-unwind-tables -fno-pie $(DEPS_CFLAGS)
 # Static, not static-pie: PID 1 of a throwaway sandbox gains little from
 # ASLR of its own image, and the relocation code costs size.
-# -z noseparate-code: one read+execute segment for code and read-only data
-# instead of three page-aligned ones (R, RX, R), whose padding cost ~8 KiB
-# of a < 256,000-byte budget.  W^X still holds: writable data stays in
-# its own non-executable segment.
-RUNNER_LDFLAGS := -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code
+RUNNER_LDFLAGS := -static -no-pie -Wl,--gc-sections
 
 # The host client: glibc gcc is fine (it may also be built static).
 CLIENT_SRC := $(wildcard tools/runnerctl/*.c) protocol/wire.c
