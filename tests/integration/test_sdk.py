@@ -553,6 +553,23 @@ class TestCancel(SdkTest):
         self.assertIn("keepalive", str(cm.exception))
 
 
+class TestPackage(unittest.TestCase):
+    def test_type_checks_for_python_3_9(self):
+        # The package ships py.typed: its annotations must hold.
+        import subprocess
+        r = subprocess.run(["/usr/bin/python3", "-c", "import mypy"], capture_output=True)
+        if r.returncode != 0:
+            if os.environ.get("CI") == "true":
+                self.fail("mypy is missing under CI=true (tools/deps test installs python3-mypy)")
+            self.skipTest("SKIP: no mypy (tools/deps test installs python3-mypy)")
+        with tempfile.TemporaryDirectory() as cache:
+            r = subprocess.run(["/usr/bin/python3", "-m", "mypy", "--python-version", "3.9",
+                                "--cache-dir", cache, "runner_client"],
+                               cwd=os.path.join(ROOT, "tools", "python"),
+                               capture_output=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout.decode(errors="replace"))
+
+
 class TestAuthAndLimits(unittest.TestCase):
     def test_token_from_argument_env_and_file(self):
         with Runner(env={"RUNNER_TOKEN": "s3cret-0123456789"}) as r:

@@ -152,7 +152,8 @@ class Transport:
             p, self.proc = self.proc, None
             for f in (p.stdin, p.stdout):
                 try:
-                    f.close()
+                    if f is not None:
+                        f.close()
                 except OSError:
                     pass  # a broken pipe on close changes nothing
             try:

@@ -2,8 +2,9 @@
 
 No I/O here: the sync and asyncio connections share it.
 """
+import builtins
 import struct
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 HDR = struct.Struct(">IIBB")  # length (bytes after itself), stream, type, flags
 HDR_SIZE = 10
@@ -105,7 +106,7 @@ def field(name: str, value) -> bytes:
 def encode(fields: Iterable[Tuple[str, object]]) -> bytes:
     """[(name, value)] -> TLV bytes.  A None value is left out; a list or
     tuple value repeats the tag (ARGV, ENV, GLOB)."""
-    out = []
+    out: List[bytes] = []
     for name, value in fields:
         if value is None:
             continue
@@ -118,7 +119,8 @@ def encode(fields: Iterable[Tuple[str, object]]) -> bytes:
 
 def decode(payload: bytes) -> List[Tuple[int, bytes]]:
     """TLV bytes -> [(tag, value)].  ValueError when a field runs past the end."""
-    out, pos, n = [], 0, len(payload)
+    out: List[Tuple[int, bytes]] = []
+    pos, n = 0, len(payload)
     while pos < n:
         if n - pos < 6:
             raise ValueError("truncated field header")
@@ -145,53 +147,57 @@ def split_records(buf: bytearray) -> Iterator[bytes]:
     del buf[:pos]
 
 
+# The accessors of Fields are named after the types they return: its
+# annotations name the builtins through the builtins module.
+
+
 class Fields:
     """Decoded fields with typed accessors by tag name."""
 
     __slots__ = ("raw",)
 
-    def __init__(self, payload: bytes = b""):
+    def __init__(self, payload: builtins.bytes = b""):
         self.raw = decode(payload)
 
-    def all(self, name: str) -> List[bytes]:
+    def all(self, name: builtins.str) -> List[builtins.bytes]:
         num = TAGS[name][0]
         return [v for t, v in self.raw if t == num]
 
-    def get(self, name: str) -> Optional[bytes]:
+    def get(self, name: builtins.str) -> Optional[builtins.bytes]:
         num = TAGS[name][0]
         for t, v in self.raw:
             if t == num:
                 return v
         return None
 
-    def has(self, name: str) -> bool:
+    def has(self, name: builtins.str) -> builtins.bool:
         return self.get(name) is not None
 
-    def int(self, name: str, default=None):
+    def int(self, name: builtins.str, default: Any = None) -> Any:
         v = self.get(name)
         if v is None or len(v) not in (1, 2, 4, 8):
             return default
         return int.from_bytes(v, "big", signed=TAGS[name][1].startswith("i"))
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         v = self.int(name)
         return default if v is None else v != 0
 
-    def bytes(self, name: str, default=None):
+    def bytes(self, name: builtins.str, default: Any = None) -> Any:
         v = self.get(name)
         return default if v is None else v
 
-    def str(self, name: str, default=None):
+    def str(self, name: builtins.str, default: Any = None) -> Any:
         v = self.get(name)
         return default if v is None else v.decode("utf-8", "surrogateescape")
 
-    def strs(self, name: str) -> List[str]:
+    def strs(self, name: builtins.str) -> List[builtins.str]:
         return [v.decode("utf-8", "surrogateescape") for v in self.all(name)]
 
-    def records(self, name: str = "ENTRY") -> List["Fields"]:
+    def records(self, name: builtins.str = "ENTRY") -> List["Fields"]:
         return [Fields(v) for v in self.all(name)]
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> builtins.str:
         return "Fields(%s)" % ", ".join(
             "%s=%r" % (TAG_NAMES.get(t, "0x%04x" % t), v[:40]) for t, v in self.raw)
 
