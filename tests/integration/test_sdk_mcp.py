@@ -159,6 +159,7 @@ class TestMcpWithOfficialClient(RunnerTest):
                 self.fail("the cancelled call's command still runs")
         p.stdin.close()
         self.assertEqual(p.stdout.read(), b"")  # no answer for the cancelled call
+        p.stdout.close()
         self.assertEqual(p.wait(30), 0)
 
     def test_unreachable_runner_is_a_tool_error_not_a_dead_server(self):
