@@ -419,7 +419,10 @@ static void conn_update_interest(struct conn *c)
 	if (!c->peer_eof && !c->closing && out_used(c) < OUT_SOFT &&
 	    c->in_len < c->in_cap)
 		rev |= EPOLLIN;
-	if (out_used(c))
+	/* Streams served in conn_after_io can leave it with an empty buffer
+	 * (the second flush sent everything) yet still wanting room: an
+	 * EPOLLOUT on a writable fd fires at once and serves them next. */
+	if (out_used(c) || conn_writable_due(c))
 		wev |= EPOLLOUT;
 	if (c->rfd == c->wfd) {
 		loop_modify(&c->rt->loop, &c->rw,

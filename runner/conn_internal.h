@@ -48,5 +48,8 @@ struct stream *stream_new(struct conn *c, uint32_t id, uint8_t type);
 /* End a stream from the connection side; module told first via detach. */
 void stream_abort(struct stream *s, int code, const char *msg);
 void conn_notify_writable(struct conn *c);
+/* A stream waits for room that is there now: the loop must come back
+ * even with nothing queued to write. */
+bool conn_writable_due(const struct conn *c);
 
 #endif

@@ -94,6 +94,14 @@ static int read_count_rest(struct fs_read *r)
 	return READ_WAIT_TIMER;
 }
 
+static bool eof_without_credit(struct fs_read *r)
+{
+	uint8_t b;
+
+	return r->s->send_credit <= 0 &&
+	       pread(r->fd, &b, 1, (off_t)r->pos) == 0;
+}
+
 /* Send one chunk.  Returns 1 to go on, 0 at the end of what is wanted,
  * READ_WAIT_* to suspend, or -errno. */
 static int read_chunk(struct fs_read *r, uint64_t *budget)
@@ -103,6 +111,10 @@ static int read_chunk(struct fs_read *r, uint64_t *budget)
 	ssize_t n;
 
 	if (r->pos >= r->end)
+		return 0;
+	/* Out of credit exactly at EOF: the client granted what the file
+	 * holds and waits for the RESULT, so EOF must not need credit. */
+	if (!room && eof_without_credit(r))
 		return 0;
 	if (!room)
 		return READ_WAIT_WRITABLE;

@@ -129,6 +129,7 @@ struct stream {
 	uint32_t id;
 	uint8_t type;
 	bool want_writable;
+	bool frame_waits; /* an EVENT or RESULT, which need no credit */
 	bool cancelled;
 	const struct stream_ops *ops;
 	void *owner;

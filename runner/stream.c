@@ -213,10 +213,11 @@ static int stream_frame(struct stream *s, uint8_t type,
 		return -ENOBUFS;
 	if (b->len > c->peer_max_frame)
 		return -EMSGSIZE;
-	/* Keep OUT_SLACK free so every open stream can still be ended. */
+	/* Keep OUT_SLACK/2 free so every open stream can still be ended. */
 	if (out_frame(c, s->id, type, 0, b->p, b->len,
 		      c->out_cap - OUT_SLACK / 2) < 0) {
 		stream_want_writable(s);
+		s->frame_waits = true;
 		return -EAGAIN;
 	}
 	return 0;
@@ -296,6 +297,26 @@ void stream_grant(struct stream *s, uint32_t n)
 		s->conn->broken = true;
 }
 
+/* Room a stream waits for is there: buffer space below OUT_SOFT/2 and,
+ * unless what waits is an EVENT or RESULT, DATA credit.  A stream without
+ * credit waits for WINDOW instead. */
+static bool stream_due(const struct stream *s)
+{
+	return s->want_writable && (s->send_credit > 0 || s->frame_waits);
+}
+
+bool conn_writable_due(const struct conn *c)
+{
+	const struct stream *s;
+
+	if (!c->want_writable || out_used(c) >= OUT_SOFT / 2)
+		return false;
+	for (s = c->streams; s; s = s->next)
+		if (stream_due(s))
+			return true;
+	return false;
+}
+
 /* Tell streams waiting for room that some appeared.  A callback may end
  * its own stream, so the next pointer is read first. */
 void conn_notify_writable(struct conn *c)
@@ -307,9 +328,9 @@ void conn_notify_writable(struct conn *c)
 	c->want_writable = false;
 	for (s = c->streams; s; s = next) {
 		next = s->next;
-		if (!s->want_writable || s->send_credit <= 0)
+		if (!stream_due(s))
 			continue;
-		s->want_writable = false;
+		s->want_writable = s->frame_waits = false;
 		if (s->ops && s->ops->writable)
 			s->ops->writable(s);
 	}

@@ -3,6 +3,10 @@ spec alone found the runner differing (issue 15).
 
 Timeouts here are hang guards only; speed is measured by `make bench`.
 """
+import os
+import random
+import select
+import time
 import unittest
 
 from harness import RunnerTest
@@ -102,6 +106,73 @@ class TestWinsize(RunnerTest):
                                      ("COLS", 101)], timeout=HANG)
         self.assertTrue(res.ok, res)
         self.assertEqual(res.out(1).strip(), b"33 101")
+
+
+class TestReadLiveness(RunnerTest):
+    """Issue 15 bug 1: a READ of several MiB sent its first ~1 MiB, then
+    held the rest until an unrelated event woke the runner (the 10 s
+    --io-timeout tick, another connection).  Many READs, a client that
+    reads at varying speeds, nothing else on the runner.  --io-timeout is
+    raised so a lost wakeup shows as no progress at all, and the bound is
+    about liveness (no progress for STALL_S), not speed.
+
+    RUNNER_STRESS_READS sets the count: 300 in make test, 1000 in
+    make stress."""
+    runner_args = ("--io-timeout", "600000")
+    SIZE = 8 << 20
+    STALL_S = 30
+
+    def read_once(self, sock, sid, rng):
+        c = self.c
+        c.send(rp.READ, [("PATH", self.path)], stream=sid)
+        mode = rng.randrange(3)  # 0 fast, 1 small reads, 2 small + pauses
+        buf, got = bytearray(), 0
+        while True:
+            r, _, _ = select.select([sock], [], [], self.STALL_S)
+            self.assertTrue(r, "READ %d stalled after %d of %d bytes: no "
+                            "frame for %d s" % (sid, got, self.SIZE,
+                                                self.STALL_S))
+            chunk = sock.recv(1 << 20 if mode == 0 else rng.choice(
+                (4096, 65536, 200000)))
+            if not chunk:
+                raise rp.ProtocolClosed("runner closed the connection")
+            buf += chunk
+            while len(buf) >= 10:
+                length, stream, type_, _ = rp.HDR.unpack_from(buf)
+                if len(buf) < 4 + length:
+                    break
+                self.assertEqual(stream, sid)
+                if type_ == rp.DATA:
+                    n = length - 6 - 9
+                    got += n
+                elif type_ == rp.RESULT:
+                    del buf[:4 + length]
+                    self.assertFalse(buf)
+                    return got
+                else:
+                    self.fail("READ %d: frame type %d: %r" %
+                              (sid, type_, bytes(buf[10:4 + length])))
+                del buf[:4 + length]
+            if mode == 2 and rng.random() < 0.3:
+                time.sleep(rng.random() * 0.003)
+
+    def test_many_big_reads(self):
+        count = int(os.environ.get("RUNNER_STRESS_READS", "300"))
+        self.path = os.path.join(self.r.tmp, "big")
+        with open(self.path, "wb") as f:
+            f.write(os.urandom(self.SIZE))
+        # The whole file's credit up front: no WINDOW frames, so nothing
+        # from the client wakes the runner while a READ is under way.
+        self.c = rp.Client.unix(self.r.sock, hello=False)
+        self.c.window = self.SIZE
+        self.c.hello()
+        self.c.sock.settimeout(None)
+        rng = random.Random(15)
+        sid = 1000
+        for i in range(count):
+            sid += 1
+            self.assertEqual(self.read_once(self.c.sock, sid, rng), self.SIZE)
+        self.assertAlive()
 
 
 if __name__ == "__main__":
