@@ -222,7 +222,14 @@ static void in_settle(struct proc *p)
 		return;
 	}
 	if (!p->in_head && p->in_eof) {
-		proc_in_close(p, 0);
+		/* A PTY keeps our duplicate of the master until the process
+		 * finishes: closing it right after the EOF character hung up
+		 * the terminal (SIGHUP to a process still reading) in about a
+		 * third of the tries. */
+		if (p->pty)
+			in_watch(p, false);
+		else
+			proc_in_close(p, 0);
 		return;
 	}
 	in_watch(p, p->in_head != NULL);
@@ -268,7 +275,7 @@ void proc_in_eof(struct proc *p)
 }
 
 /* Close stdin; queued bytes are lost, their streams told with err.  On
- * a PTY this closes only our duplicate of the master: no hangup. */
+ * a PTY this closes only our duplicate of the master. */
 void proc_in_close(struct proc *p, int err)
 {
 	struct proc_chunk *ch;

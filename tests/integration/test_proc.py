@@ -201,6 +201,35 @@ class TestSpawn(RunnerTest):
         res = self.c.wait(sid, HANG)
         self.assertIn(b"got abc", res.out(1))
 
+    def test_pty_fin_never_hangs_up(self):
+        """§16.2: FIN on a PTY sends ^D; the terminal is never hung up
+        while the process runs (it was SIGHUP in ~1 of 3 tries)."""
+        for i in range(25):
+            sid = self.c.send(rp.SPAWN, spawn_fields(["cat"], pty=1,
+                                                     stdin=1))
+            self.c.send_data(sid, b"abc\n", fin=True)
+            res = self.c.wait(sid, HANG)
+            self.assertTrue(res.ok, res)
+            self.assertEqual((res.fields.int("EXIT_STATUS"),
+                              res.fields.int("TERM_SIGNAL")), (0, 0),
+                             "try %d: %r" % (i, res.out(1)))
+
+    def test_pty_close_stdin_never_hangs_up(self):
+        for i in range(20):
+            sid = self.c.send(rp.SPAWN, spawn_fields(
+                ["cat"], pty=1, stdin=1, background=1))
+            pid = started_pid(self.c, sid)
+            st = self.c.call(rp.PROC_STDIN, [("PID", pid),
+                                             ("DATA", b"abc\n")])
+            self.assertTrue(st.ok, st)
+            self.assertTrue(self.c.call(rp.PROC_CLOSE_STDIN,
+                                        [("PID", pid)]).ok)
+            res = self.c.wait(sid, HANG)
+            self.assertTrue(res.ok, res)
+            self.assertEqual((res.fields.int("EXIT_STATUS"),
+                              res.fields.int("TERM_SIGNAL")), (0, 0),
+                             "try %d" % i)
+
     def test_timeout_kills_group(self):
         t = time.time()
         res = sh(self.c, "sleep 300 & sleep 300", timeout_ms=300)
