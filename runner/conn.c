@@ -5,8 +5,9 @@
  * one maximal frame, an output buffer, and a pool of max_streams streams.
  * Two invariants keep it bounded whatever the client does:
  *  - requests are parsed only while the output buffer is below OUT_SOFT, so
- *    a client that never reads stops being read (its kernel socket buffer
- *    fills, then its writes block) instead of making us queue replies;
+ *    a client that never reads stops being read at its next request (its
+ *    kernel socket buffer fills, then its writes block) instead of making
+ *    us queue replies; WINDOW and CANCEL before it are still taken;
  *  - DATA is sent only against the stream's credit and below OUT_SOFT.
  * Above OUT_SOFT there is always room for one maximal RESULT plus the
  * small frames (ERROR, WINDOW) of every open stream.
@@ -284,6 +285,15 @@ static void conn_on_frame(struct conn *c, const struct wire_hdr *h,
 	}
 }
 
+/* WINDOW and CANCEL are taken even with the output buffer full: they
+ * answer with at most one small frame per stream, within OUT_SLACK, and a
+ * client blocked writing credit back while we wait for it to read would
+ * otherwise deadlock with us. */
+static bool frame_is_control(const struct wire_hdr *h)
+{
+	return h->type == WT_WINDOW || h->type == WT_CANCEL;
+}
+
 /* Parse every complete frame in the input buffer while there is room to
  * answer.  Returns false when the connection must close. */
 static bool conn_parse(struct conn *c)
@@ -292,7 +302,8 @@ static bool conn_parse(struct conn *c)
 	struct wire_hdr h;
 	int r;
 
-	while (!c->closing && out_used(c) < OUT_SOFT) {
+	c->held = false;
+	while (!c->closing) {
 		r = wire_hdr_decode(c->in + pos, c->in_len - pos,
 				    c->rt->cfg.max_frame, &h);
 		if (r == -EAGAIN)
@@ -310,6 +321,11 @@ static bool conn_parse(struct conn *c)
 		}
 		if (c->in_len - pos < WIRE_HDR_SIZE + h.len)
 			break;
+		if (out_used(c) >= OUT_SOFT && c->hello_done &&
+		    !frame_is_control(&h)) {
+			c->held = true;
+			break;
+		}
 		conn_on_frame(c, &h, c->in + pos + WIRE_HDR_SIZE);
 		pos += WIRE_HDR_SIZE + h.len;
 	}
@@ -382,7 +398,7 @@ void conn_flush(struct conn *c)
 static void conn_resume(struct conn *c)
 {
 	if (c->in_len && c->hello_done && !c->closing &&
-	    out_used(c) < OUT_SOFT && !conn_parse(c))
+	    (out_used(c) < OUT_SOFT || !c->held) && !conn_parse(c))
 		c->closing = true;
 }
 
@@ -416,8 +432,8 @@ static void conn_update_interest(struct conn *c)
 {
 	uint32_t rev = 0, wev = 0;
 
-	if (!c->peer_eof && !c->closing && out_used(c) < OUT_SOFT &&
-	    c->in_len < c->in_cap)
+	if (!c->peer_eof && !c->closing &&
+	    (out_used(c) < OUT_SOFT || !c->held) && c->in_len < c->in_cap)
 		rev |= EPOLLIN;
 	/* Streams served in conn_after_io can leave it with an empty buffer
 	 * (the second flush sent everything) yet still wanting room: an

@@ -26,6 +26,7 @@ struct conn {
 	bool peer_eof;	    /* client finished sending */
 	bool rw_gone;	    /* read side unwatched after EOF */
 	bool closing;	    /* flush the last ERROR, then close */
+	bool held;	    /* a request waits in `in` for output room */
 	bool broken;	    /* I/O failed: close now */
 	bool dead;
 };

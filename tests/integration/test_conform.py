@@ -6,6 +6,7 @@ Timeouts here are hang guards only; speed is measured by `make bench`.
 import os
 import random
 import select
+import struct
 import time
 import unittest
 
@@ -172,6 +173,32 @@ class TestReadLiveness(RunnerTest):
         for i in range(count):
             sid += 1
             self.assertEqual(self.read_once(self.c.sock, sid, rng), self.SIZE)
+        self.assertAlive()
+
+
+class TestCreditWhileFull(RunnerTest):
+    """A client that returns credit (or cancels) before reading must not
+    deadlock with a runner whose output buffer is full: WINDOW and CANCEL
+    are taken while requests wait (PROTOCOL §6).  Found by TestBulk: a
+    client blocked writing WINDOW frames, the runner waiting for it to
+    read."""
+
+    def test_windows_and_cancel_while_output_full(self):
+        c = rp.Client.unix(self.r.sock, hello=False)
+        c.auto_window = False
+        c.window = 64 << 20
+        c.hello()
+        sid = c.send(rp.SPAWN, [("ARGV", "yes")])
+        time.sleep(1)  # the runner fills its buffer; we read nothing
+        # Many small frames: far more than the socket buffer holds, so
+        # sendall blocks (then times out) unless the runner reads them.
+        c.sock.settimeout(HANG)
+        c.write_raw(b"".join(rp.HDR.pack(10, sid, rp.WINDOW, 0) +
+                             struct.pack(">I", 1) for _ in range(50000)))
+        c.cancel(sid)
+        res = c.wait(sid, HANG)
+        self.assertEqual(res.code_name, "E_CANCELLED", res)
+        c.close()
         self.assertAlive()
 
 
