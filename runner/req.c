@@ -12,8 +12,8 @@
 
 #include <string.h>
 
-int req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
-	     uint64_t def, uint64_t min, uint64_t max, uint64_t *v)
+int req_uint_in(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		uint64_t def, uint64_t min, uint64_t max, uint64_t *v)
 {
 	struct wire_field f;
 
@@ -26,6 +26,12 @@ int req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 		     "field 0x%04x must be an integer in %llu..%llu", tag,
 		     (unsigned long long)min, (unsigned long long)max);
 	return -1;
+}
+
+int req_uint_any(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		 uint64_t def, uint64_t *v)
+{
+	return req_uint_in(s, p, n, tag, def, 0, REQ_ANY, v);
 }
 
 int req_bytes(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,

@@ -176,8 +176,16 @@ struct runner *stream_runner(const struct stream *s);
  * is def, f->val NULL), or -1 after answering ERROR E_BAD_REQUEST on s. ---- */
 
 #define REQ_ANY UINT64_MAX /* req_uint's max for "any integer", bools */
-int req_uint(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
-	     uint64_t def, uint64_t min, uint64_t max, uint64_t *v);
+#define req_uint(s, p, n, tag, def, min, max, v)                               \
+	((min) == 0 && (max) == REQ_ANY                                        \
+	     ? req_uint_any(s, p, n, tag, def, v)                              \
+	     : req_uint_in(s, p, n, tag, def, min, max, v))
+int req_uint_in(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		uint64_t def, uint64_t min, uint64_t max, uint64_t *v);
+/* The common case in six arguments: every call passes them in registers
+ * (the binary's size budget counts each call). */
+int req_uint_any(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
+		 uint64_t def, uint64_t *v);
 /* Any bytes, at most max. */
 int req_bytes(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
 	      size_t max, struct wire_field *f);
