@@ -9,7 +9,9 @@
 /* '*' and '?' match any bytes ('/' included, as fnmatch without
  * FNM_PATHNAME); "[...]" with '!' or '^' negation, ranges and [:class:];
  * '\\' quotes the next byte.  A malformed bracket matches itself
- * literally, as fnmatch does. */
+ * literally, as fnmatch does.  A range's ends are single bytes: in
+ * "[a-[:x:]]" the range is 'a' to '[' (POSIX leaves a class there
+ * undefined; glibc differs). */
 bool glob_match(const char *pat, const char *name);
 
 /* A path relative to a start directory, as git's wildmatch reads it

@@ -55,8 +55,16 @@ static bool known_class(const char *name, size_t n)
 	return false;
 }
 
+/* Is the bracket element at p a [:class:], [.sym.] or [=e=]? */
+static bool bracket_expr(const char *p)
+{
+	return p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=');
+}
+
 /* Where the bracket opened at p ends (its ']'), or NULL if it does not
- * or holds what POSIX leaves open: an unknown [:class:], [.sym.], [=e=]. */
+ * or holds what POSIX leaves open: an unknown [:class:], [.sym.], [=e=],
+ * or a range with a class at either end ("a-[:alpha:]", "[:alpha:]-z"):
+ * glob.h reads the byte after '-' as the range's end, glibc otherwise. */
 static const char *bracket_end(const char *p)
 {
 	const char *q;
@@ -69,11 +77,14 @@ static const char *bracket_end(const char *p)
 	for (; *p && *p != ']'; p++) {
 		if (*p == '\\' && p[1]) {
 			p++;
+		} else if (*p == '-' && bracket_expr(p + 1)) {
+			return NULL;
 		} else if (*p == '[' && (p[1] == '.' || p[1] == '=')) {
 			return NULL;
 		} else if (*p == '[' && p[1] == ':') {
 			q = strstr(p + 2, ":]");
-			if (!q || !known_class(p + 2, (size_t)(q - p - 2)))
+			if (!q || !known_class(p + 2, (size_t)(q - p - 2)) ||
+			    (q[2] == '-' && q[3] != ']'))
 				return NULL;
 			p = q + 1;
 		}
