@@ -104,12 +104,14 @@ static int switch_ids(const struct target *t)
 	return 0;
 }
 
-/* Programs started later look for their home and name here. */
-static void user_env(const struct target *t)
+/* Programs started later look for their home and name here.  A HOME
+ * the environment gives the user we stay (docker run -e HOME=...) is
+ * kept; after a switch it was the other user's, so passwd's wins. */
+static void user_env(const struct target *t, bool switched)
 {
 	if (!t->named)
 		return;
-	setenv("HOME", t->home, 1);
+	setenv("HOME", t->home, switched);
 	setenv("USER", t->name, 1);
 	setenv("LOGNAME", t->name, 1);
 }
@@ -158,7 +160,7 @@ int user_switch(struct runner *rt)
 	}
 	if (t.uid == 0 && switch_ids(&t) == 0) {
 		/* Asked for by name; still said loudly, here and in INFO. */
-		user_env(&t);
+		user_env(&t, false); /* root stays root */
 		log_warn("--user %s: sandboxed code runs as root", name);
 		harden_note(rt, "user",
 			    "applied: uid 0 gid %u; WARNING: sandboxed code "
@@ -168,7 +170,7 @@ int user_switch(struct runner *rt)
 	}
 	if (getuid() == t.uid && geteuid() == t.uid && getgid() == t.gid) {
 		switch_ids(&t); /* drop extra groups if we may; else as is */
-		user_env(&t);
+		user_env(&t, false);
 		harden_note(rt, "user", "applied: already uid %u gid %u",
 			    (unsigned)t.uid, (unsigned)t.gid);
 		return 0;
@@ -191,7 +193,7 @@ int user_switch(struct runner *rt)
 			    (unsigned)getuid());
 		return 0;
 	}
-	user_env(&t);
+	user_env(&t, true);
 	harden_note(rt, "user", "applied: uid %u gid %u groups %d",
 		    (unsigned)t.uid, (unsigned)t.gid, t.ngroups);
 	return 0;

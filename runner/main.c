@@ -39,6 +39,9 @@ static const char usage[] =
     "exists)\n"
     "  --root DIR              confine file operations to DIR\n"
     "  --shell PATH            shell for sessions (default: bash, else sh)\n"
+    "  --cwd DIR               sessions start in DIR (default: the runner's\n"
+    "                          directory, e.g. the image's WORKDIR; $HOME if "
+    "/)\n"
     "  --token-file FILE       require this token in HELLO (or "
     "$RUNNER_TOKEN);\n"
     "                          a vsock listener requires one\n"
@@ -69,6 +72,7 @@ enum {
 	OPT_USER,
 	OPT_ROOT,
 	OPT_SHELL,
+	OPT_CWD,
 	OPT_TOKEN_FILE,
 	OPT_ALLOW_UID,
 	OPT_SOCKET_GROUP,
@@ -102,6 +106,7 @@ static const struct option options[] = {
     {"user", required_argument, NULL, OPT_USER},
     {"root", required_argument, NULL, OPT_ROOT},
     {"shell", required_argument, NULL, OPT_SHELL},
+    {"cwd", required_argument, NULL, OPT_CWD},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"allow-uid", required_argument, NULL, OPT_ALLOW_UID},
     {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
@@ -251,6 +256,7 @@ static int parse_flag(struct config *cfg, int opt, const char *arg)
 	case OPT_USER: cfg->user = arg; return 0;
 	case OPT_ROOT: cfg->root = arg; return 0;
 	case OPT_SHELL: cfg->shell = arg; return 0;
+	case OPT_CWD: cfg->cwd = arg; return 0;
 	case OPT_KEEP_CAPS: cfg->keep_caps = arg; return 0;
 	case OPT_HOSTNAME: cfg->hostname = arg; return 0;
 	case OPT_MODULES: cfg->modules = arg; return 0;

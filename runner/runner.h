@@ -360,6 +360,7 @@ struct config {
 	const char *user;  /* NULL: "sandbox" when /etc/passwd has it */
 	const char *root;  /* file operations confined here, or NULL */
 	const char *shell; /* default shell path, NULL: bash, then sh */
+	const char *cwd;   /* --cwd: where sessions start; NULL: see shell */
 
 	const char *keep_caps; /* cap_from_text list, or NULL */
 	const char *hostname;

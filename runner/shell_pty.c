@@ -319,6 +319,23 @@ static int cmd_memfd(void)
 
 /* ---- the child ---- */
 
+/* Where the shell starts: SHELL_OPEN's CWD, else --cwd, else the
+ * runner's own directory (the image's WORKDIR, `docker run -w`), unless
+ * that is / (no WORKDIR): then $HOME.  In the child, which inherited the
+ * runner's directory. */
+static int start_dir(const struct session *ss, const char *home)
+{
+	const char *dir = ss->spec.cwd ? ss->spec.cwd : ss->rt->cfg.cwd;
+	char root[2];
+
+	if (dir)
+		return chdir(dir);
+	/* getcwd into two bytes succeeds for "/" only */
+	if (!getcwd(root, sizeof(root)) || !home || chdir(home) == 0)
+		return 0;
+	return chdir("/");
+}
+
 /* Runs in the forked child: single-threaded parent, so plain calls are
  * safe.  Reports the failing step and its errno through errfd, exits. */
 static void child_exec(struct session *ss, int script_rd, int errfd,
@@ -336,8 +353,7 @@ static void child_exec(struct session *ss, int script_rd, int errfd,
 	    dup2(ss->snap_fd, SESSION_SNAP_FD) < 0)
 		goto fail;
 	report[0]++;
-	if (ss->spec.cwd ? chdir(ss->spec.cwd) < 0
-			 : (!home || chdir(home) < 0) && chdir("/") < 0)
+	if (start_dir(ss, home) < 0)
 		goto fail;
 	report[0]++;
 	execve(argv[0], argv, envp);

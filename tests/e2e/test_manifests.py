@@ -69,11 +69,18 @@ class PodManifest(unittest.TestCase):
     def test_writable_places_are_emptydirs(self):
         vols = {v["name"]: v for v in self.pod["spec"]["volumes"]}
         mounts = {m["mountPath"]: m for m in self.ctr["volumeMounts"]}
-        self.assertEqual(set(mounts), {"/workspace", "/tmp"})
+        self.assertEqual(set(mounts), {"/workspace", "/tmp", "/home/sandbox"})
         for path, m in mounts.items():
             self.assertIn(m["name"], vols, path)
             self.assertIn("emptyDir", vols[m["name"]], path)
             self.assertFalse(m.get("readOnly", False), path)
+
+    def test_home_is_writable_and_the_sessions_home(self):
+        # git config --global and caches need a writable HOME (issue 13.6)
+        env = {e["name"]: e["value"] for e in self.ctr.get("env", [])}
+        self.assertEqual(env.get("HOME"), "/home/sandbox")
+        mounts = {m["mountPath"] for m in self.ctr["volumeMounts"]}
+        self.assertIn(env["HOME"], mounts)
 
     def test_socket_is_where_attach_looks(self):
         # /run is read-only here: the socket must be on /tmp, the place

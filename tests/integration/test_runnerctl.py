@@ -380,7 +380,7 @@ class TestSessions(CtlCase):
         p = self.ctl("exec", "--session", "size", "--", "stty size </dev/tty", ok=0)
         self.assertEqual(p.stdout, b"40 120\n")
         self.ctl("resize", "--session", "size", "--rows", "50", "--cols", "132", ok=0)
-        p = self.ctl("exec", "--session", "size", "--", "stty size", ok=0)
+        p = self.ctl("exec", "--session", "size", "--", "stty size </dev/tty", ok=0)
         self.assertEqual(p.stdout, b"50 132\n")
         self.ctl("resize", "--rows", "50", ok=2)
         self.ctl("session", "close", "size", ok=0)

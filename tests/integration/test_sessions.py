@@ -5,6 +5,8 @@ shell, respawns that are reliable and reported.
 Real bash on a real PTY, the runner as PID 1.  Timeouts are hang guards;
 speed is measured by `make bench`.
 """
+import os
+import shutil
 import time
 import unittest
 
@@ -213,6 +215,50 @@ class TestCwdEnv(SessionCase):
         bad = self.c.call(rp.EXEC, [("COMMAND", "true"), ("ENV", "K=" + "x" * 5000)])
         self.assertEqual(bad.code_name, "E_LIMIT")
         self.assertEqual(self.out("echo ok"), b"ok\n")
+
+
+class TestStartDirectory(unittest.TestCase):
+    """Where a session starts (issue 13 item 6): --cwd, else the runner's
+    directory (an image's WORKDIR), else $HOME when that is /; a HOME the
+    environment gives is kept."""
+
+    def pwd_home(self, **kw):
+        from harness import Runner
+        with Runner(**kw) as r:
+            res = r.client().call(rp.EXEC, [("COMMAND", 'pwd; echo "$HOME"')])
+            self.assertTrue(res.ok, res)
+            return res.fields.bytes("OUTPUT").decode().split("\n")[:2], r.tmp
+
+    def test_runner_directory_is_the_start(self):
+        (pwd, _), tmp = self.pwd_home()
+        self.assertEqual(pwd, tmp)
+
+    def test_cwd_flag(self):
+        (pwd, _), _ = self.pwd_home(args=("--cwd", "/usr"))
+        self.assertEqual(pwd, "/usr")
+
+    def test_root_directory_means_home_and_home_is_kept(self):
+        import tempfile
+        home = tempfile.mkdtemp(prefix="runner-home-")
+        try:
+            (pwd, h), _ = self.pwd_home(wrap=("env", "-C", "/"), env={"HOME": home})
+            self.assertEqual((pwd, h), (home, home))
+        finally:
+            shutil.rmtree(home)
+
+    @unittest.skipUnless(shutil.which("git"), "SKIP: git not installed")
+    def test_git_config_global_in_a_writable_home(self):
+        import tempfile
+        from harness import Runner
+        home = tempfile.mkdtemp(prefix="runner-home-")
+        try:
+            with Runner(env={"HOME": home}) as r:
+                res = r.client().call(rp.EXEC, [("COMMAND", "git config --global user.name agent "
+                                                 "&& git config --global user.name")])
+                self.assertEqual(res.fields.bytes("OUTPUT"), b"agent\n", res)
+            self.assertTrue(os.path.exists(os.path.join(home, ".gitconfig")))
+        finally:
+            shutil.rmtree(home)
 
 
 class TestPlainTerminal(SessionCase):
