@@ -51,13 +51,17 @@ class TestHelp(unittest.TestCase):
 
     COMMANDS = ["exec", "shell", "session open", "session list", "session close",
                 "interrupt", "cancel", "resize", "spawn", "ps", "attach", "wait",
+                "exec-wait",
                 "stdin", "kill", "read", "write", "edit", "ls", "stat", "mkdir",
                 "rm", "mv", "find", "grep", "diff", "ping", "info", "stats",
                 "shutdown"]
 
     FLAGS = {
         "exec": ["--session", "--timeout", "--output-limit", "-f, --file",
-                 "-i, --interactive", "--stream", "--raw"],
+                 "-i, --interactive", "--stream", "--raw", "--yield", "--cwd", "--env",
+                 "--detach"],
+        "exec-wait": ["--session", "--yield", "-i, --interactive"],
+        "stdin": ["--session", "--eof", "--no-eof"],
         "session open": ["--cwd", "--env", "--login", "--shell"],
         "interrupt": ["--session"],
         "cancel": ["--session", "--grace"],
@@ -288,6 +292,68 @@ class TestScriptPastMaxCommand(unittest.TestCase):
             res = c.call(rp.EXEC, [("COMMAND", b"#" * 70000)])
             c.close()
             self.assertEqual(res.code_name, "E_LIMIT", res)
+
+
+class TestExecAgent(CtlCase):
+    """exec's per-command options and the yield / detach / exec-wait
+    round trip an agent makes (issue 13 items 3, 4, 6) through the CLI."""
+
+    def test_cwd_and_env_for_one_command(self):
+        self.ctl("session", "open", "once", "--cwd", "/tmp", ok=0)
+        p = self.ctl("exec", "--session", "once", "--cwd", "/usr", "--env", "A=1",
+                     "--env", "B=two words", "--", 'pwd; echo "$A|$B"', ok=0)
+        self.assertEqual(p.stdout, b"/usr\n1|two words\n")
+        p = self.ctl("exec", "--session", "once", "--", 'pwd; echo "[$A]"', ok=0)
+        self.assertEqual(p.stdout, b"/tmp\n[]\n")
+        self.ctl("session", "close", "once", ok=0)
+
+    def test_yield_answer_prompt_then_exec_wait(self):
+        self.ctl("session", "open", "ask", ok=0)
+        # -i with a stdin that stays open (no end of file): the prompt waits
+        rfd, wfd = os.pipe()
+        self.addCleanup(os.close, wfd)
+        proc = subprocess.Popen([RUNNERCTL, "--connect", "unix:" + self.r.sock, "exec",
+                                 "--session", "ask", "-i", "--yield", "500", "--",
+                                 "read -p 'name? ' n; echo hi $n"],
+                                stdin=rfd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(rfd)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        out, err = proc.communicate(timeout=HANG)
+        self.assertEqual(proc.returncode, 124, err)
+        self.assertEqual(out, b"name? ")
+        self.assertIn(b"waits for input", err)
+        self.assertIn(b"exec-wait", err)
+        self.ctl("stdin", "--session", "ask", input=b"bob\n", ok=0)
+        p = self.ctl("exec-wait", "--session", "ask", ok=0)
+        self.assertEqual(p.stdout, b"hi bob\n")
+        p = self.ctl("exec-wait", "--session", "ask", ok=1)  # nothing left
+        self.assertIn(b"E_NOT_FOUND", p.stderr)
+        self.ctl("stdin", "--session", "ask", input=b"x", ok=1)  # no command runs
+        self.ctl("session", "close", "ask", ok=0)
+
+    def test_yield_while_running(self):
+        self.ctl("session", "open", "slow", ok=0)
+        p = self.ctl("exec", "--session", "slow", "--yield", "300", "--",
+                     "echo started; sleep 2; echo done", ok=124)
+        self.assertEqual(p.stdout, b"started\n")
+        self.assertIn(b"still running", p.stderr)
+        p = self.ctl("exec-wait", "--session", "slow", ok=0)
+        self.assertEqual(p.stdout, b"done\n")
+        self.ctl("session", "close", "slow", ok=0)
+
+    def test_detach_outlives_a_killed_client(self):
+        self.ctl("session", "open", "det", ok=0)
+        mark = os.path.join(self.r.tmp, "det-started")
+        proc = subprocess.Popen([RUNNERCTL, "--connect", "unix:" + self.r.sock, "exec",
+                                 "--session", "det", "--detach", "--",
+                                 "touch %s; sleep 1; echo later; exit 3" % mark],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(wait_until(lambda: os.path.exists(mark)))
+        proc.kill()
+        proc.communicate(timeout=HANG)
+        p = self.ctl("exec-wait", "--session", "det", ok=3)
+        self.assertEqual(p.stdout, b"later\n")
+        self.ctl("session", "close", "det", ok=0)
 
 
 class TestSessions(CtlCase):

@@ -344,27 +344,45 @@ const struct rc_cmd rc_cmd_wait = {
     .max_pos = 1,
 };
 
-/* One PROC_STDIN request: n bytes of p, then EOF when eof. */
-static int stdin_send(struct rc_conn *c, uint32_t pid, const uint8_t *p,
-		      size_t n, bool eof)
+/* One PROC_STDIN (PID) or SHELL_STDIN (--session) request: n bytes of
+ * p, then end of file when eof. */
+static int stdin_send(struct rc_conn *c, const struct rc_args *a,
+		      const uint8_t *p, size_t n, bool eof)
 {
-	static uint8_t buf[STDIN_CHUNK + 64];
+	static uint8_t buf[STDIN_CHUNK + 512];
+	const char *session = opt_str(a, "session", NULL);
 	struct wire_buf b;
 	struct rc_frame f;
 
 	wb_init(&b, buf, sizeof(buf));
-	wb_u32(&b, T_PID, pid);
+	if (session)
+		wb_str(&b, T_SESSION, session);
+	else
+		wb_u32(&b, T_PID, pid_of(a->pos[0]));
 	wb_bytes(&b, T_DATA, p, n);
 	if (eof)
 		wb_u8(&b, T_EOF, 1);
-	return rc_call(c, WT_PROC_STDIN, &b, &f) ? cmd_fail(c) : 0;
+	if (rc_call(c, session ? WT_SHELL_STDIN : WT_PROC_STDIN, &b, &f))
+		return cmd_fail(c);
+	return 0;
+}
+
+static int stdin_check(const struct rc_args *a)
+{
+	bool session = opt_flag(a, "session");
+
+	if (session && a->npos)
+		return rc_cmd_usage(a->cmd, "a PID or --session, not both");
+	if (!session && !a->npos)
+		return rc_cmd_usage(a->cmd, "missing PID (or --session S)");
+	return session ? 0 : check_pid(a);
 }
 
 static int stdin_run(struct rc_conn *c, const struct rc_args *a)
 {
 	static uint8_t chunk[STDIN_CHUNK];
-	uint32_t pid = pid_of(a->pos[0]);
-	bool eof = !opt_flag(a, "no-eof");
+	bool eof = opt_flag(a, "session") ? opt_flag(a, "eof")
+					  : !opt_flag(a, "no-eof");
 	ssize_t n;
 	int r;
 
@@ -378,8 +396,8 @@ static int stdin_run(struct rc_conn *c, const struct rc_args *a)
 			return 1;
 		}
 		if (n == 0)
-			return eof ? stdin_send(c, pid, chunk, 0, true) : 0;
-		if ((r = stdin_send(c, pid, chunk, (size_t)n, false)))
+			return eof ? stdin_send(c, a, chunk, 0, true) : 0;
+		if ((r = stdin_send(c, a, chunk, (size_t)n, false)))
 			return r;
 	}
 }
@@ -387,21 +405,26 @@ static int stdin_run(struct rc_conn *c, const struct rc_args *a)
 const struct rc_cmd rc_cmd_stdin = {
     .name = "stdin",
     .fn = stdin_run,
-    .synopsis = "PID",
-    .summary = "our stdin to a process's stdin, then EOF",
+    .synopsis = "PID | --session S",
+    .summary = "our stdin to a process or a session's command",
     .details =
-	"For a process spawned with stdin open (spawn --bg --stdin, "
-	"or another\nclient's foreground spawn): each chunk returns once "
-	"the process's pipe\ntook it.\n"
-	"\nexit status: 0; 1 with E_IO (EPIPE) when its stdin is "
-	"closed.\n",
+	"PID: a process spawned with stdin open (spawn --bg --stdin, or "
+	"another\nclient's foreground spawn); end of file follows unless "
+	"--no-eof.  Each\nchunk returns once the process's pipe took it.\n"
+	"\n--session S: typed into the terminal of the command session S "
+	"runs (an\nanswer to a prompt after exec --yield; then exec-wait); "
+	"no end of file\nunless --eof.  The terminal's line discipline "
+	"applies (^C interrupts).\n"
+	"\nexit status: 0; 1 with E_IO (EPIPE) when the process's stdin "
+	"is closed,\nE_BAD_REQUEST when the session runs no command.\n",
     .opts =
 	(const struct rc_opt[]){
-	    {"no-eof", 0, NULL, "leave its stdin open afterwards", 0},
+	    {"session", 0, "NAME", "type into this session's command", 0},
+	    {"no-eof", 0, NULL, "PID: leave its stdin open afterwards", 0},
+	    {"eof", 0, NULL, "--session: send end of file (^D) at the end", 0},
 	    {0},
 	},
-    .check = check_pid,
-    .min_pos = 1,
+    .check = stdin_check,
     .max_pos = 1,
 };
 

@@ -21,6 +21,9 @@
 #define SCRIPT_DIRECT 4096
 /* exec --yield: the command was still running when the output came back. */
 #define EXIT_STILL_RUNNING 124
+/* Room for the EXEC fields beside COMMAND (the runner takes CWD and ENV
+ * up to 3 KiB; more is its E_LIMIT to say). */
+#define EXEC_FIELDS_MAX (64u << 10)
 
 /* An interactive shell nested in the session: it starts where the
  * session is, with its exported environment, on a sane terminal.  The
@@ -44,9 +47,12 @@ static int exec_result(const struct rc_frame *f)
 	if (wire_find(f->p, f->h.len, T_OUTPUT, &fl) > 0 && fl.len)
 		rc_write_all(1, fl.val, fl.len);
 	if (rc_field_uint(f, T_RUNNING, 0)) {
-		fprintf(stderr, "runnerctl: the command is still running%s\n",
+		fprintf(stderr,
+			"runnerctl: the command is still running%s; "
+			"runnerctl exec-wait collects the rest\n",
 			rc_field_uint(f, T_WAITING_INPUT, 0)
-			    ? " and waits for input"
+			    ? " and waits for input (runnerctl stdin "
+			      "--session)"
 			    : "");
 		return EXIT_STILL_RUNNING;
 	}
@@ -243,13 +249,13 @@ static uint8_t *exec_command(const struct rc_args *a, size_t *len, int *r)
 
 static int exec_run(struct rc_conn *c, const struct rc_args *a)
 {
-	const char *session = opt_str(a, "session", "main");
+	const char *session = opt_str(a, "session", "main"), *v;
 	bool stream = opt_flag(a, "stream");
 	struct wire_buf b;
 	uint8_t *cmd, *buf;
+	int r, it = 0;
 	size_t len;
 	uint32_t id;
-	int r;
 
 	if (!(cmd = exec_command(a, &len, &r)))
 		return r;
@@ -259,11 +265,11 @@ static int exec_run(struct rc_conn *c, const struct rc_args *a)
 		if (!(cmd = staged))
 			return cmd_fail(c);
 	}
-	if (!(buf = malloc(len + 1024))) {
+	if (!(buf = malloc(len + EXEC_FIELDS_MAX))) {
 		free(cmd);
 		return cmd_usage("exec: out of memory");
 	}
-	wb_init(&b, buf, len + 1024);
+	wb_init(&b, buf, len + EXEC_FIELDS_MAX);
 	wb_str(&b, T_SESSION, session);
 	wb_bytes(&b, T_COMMAND, cmd, len);
 	free(cmd);
@@ -276,6 +282,12 @@ static int exec_run(struct rc_conn *c, const struct rc_args *a)
 		wb_u8(&b, T_STDIN, 1);
 	if (opt_flag(a, "yield") && !stream)
 		wb_u32(&b, T_YIELD_MS, (uint32_t)opt_num(a, "yield", 0));
+	if (opt_flag(a, "detach"))
+		wb_u8(&b, T_DETACH, 1);
+	if ((v = opt_str(a, "cwd", NULL)))
+		wb_str(&b, T_CWD, v);
+	while ((v = opt_next(a, "env", &it)))
+		wb_str(&b, T_ENV, v);
 	wb_u8(&b, T_MODE, stream ? WM_STREAM : WM_WAIT);
 	wb_u8(&b, T_FORMAT,
 	      opt_flag(a, "raw") || stream ? WFMT_RAW : WFMT_PLAIN);
@@ -340,12 +352,66 @@ const struct rc_cmd rc_cmd_exec = {
 	     RC_OPT_NUM},
 	    {"stream", 0, NULL, "print output as it arrives (raw bytes)", 0},
 	    {"raw", 0, NULL, "wait mode: the terminal's bytes, exact", 0},
+	    {"cwd", 0, "DIR",
+	     "run this command in DIR; the session's directory\n"
+	     "is put back afterwards (bash sessions)",
+	     0},
+	    {"env", 0, "K=V", "export K=V for this command only (repeat; bash)",
+	     0},
+	    {"detach", 0, NULL,
+	     "the command goes on if we vanish (killed, dropped);\n"
+	     "exec-wait collects it from any client",
+	     0},
 	    {0},
 	},
     .check = exec_check,
     .min_pos = 0,
     .max_pos = -1,
     .flags = RC_CMD_OPTS_FIRST,
+};
+
+static int wait_run(struct rc_conn *c, const struct rc_args *a)
+{
+	const char *session = opt_str(a, "session", "main");
+	uint8_t buf[256];
+	struct wire_buf b;
+	uint32_t id;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_str(&b, T_SESSION, session);
+	if (opt_flag(a, "yield"))
+		wb_u32(&b, T_YIELD_MS, (uint32_t)opt_num(a, "yield", 0));
+	id = rc_new_stream(c);
+	if (rc_send_fields(c, id, WT_EXEC_WAIT, &b) < 0)
+		return cmd_fail(c);
+	cancel_arm();
+	return exec_follow(c, id, opt_flag(a, "interactive"), session);
+}
+
+const struct rc_cmd rc_cmd_exec_wait = {
+    .name = "exec-wait",
+    .fn = wait_run,
+    .synopsis = "",
+    .summary = "the rest of a yielded or detached exec",
+    .details =
+	"Continues the command of a session that no client follows (after "
+	"exec\n--yield, or exec --detach whose client went away): prints "
+	"the output\nsince the last exec or exec-wait returned, once it "
+	"ends (or yields again).\n"
+	"\nexit status: as exec (124 if it yielded again); 1 with "
+	"E_NOT_FOUND when\nthere is nothing to wait for, E_BUSY when "
+	"another client follows it.\n",
+    .opts =
+	(const struct rc_opt[]){
+	    {"session", 0, "NAME", "the session (default main)", 0},
+	    {"yield", 0, "MS",
+	     "come back after MS ms (or when the command waits\n"
+	     "for input) while it goes on",
+	     RC_OPT_NUM},
+	    {"interactive", 'i', NULL, "forward our stdin to the command", 0},
+	    {0},
+	},
+    .max_pos = 0,
 };
 
 static struct termios saved_tty;

@@ -16,7 +16,7 @@
 extern const struct rc_cmd rc_cmd_ping, rc_cmd_info, rc_cmd_stats,
     rc_cmd_shutdown;
 /* cmd_shell.c */
-extern const struct rc_cmd rc_cmd_exec, rc_cmd_shell;
+extern const struct rc_cmd rc_cmd_exec, rc_cmd_exec_wait, rc_cmd_shell;
 /* cmd_session.c */
 extern const struct rc_cmd rc_cmd_session_open, rc_cmd_session_list,
     rc_cmd_session_close, rc_cmd_interrupt, rc_cmd_cancel, rc_cmd_resize;

@@ -12,16 +12,16 @@
 #include <unistd.h>
 
 static const struct rc_cmd *const commands[] = {
-    &rc_cmd_exec,	  &rc_cmd_shell,	 &rc_cmd_session_open,
-    &rc_cmd_session_list, &rc_cmd_session_close, &rc_cmd_interrupt,
-    &rc_cmd_cancel,	  &rc_cmd_resize,	 &rc_cmd_spawn,
-    &rc_cmd_ps,		  &rc_cmd_attach,	 &rc_cmd_wait,
-    &rc_cmd_stdin,	  &rc_cmd_kill,		 &rc_cmd_read,
-    &rc_cmd_write,	  &rc_cmd_edit,		 &rc_cmd_ls,
-    &rc_cmd_stat,	  &rc_cmd_mkdir,	 &rc_cmd_rm,
-    &rc_cmd_mv,		  &rc_cmd_find,		 &rc_cmd_grep,
-    &rc_cmd_diff,	  &rc_cmd_ping,		 &rc_cmd_info,
-    &rc_cmd_stats,	  &rc_cmd_shutdown,
+    &rc_cmd_exec,	  &rc_cmd_exec_wait,	&rc_cmd_shell,
+    &rc_cmd_session_open, &rc_cmd_session_list, &rc_cmd_session_close,
+    &rc_cmd_interrupt,	  &rc_cmd_cancel,	&rc_cmd_resize,
+    &rc_cmd_spawn,	  &rc_cmd_ps,		&rc_cmd_attach,
+    &rc_cmd_wait,	  &rc_cmd_stdin,	&rc_cmd_kill,
+    &rc_cmd_read,	  &rc_cmd_write,	&rc_cmd_edit,
+    &rc_cmd_ls,		  &rc_cmd_stat,		&rc_cmd_mkdir,
+    &rc_cmd_rm,		  &rc_cmd_mv,		&rc_cmd_find,
+    &rc_cmd_grep,	  &rc_cmd_diff,		&rc_cmd_ping,
+    &rc_cmd_info,	  &rc_cmd_stats,	&rc_cmd_shutdown,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -48,8 +48,10 @@ static const char usage_tail[] =
     "\n"
     "exit status:\n"
     "  0        success\n"
-    "  N        exec, spawn, wait, attach: the command's own exit status\n"
-    "           (128+N when signal N ended it)\n"
+    "  N        exec, exec-wait, spawn, wait, attach: the command's own exit\n"
+    "           status (128+N when signal N ended it)\n"
+    "  124      exec --yield: the command is still running (exec-wait)\n"
+    "  130      exec, spawn: ^C cancelled it\n"
     "  1        grep: no line matched; diff: the files differ; and any\n"
     "           protocol error, printed as 'runnerctl: E_CODE: message'\n"
     "  2        usage error; grep and diff: any error\n"
