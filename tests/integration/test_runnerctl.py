@@ -151,6 +151,9 @@ class TestSystem(CtlCase):
         p = subprocess.run([RUNNERCTL, "exec", "--connect=unix:" + self.r.sock, "--",
                             "echo late"], capture_output=True, timeout=HANG)
         self.assertEqual(p.stdout, b"late\n", p)
+        p = self.ctl("ping", "--expect-pid", str(self.r.pid()), ok=0)
+        p = self.ctl("ping", "--expect-pid=1", ok=1)
+        self.assertIn(b"not the expected", p.stderr)
 
 
 class TestShutdown(unittest.TestCase):

@@ -13,6 +13,7 @@
 const struct rc_opt rc_global_opts[] = {
     {"connect", 0, "TARGET", "where the runner is (see runnerctl help)", 0},
     {"token-file", 0, "FILE", "the runner's token, first line of FILE", 0},
+    {"expect-pid", 0, "PID", "unix: the socket's listener must be PID", 0},
     {0},
 };
 
@@ -315,7 +316,7 @@ void rc_cmd_help(const struct rc_cmd *cmd)
 	if (cmd->details)
 		printf("\n%s", cmd->details);
 	printf("\n%s; '--' ends them.\nEvery command also takes "
-	       "--connect TARGET and --token-file FILE.\n",
+	       "--connect, --token-file and --expect-pid.\n",
 	       cmd->flags & RC_CMD_OPTS_FIRST
 		   ? "Options come before the command line"
 		   : "Options may come before or after the arguments");

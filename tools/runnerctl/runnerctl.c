@@ -398,6 +398,8 @@ static int run(const struct rc_cmd *cmd, const char *target, const char *token,
 		return r;
 	}
 	target = opt_str(&a, "connect", target);
+	if ((tf = opt_str(&a, "expect-pid", NULL)))
+		setenv("RUNNER_EXPECT_PID", tf, 1); /* as main's --expect-pid */
 	if ((tf = opt_str(&a, "token-file", NULL))) {
 		if (read_token(tf, tokbuf, sizeof(tokbuf)) < 0) {
 			rc_args_free(&a);
