@@ -190,6 +190,7 @@ enum wire_tag {
 	T_RUNNING = 0x011b,	  /* u8 bool: the command goes on */
 	T_WAITING_INPUT = 0x011c, /* u8 bool: it waits to read the terminal */
 	T_RESTORED = 0x011d,	  /* u8 bool: a new shell got the state back */
+	T_KEEP_OPTIONS = 0x011e,  /* u8 bool: set -e etc. persist (terminal) */
 	/* processes */
 	T_ARGV = 0x0200,	/* str, repeated, in order */
 	T_ENV_MODE = 0x0201,	/* u8 enum wire_env_mode */

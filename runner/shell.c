@@ -173,7 +173,7 @@ static int open_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct open_req *q)
 {
 	struct wire_field f;
-	uint64_t login;
+	uint64_t login, keep;
 	int r;
 
 	*q = (struct open_req){
@@ -187,10 +187,12 @@ static int open_parse(struct stream *s, const uint8_t *p, size_t n,
 	    open_str(s, p, n, T_SHELL, &q->spec.shell) < 0 ||
 	    open_str(s, p, n, T_CWD, &q->spec.cwd) < 0 ||
 	    req_uint(s, p, n, T_LOGIN, 0, 0, REQ_ANY, &login) < 0 ||
+	    req_uint(s, p, n, T_KEEP_OPTIONS, 0, 0, REQ_ANY, &keep) < 0 ||
 	    req_winsize(s, p, n, &q->spec.rows, &q->spec.cols) < 0 ||
 	    open_env(s, p, n, q) < 0)
 		return -1;
 	q->spec.login = login != 0;
+	q->spec.keep_options = keep != 0;
 	if (!r || !name_ok(f.val, f.len)) {
 		stream_error(s, E_BAD_REQUEST, 0,
 			     "SESSION is required: 1..64 printable bytes "

@@ -54,6 +54,7 @@ struct session_spec {
 	char **env;  /* NULL-terminated "K=V" overrides */
 	char *cwd;   /* NULL: $HOME */
 	bool login;
+	bool keep_options; /* set -e/-u/-x/pipefail outlive their EXEC */
 	uint16_t rows, cols;
 };
 

@@ -62,6 +62,9 @@ int session_write_trigger(struct session *ss, const char *token)
 {
 	const char *b = ss->flavor == FLAVOR_BASH ? "\\builtin " : "";
 	const char *pre = ss->ex.wrap ? ss->ex.wrap : "";
+	const char *reset = ss->spec.keep_options ? ""
+			    : *b ? "\\builtin set +euxo pipefail;"
+				 : "set +eux;";
 	char line[TRIGGER_MAX];
 	int n;
 	ssize_t w;
@@ -69,10 +72,10 @@ int session_write_trigger(struct session *ss, const char *token)
 	n = snprintf(line, sizeof(line),
 		     "%s%s. /proc/self/fd/%d%s\n"
 		     "{ %sprintf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
-		     ">/dev/tty; %sset +eux%s;%s } 2>/dev/null\n",
+		     ">/dev/tty; %s%s } 2>/dev/null\n",
 		     pre, b, SESSION_CMD_FD,
-		     ss->ex.with_stdin ? "" : " </dev/null", b, token, b,
-		     *b ? "o pipefail" : "", *pre ? pre + strlen(pre) + 1 : "");
+		     ss->ex.with_stdin ? "" : " </dev/null", b, token, reset,
+		     *pre ? pre + strlen(pre) + 1 : "");
 	if (n >= (int)sizeof(line))
 		return -E2BIG; /* wrap_build bounds it */
 	/* The shell consumed the previous trigger before printing the marker

@@ -320,6 +320,24 @@ class TestRespawnEvent(SessionCase):
         self.assertEqual(evs[0].int("SHELL_PID"), res.fields.int("SHELL_PID"))
 
 
+class TestKeepOptions(SessionCase):
+    def test_terminal_semantics_on_request(self):
+        r = self.c.call(rp.SHELL_OPEN, [("SESSION", "term"), ("KEEP_OPTIONS", 1)])
+        self.assertTrue(r.ok, r)
+        try:
+            f = [("SESSION", "term")]
+            self.assertTrue(self.c.call(rp.EXEC, f + [("COMMAND", "set -u; cd /tmp")]).ok)
+            res = self.c.call(rp.EXEC, f + [("COMMAND", "[[ -o nounset ]] && echo kept")])
+            self.assertEqual(res.fields.bytes("OUTPUT"), b"kept\n")
+            self.c.call(rp.EXEC, f + [("COMMAND", "set -e")])
+            res = self.c.call(rp.EXEC, f + [("COMMAND", "false")])
+            self.assertEqual(res.fields.int("RESPAWNED"), 1)
+            res = self.c.call(rp.EXEC, f + [("COMMAND", "pwd")])
+            self.assertEqual(res.fields.bytes("OUTPUT"), b"/tmp\n")
+        finally:
+            self.c.call(rp.SHELL_CLOSE, [("SESSION", "term")])
+
+
 class TestIdleRespawn(SessionCase):
     def test_idle_shell_replaced_every_time(self):
         # Issue 13 item 7: 50 kills of an idle shell, each replaced at once.
