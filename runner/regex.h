@@ -2,9 +2,11 @@
  *
  * Byte-oriented (the C locale), GNU `grep -E` syntax and semantics,
  * including \w \W \s \S \b \B \< \> \` \'.  The pattern is compiled to a
- * small instruction program run as a Pike VM (Thompson NFA simulation):
- * O(program x text) for every pattern, no backtracking, no allocation in
- * rx_search.  Back-references are not regular and are rejected.
+ * small instruction program run as a lazy DFA (regex_dfa.c: states built
+ * while searching, one table lookup per byte) or, for word assertions and
+ * when the DFA's cache gives out, as a Pike VM (Thompson NFA simulation):
+ * O(program x text) for every pattern either way, no backtracking.
+ * Back-references are not regular and are rejected.
  *
  * A compiled struct rx holds its own scratch space: one rx_search at a time
  * per rx (the helper process is single-threaded).
@@ -25,6 +27,7 @@ enum {
 	 * escapes inside brackets, \t \n \r \f \v, (?:...), a leading
 	 * (?i), lazy quantifiers (as greedy: the same lines match) */
 	RX_RUST = 4,
+	RX_NODFA = 16, /* tests: the Pike VM alone, no lazy DFA */
 };
 
 /* Repetition counts above this are rejected (GNU allows 32767). */

@@ -47,6 +47,7 @@ struct rx {
 	 * the generation in marks[nprog]; two thread lists and a stack. */
 	uint32_t *marks;
 	uint16_t *lists[2], *stack;
+	struct dfa *dfa; /* regex_dfa.c's cache, NULL: the VM only */
 };
 
 /* ---- byte classes (C locale) ---- */
@@ -95,5 +96,15 @@ static inline bool set_has(const uint8_t *s, int c)
  * nprog, sets and the scratch must be in place.  Leaves the marks at
  * generation 0, as rx_search expects of a fresh rx. */
 void rx_find_first(struct rx *rx);
+
+/* ---- regex_dfa.c ---- */
+
+/* Can the lazy DFA run this program (no word assertions)? */
+bool rx_dfa_eligible(const struct rx *rx);
+/* An empty cache, or NULL. */
+struct dfa *rx_dfa_new(void);
+void rx_dfa_free(struct dfa *d);
+/* 1 match, 0 none, -1 the cache gave out: ask the VM. */
+int rx_dfa_search(const struct rx *rx, const uint8_t *s, size_t n);
 
 #endif

@@ -400,7 +400,7 @@ int rx_compile(struct rx **out, const char *pat, size_t len, int flags,
 	*out = NULL;
 	if (errlen)
 		err[0] = 0;
-	if (flags & ~(RX_ICASE | RX_FIXED | RX_RUST)) {
+	if (flags & ~(RX_ICASE | RX_FIXED | RX_RUST | RX_NODFA)) {
 		rx_fail(&ps, "unknown flags %#x", (unsigned)flags);
 		return -EINVAL;
 	}
@@ -445,6 +445,8 @@ int rx_compile(struct rx **out, const char *pat, size_t len, int flags,
 		rx_free(rx);
 		return r;
 	}
+	if (!(flags & RX_NODFA) && !rx->pure && rx_dfa_eligible(rx))
+		rx->dfa = rx_dfa_new(); /* NULL: the VM alone, still right */
 	*out = rx;
 	return 0;
 }
@@ -458,5 +460,6 @@ void rx_free(struct rx *rx)
 	free(rx->lit);
 	free(rx->marks);
 	free(rx->lists[0]);
+	rx_dfa_free(rx->dfa);
 	free(rx);
 }

@@ -214,7 +214,13 @@ static bool pike(const struct rx *rx, const uint8_t *s, size_t n)
 
 bool rx_search(const struct rx *rx, const uint8_t *s, size_t n)
 {
+	int r;
+
 	if (rx->nlit && !has_lit(rx, s, n))
 		return false;
-	return rx->pure || pike(rx, s, n);
+	if (rx->pure)
+		return true;
+	if (rx->dfa && (r = rx_dfa_search(rx, s, n)) >= 0)
+		return r;
+	return pike(rx, s, n);
 }

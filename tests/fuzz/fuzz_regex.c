@@ -1,4 +1,4 @@
-/* link: runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c */
+/* link: runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c runner/regex_dfa.c */
 /* fuzz_regex.c - libFuzzer target for the ERE matcher (runner/regex.h).
  *
  * Input: one flags byte (RX_ICASE | RX_FIXED in the low bits, 8 for
@@ -11,7 +11,8 @@
  *    multi-line message, or with *out left set; or succeeds with a message;
  *  - a fixed string (RX_FIXED, or a pattern with no metacharacter at all)
  *    disagrees with a plain substring search;
- *  - the same search twice gives two answers (scratch state leaking).
+ *  - the same search twice gives two answers (scratch state leaking);
+ *  - the lazy DFA and the Pike VM alone (RX_NODFA) disagree.
  * Subjects are capped so a 64k-instruction program stays quick per input.
  */
 #include "regex.h"
@@ -117,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void run(const uint8_t *data, size_t size)
 {
 	const uint8_t *pat, *s, *end, *nl;
-	struct rx *rx;
+	struct rx *rx, *vm;
 	char err[200];
 	size_t npat, n;
 	int flags, r;
@@ -131,6 +132,9 @@ static void run(const uint8_t *data, size_t size)
 	check_compile(r, rx, err, sizeof(err));
 	if (r)
 		return;
+	if (rx_compile(&vm, (const char *)pat, npat, flags | RX_NODFA, err,
+		       sizeof(err)) < 0)
+		vm = NULL; /* out of memory: nothing to compare */
 	literal = (flags & RX_FIXED) || plain(pat, npat);
 	for (s = pat + npat, end = data + size; s <= end; s = nl + 1) {
 		nl = memchr(s, '\n', (size_t)(end - s));
@@ -139,9 +143,12 @@ static void run(const uint8_t *data, size_t size)
 						   : SUBJECT_MAX;
 		got = rx_search(rx, s, n);
 		CHECK(got == rx_search(rx, s, n));
+		if (vm) /* the lazy DFA and the Pike VM agree */
+			CHECK(got == rx_search(vm, s, n));
 		if (literal)
 			CHECK(got ==
 			      contains(s, n, pat, npat, flags & RX_ICASE));
 	}
 	rx_free(rx);
+	rx_free(vm);
 }

@@ -1,4 +1,4 @@
-/* link: runner/fs_literal.c runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c */
+/* link: runner/fs_literal.c runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c runner/regex_dfa.c */
 /* test_fs_literal.c - the literal GREP looks for before running a regex:
  * it must occur in every match (checked with runner/regex.h, GREP's
  * matcher, on generated lines), and the obvious cases must find the longest

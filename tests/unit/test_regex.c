@@ -1,4 +1,4 @@
-/* link: runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c */
+/* link: runner/regex_lex.c runner/regex_parse.c runner/regex_vm.c runner/regex_dfa.c */
 /* test_regex.c - the ERE matcher (runner/regex.h): a table of patterns and
  * subjects whose answers were taken from GNU grep -E in the C locale, every
  * kind of invalid pattern, RX_ICASE, RX_FIXED, and patterns that make a

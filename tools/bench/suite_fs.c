@@ -74,6 +74,25 @@ static int do_gnu_grep(void *ctx)
 	return local_run(argv, NULL);
 }
 
+/* No literal in it that every match holds: the regex engine does it all
+ * (it matches the NEEDLE lines, NEEDLE being "bench_needle" + "("). */
+#define NO_LITERAL "[a-z]+_[a-z]+\\("
+
+static int do_grep_regex(void *ctx)
+{
+	struct grep_ctx *g = ctx;
+
+	return op_grep(g->c, g->root, NO_LITERAL, &g->matches);
+}
+
+static int do_gnu_grep_regex(void *ctx)
+{
+	struct grep_ctx *g = ctx;
+	const char *argv[] = {"grep", "-rnIE", NO_LITERAL, g->root, NULL};
+
+	return local_run(argv, NULL);
+}
+
 static void work_path(struct bench *b, char *buf, size_t n, const char *name)
 {
 	snprintf(buf, n, "%s/%s", b->cfg.work, name);
@@ -162,6 +181,29 @@ static void write_rows(struct bench *b, struct target *t, struct rc_conn *c)
 	unlink(out);
 }
 
+static void grep_regex_rows(struct bench *b, struct grep_ctx *g,
+			    unsigned expect)
+{
+	struct row *rg = row_lat(b, "grep_regex", "fs", "gnu_grep_regex",
+				 "GREP a regex with no required literal, "
+				 "same tree");
+	struct row *rb = row_lat(b, "gnu_grep_regex", "baseline", NULL,
+				 "GNU `grep -rnIE '" NO_LITERAL "' TREE`");
+	struct meas op = {
+	    .row = rg, .fn = do_grep_regex, .ctx = g, .conn = g->c, .warm = 2};
+	struct meas base = {
+	    .row = rb, .fn = do_gnu_grep_regex, .ctx = g, .warm = 2};
+
+	row_target(rg, TM_RATIO, TC_LE, 3);
+	measure_pair(b, &op, &base, b->cfg.quick ? 3 : 10);
+	if (rg->ok && g->matches != expect)
+		snprintf(rg->status, sizeof(rg->status),
+			 "ok, but %llu matches reported, %u expected",
+			 (unsigned long long)g->matches, expect);
+	row_print(b, rb);
+	row_print(b, rg);
+}
+
 static void grep_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	struct grep_ctx g = {.c = c};
@@ -194,6 +236,7 @@ static void grep_rows(struct bench *b, struct target *t, struct rc_conn *c)
 	}
 	row_print(b, rb);
 	row_print(b, rg);
+	grep_regex_rows(b, &g, expect);
 	rm_tree(g.root);
 }
 

@@ -12,6 +12,7 @@
 #include "../../../runner/regex_lex.c"
 #include "../../../runner/regex_parse.c"
 #include "../../../runner/regex_vm.c"
+#include "../../../runner/regex_dfa.c"
 
 #include <stdio.h>
 
