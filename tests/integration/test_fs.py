@@ -1336,6 +1336,17 @@ class TestRunnerctl(FsCase):
         self.assertEqual(len(r.stdout.splitlines()), 2)
         r = self.ctl("read", "--numbers", d + "/src/a.py")
         self.assertEqual(r.stdout, b"     1\tx = 1\n     2\tfoo_bar = 2\n")
+        r = self.ctl("grep", "-P", "-E", "\\d = \\d", d + "/src")
+        self.assertEqual(len(r.stdout.splitlines()), 0)
+        r = self.ctl("grep", "-P", "x = \\d", d + "/src")
+        self.assertEqual(r.stdout, ("%s/src/a.py:1:x = 1\n" % d).encode())
+        r = self.ctl("diff", d + "/src/a.py", "--text", "-", input=b"x = 1\nfoo_bar = 3\n")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stdout, ("--- {0}\n+++ {0}\n@@ -1,2 +1,2 @@\n x = 1\n-foo_bar = 2\n"
+                                    "+foo_bar = 3\n").format(d + "/src/a.py").encode())
+        r = self.ctl("diff", d + "/src/a.py", "--text", "-", input=open(d + "/src/a.py", "rb").read())
+        self.assertEqual((r.returncode, r.stdout), (0, b""))
+        self.assertEqual(self.ctl("diff", d + "/src/a.py").returncode, 2)
         r = self.ctl("ls", d, "--ignore", "-a")
         self.assertEqual([l.split()[-1] for l in r.stdout.splitlines()],
                          [b".gitignore", b"src"])
