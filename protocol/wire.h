@@ -137,6 +137,7 @@ enum wire_tag {
 	T_ERRNO = 0x0011,   /* u32 Linux errno, 0 if none */
 	T_MESSAGE = 0x0012, /* str, for a person */
 	T_COUNT = 0x0013,   /* u64, a count qualifying the error or result */
+	T_STREAM = 0x0014,  /* u32: E_STREAM_IN_USE names the open stream */
 	/* EVENT */
 	T_EVENT = 0x0018, /* u16 enum wire_event */
 	/* WINDOW */
@@ -162,7 +163,7 @@ enum wire_tag {
 	/* shell sessions */
 	T_SESSION = 0x0100,	  /* str, default "main" */
 	T_SHELL = 0x0101,	  /* str, path of the shell */
-	T_ENV = 0x0102,		  /* str "K=V", repeated */
+	T_ENV = 0x0102,		  /* str, repeated: "K=V" */
 	T_CWD = 0x0103,		  /* str */
 	T_LOGIN = 0x0104,	  /* u8 bool */
 	T_ROWS = 0x0105,	  /* u16 */
@@ -205,9 +206,10 @@ enum wire_tag {
 	T_CHANNEL = 0x020a,	/* u8 enum wire_channel */
 	T_RING_SIZE = 0x020b,	/* u64 */
 	T_FOLLOW = 0x020c,	/* u8 bool */
+	T_PTY_MODE = 0x020d,	/* u8: 0 terminal defaults, 1 as sessions */
 	/* files */
-	T_PATH = 0x0300,	/* str */
-	T_PATH2 = 0x0301,	/* str: destination, second file */
+	T_PATH = 0x0300,	/* bytes */
+	T_PATH2 = 0x0301,	/* bytes: destination, second file */
 	T_OFFSET = 0x0302,	/* u64 */
 	T_LENGTH = 0x0303,	/* u64 */
 	T_LINE_FROM = 0x0304,	/* u64, 1-based */
@@ -229,7 +231,7 @@ enum wire_tag {
 	T_TARGET = 0x0314,	/* str: symlink target */
 	T_RECURSIVE = 0x0315,	/* u8 bool */
 	T_PATTERN = 0x0316,	/* bytes */
-	T_GLOB = 0x0317,	/* str */
+	T_GLOB = 0x0317,	/* str, repeated */
 	T_FIXED = 0x0318,	/* u8 bool */
 	T_IGNORE_CASE = 0x0319, /* u8 bool */
 	T_CONTEXT = 0x031a,	/* u32 lines */
@@ -248,7 +250,7 @@ enum wire_tag {
 	T_SORT = 0x0325,	 /* u8 enum wire_sort */
 	T_MORE = 0x0326,	 /* u64 results past MAX_RESULTS */
 	T_IGNORE = 0x0327,	 /* u8 bool: honour .gitignore, .ignore */
-	T_EXCLUDE = 0x0328,	 /* str glob, repeated */
+	T_EXCLUDE = 0x0328,	 /* str, repeated: glob */
 	T_GREP_MODE = 0x0329,	 /* u8 enum wire_grep_mode */
 	T_WORD = 0x032a,	 /* u8 bool: -w */
 	T_MAX_LINE = 0x032b,	 /* u32 bytes of one line sent */
@@ -256,7 +258,7 @@ enum wire_tag {
 	T_LINE_NUMBERS = 0x032d, /* u8 bool */
 	T_BINARY = 0x032e,	 /* u8 bool */
 
-	T_ENTRY = 0x0f00, /* record: nested fields, repeated */
+	T_ENTRY = 0x0f00, /* record, repeated: nested fields */
 };
 
 enum wire_exec_mode { WM_WAIT = 0, WM_STREAM = 1 };

@@ -222,6 +222,21 @@ static void conn_on_cancel(struct conn *c, const struct wire_hdr *h)
 		stream_abort(s, E_CANCELLED, "cancelled");
 }
 
+/* On stream 0, which is not the stream at fault: STREAM names it. */
+static void conn_stream_in_use(struct conn *c, uint32_t id)
+{
+	uint8_t buf[64];
+	struct wire_buf b;
+
+	wb_init(&b, buf, sizeof(buf));
+	wb_u16(&b, T_CODE, E_STREAM_IN_USE);
+	wb_u32(&b, T_ERRNO, 0);
+	wb_str(&b, T_MESSAGE, "stream already open");
+	wb_u32(&b, T_STREAM, id);
+	if (out_frame(c, 0, WT_ERROR, 0, b.p, b.len, c->out_cap) < 0)
+		c->broken = true;
+}
+
 static void conn_on_request(struct conn *c, const struct wire_hdr *h,
 			    const uint8_t *p)
 {
@@ -235,9 +250,7 @@ static void conn_on_request(struct conn *c, const struct wire_hdr *h,
 		return;
 	}
 	if (stream_find(c, h->stream)) {
-		snprintf(msg, sizeof(msg), "stream %u is already open",
-			 h->stream);
-		conn_send_error(c, 0, E_STREAM_IN_USE, msg);
+		conn_stream_in_use(c, h->stream);
 		return;
 	}
 	if (!fn) {

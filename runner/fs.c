@@ -320,6 +320,7 @@ void fs_req_mkdir(struct stream *s, const uint8_t *p, size_t n)
 {
 	char path[FS_PATH_MAX];
 	uint64_t parents, mode;
+	mode_t old;
 	uint8_t buf[32];
 	struct wire_buf b;
 	int r;
@@ -329,8 +330,12 @@ void fs_req_mkdir(struct stream *s, const uint8_t *p, size_t n)
 	    req_uint(s, p, n, T_FILE_MODE, 0755, 0, REQ_ANY, &mode) < 0)
 		return;
 	mode &= 07777;
+	/* FILE_MODE is exact, as for WRITE: no umask (PROTOCOL §17.8).  The
+	 * loop is single-threaded; the old mask is back before it goes on. */
+	old = umask(0);
 	r = parents ? fs_mkdir_parents(fs_of(s), path, (mode_t)mode)
 		    : mkdir_one(fs_of(s), path, (mode_t)mode, false);
+	umask(old);
 	if (r < 0) {
 		fs_fail(s, -r, "mkdir", path);
 		return;

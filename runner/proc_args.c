@@ -23,6 +23,7 @@ static int parse_flags(struct stream *s, const uint8_t *p, size_t n,
 	if (req_uint(s, p, n, T_ENV_MODE, WENV_INHERIT, 0, WENV_REPLACE,
 		     &a->env_mode) < 0 ||
 	    req_uint(s, p, n, T_PTY, 0, 0, REQ_ANY, &pty) < 0 ||
+	    req_uint(s, p, n, T_PTY_MODE, 0, 0, 1, &a->pty_mode) < 0 ||
 	    req_uint(s, p, n, T_STDIN, 0, 0, REQ_ANY, &in) < 0 ||
 	    req_uint(s, p, n, T_BACKGROUND, 0, 0, REQ_ANY, &bg) < 0 ||
 	    req_uint(s, p, n, T_FOLLOW, 1, 0, REQ_ANY, &follow) < 0 ||

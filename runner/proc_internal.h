@@ -105,7 +105,7 @@ struct spawn_args {
 	char *cwd;
 	void *block;
 	uint64_t env_mode, output_limit;
-	uint64_t timeout_ms;
+	uint64_t timeout_ms, pty_mode;
 	uint16_t rows, cols;
 	bool pty, stdin_open, background, follow;
 };

@@ -76,7 +76,7 @@ static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 	    .ws_col = a->cols,
 	};
 	char name[64];
-	int m, sl;
+	int m, sl, r;
 
 	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (m < 0)
@@ -91,6 +91,8 @@ static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 	f->theirs[0] = f->theirs[1] = f->theirs[2] = sl;
 	if (ioctl(sl, TIOCSWINSZ, &ws) < 0)
 		return -errno;
+	if (a->pty_mode && (r = pty_exact_modes(sl)) < 0)
+		return r;
 	/* Writes go through a duplicate: one epoll set cannot hold the same
 	 * fd twice (reader and writer watches). */
 	if (a->stdin_open && (f->ours[0] = fcntl(m, F_DUPFD_CLOEXEC, 3)) < 0)

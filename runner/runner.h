@@ -267,6 +267,12 @@ void runner_shutdown(struct runner *rt, int status);
  * blocked.  Async-signal-safe; safe in a CLONE_VM child. */
 void child_reset_signals(void);
 
+/* ---- pty_modes.c ---- */
+
+/* Sessions' modes on the terminal fd: no echo, byte-exact output, ^C and
+ * ^D kept.  0 or -errno. */
+int pty_exact_modes(int fd);
+
 /* ---- harden.c ---- */
 
 #define HARDEN_STEPS 8

@@ -277,18 +277,10 @@ static void free_env(struct spawn_env *e)
 static void pty_termios(int fd, const struct session_spec *spec)
 {
 	struct winsize ws = {.ws_row = spec->rows, .ws_col = spec->cols};
-	struct termios t;
 
-	/* Byte-exact output (no OPOST, so no \n -> \r\n), no echo; ICANON
-	 * and ISIG stay so stdin gets ^D as EOF and ^C as SIGINT. */
-	if (tcgetattr(fd, &t) == 0) {
-		t.c_iflag = IUTF8;
-		t.c_oflag = 0;
-		t.c_lflag = ISIG | ICANON;
-		t.c_cflag = (t.c_cflag & ~(CSIZE | PARENB)) | CS8 | CREAD;
-		tcsetattr(fd, TCSANOW, &t);
-	}
-	ioctl(fd, TIOCSWINSZ, &ws); /* only fails for a non-tty fd */
+	/* Both only fail for a non-tty fd, which pts is not. */
+	pty_exact_modes(fd);
+	ioctl(fd, TIOCSWINSZ, &ws);
 }
 
 static int pty_open(struct session *ss)

@@ -132,7 +132,7 @@ void sys_stats(struct stream *s, const uint8_t *p, size_t n)
 	wb_u32(&b, T_CHILDREN, rt->nchildren);
 	wb_u32(&b, T_SESSIONS, shell_count(rt));
 	wb_u32(&b, T_PROCS, proc_count(rt, &kept));
-	wb_u32(&b, T_COUNT, kept);
+	wb_u64(&b, T_COUNT, kept);
 	wb_u64(&b, T_UPTIME_MS, (now_ns() - rt->start_ns) / 1000000u);
 	if (stream_result(s, &b) < 0)
 		stream_error(s, E_INTERNAL, 0, "STATS reply does not fit");

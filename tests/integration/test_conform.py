@@ -5,12 +5,13 @@ Timeouts here are hang guards only; speed is measured by `make bench`.
 """
 import os
 import random
+import re
 import select
 import struct
 import time
 import unittest
 
-from harness import RunnerTest
+from harness import ROOT, RunnerTest
 import rproto as rp
 
 HANG = 60
@@ -200,6 +201,169 @@ class TestCreditWhileFull(RunnerTest):
         self.assertEqual(res.code_name, "E_CANCELLED", res)
         c.close()
         self.assertAlive()
+class TestSpecGaps(RunnerTest):
+    """Issue 15's spec gaps where the runner's answer is observable."""
+
+    def client(self, max_frame=8 << 20):
+        c = rp.Client.unix(self.r.sock, hello=False)
+        c.send(rp.HELLO, [("VERSION", 1), ("MAX_FRAME", max_frame),
+                          ("WINDOW", c.window)], stream=0)
+        f = c.recv(HANG)
+        self.assertEqual(f.type, rp.HELLO, f)
+        c.peer_window = f.fields().int("WINDOW")
+        c.max_frame = f.fields().int("MAX_FRAME")
+        return c
+
+    def test_stream_in_use_names_the_stream(self):
+        sid = self.c.send(rp.SPAWN, [("ARGV", "sleep"), ("ARGV", "30")])
+        self.c.send(rp.PING, stream=sid)
+        f = self.c.recv(HANG)
+        while f.stream != 0:
+            f = self.c.recv(HANG)
+        self.assertEqual(f.type, rp.ERROR)
+        self.assertEqual(f.fields().int("CODE"), rp.E_STREAM_IN_USE)
+        self.assertEqual(f.fields().int("STREAM"), sid)
+        self.c.cancel(sid)
+        self.assertEqual(self.c.wait(sid, HANG).code_name, "E_CANCELLED")
+
+    def test_flow_violation_stops_an_exec(self):
+        """E_FLOW ends the stream and stops the command as CANCEL does:
+        the session is free again (it stayed busy forever with cat)."""
+        c = self.client()
+        sid = c.send(rp.EXEC, [("COMMAND", "cat"), ("MODE", 1),
+                               ("STDIN", 1)])
+        time.sleep(0.5)
+        c.send_data(sid, b"x" * (c.peer_window + 1))
+        self.assertEqual(c.wait(sid, HANG).code_name, "E_FLOW")
+        deadline = time.time() + HANG
+        while True:
+            res = c.call(rp.EXEC, [("COMMAND", "echo free")], timeout=HANG)
+            if res.ok or res.code_name != "E_BUSY" or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"free\n")
+        c.close()
+
+    def test_mkdir_mode_is_exact(self):
+        d = os.path.join(self.r.tmp, "m1", "m2")
+        res = self.c.call(rp.MKDIR, [("PATH", d), ("PARENTS", 1),
+                                     ("FILE_MODE", 0o777)])
+        self.assertTrue(res.ok, res)
+        old = os.umask(0)
+        os.umask(old)
+        self.assertNotEqual(old & 0o022, 0, "the test needs a umask")
+        self.assertEqual(os.stat(d).st_mode & 0o7777, 0o777)
+        self.assertEqual(os.stat(os.path.dirname(d)).st_mode & 0o7777, 0o777)
+
+    def test_stats_count_is_u64(self):
+        res = self.c.call(rp.STATS)
+        self.assertTrue(res.ok, res)
+        raw = [v for t, v in rp.decode_fields(res.terminal.payload)
+               if t == rp.TAGS["COUNT"][0]]
+        self.assertEqual([len(v) for v in raw], [8])
+
+    def test_ping_data_limit(self):
+        self.assertTrue(self.c.call(rp.PING, [("DATA", b"x" * 65536)]).ok)
+        res = self.c.call(rp.PING, [("DATA", b"x" * 65537)])
+        self.assertEqual(res.code_name, "E_BAD_REQUEST", res)
+
+    def test_hello_refusal_closes(self):
+        c = rp.Client.unix(self.r.sock, hello=False)
+        c.send(rp.HELLO, [("VERSION", 1), ("MAX_FRAME", 1000)], stream=0)
+        f = c.recv(HANG)
+        self.assertEqual((f.type, f.fields().int("CODE")),
+                         (rp.ERROR, rp.E_BAD_REQUEST))
+        self.assertRaises(rp.ProtocolClosed, c.recv, HANG)
+
+    def test_output_limit_formula(self):
+        """Wait mode keeps min(OUTPUT_LIMIT, client MAX_FRAME - 4672)
+        bytes, plus the omission line."""
+        c = self.client(max_frame=65536)
+        res = c.call(rp.EXEC, [("COMMAND", "head -c 200000 /dev/zero | "
+                                "tr '\\0' x"), ("FORMAT", 0)], timeout=HANG)
+        self.assertTrue(res.ok, res)
+        out = res.fields.bytes("OUTPUT")
+        self.assertEqual(out.count(b"x"), 65536 - 4672)
+        self.assertEqual(res.fields.int("TRUNCATED"), 1)
+        c.close()
+
+    def test_spawn_pty_modes(self):
+        """PTY_MODE 0: a terminal's defaults (echo, \\n as \\r\\n); 1: the
+        sessions' modes, bytes exact."""
+        for mode, want in ((0, b"abc\r\nabc\r\n"), (1, b"abc\n")):
+            sid = self.c.send(rp.SPAWN, [("ARGV", "cat"), ("PTY", 1),
+                                         ("STDIN", 1), ("PTY_MODE", mode)])
+            self.c.send_data(sid, b"abc\n", fin=True)
+            res = self.c.wait(sid, HANG)
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.out(1), want, mode)
+
+    def test_attach_past_end_of_exited(self):
+        sid = self.c.send(rp.SPAWN, [("ARGV", "echo"), ("ARGV", "hi"),
+                                     ("BACKGROUND", 1), ("FOLLOW", 0)])
+        res = self.c.wait(sid, HANG)
+        pid = res.fields.int("PID")
+        self.c.call(rp.PROC_WAIT, [("PID", pid)], timeout=HANG)
+        res = self.c.call(rp.PROC_ATTACH, [("PID", pid),
+                                           ("FROM_OFFSET", 1000)],
+                          timeout=HANG)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.out(1), b"")
+        self.assertEqual(res.fields.int("STATE"), 1)
+
+
+class TestSpecTables(unittest.TestCase):
+    """PROTOCOL.md's tag and error tables against protocol/wire.h (issue
+    15 gap 1): a tag added to one and not the other fails here."""
+    TYPE = re.compile(r"^(u8|u16|u32|u64|i32|i64|str|bytes|record)( bool)?"
+                      r"(, repeated)?[,:]?\s*(.*)$")
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(ROOT, "protocol", "wire.h")) as f:
+            cls.wire = f.read()
+        with open(os.path.join(ROOT, "protocol", "PROTOCOL.md")) as f:
+            cls.spec = f.read()
+
+    def enum(self, name):
+        body = self.wire[self.wire.index("enum %s {" % name):]
+        return body[:body.index("};")]
+
+    def section(self, title):
+        start = self.spec.index("\n## " + title)
+        end = self.spec.index("\n## ", start + 1)
+        return self.spec[start:end]
+
+    def test_tags(self):
+        wire = set()
+        for m in re.finditer(r"T_(\w+)\s*=\s*(0x[0-9a-fA-F]+),?\s*"
+                             r"(?:/\*(.*?)\*/)?", self.enum("wire_tag"), re.S):
+            com = " ".join((m.group(3) or "").split())
+            if com.startswith("not used"):
+                continue
+            t = self.TYPE.match(com)
+            self.assertTrue(t, "wire.h: T_%s: comment must start with its "
+                            "type: %r" % (m.group(1), com))
+            typ = t.group(1) + (t.group(2) or "") + (t.group(3) or "")
+            wire.add((int(m.group(2), 16), m.group(1), typ))
+        spec = {(int(n, 16), name, typ.strip()) for n, name, typ in
+                re.findall(r"^\| (0x[0-9a-f]{4}) \| (\w+) \| ([^|]+) \|",
+                           self.section("12. Field tags"), re.M)}
+        self.assertEqual(sorted(wire - spec), [],
+                         "in wire.h, missing from PROTOCOL.md §12")
+        self.assertEqual(sorted(spec - wire), [],
+                         "in PROTOCOL.md §12, missing from wire.h")
+        for name, (num, _) in rp.TAGS.items():
+            self.assertIn(num, {n for n, _, _ in wire}, name)
+
+    def test_error_codes(self):
+        wire = {(int(n), name) for name, n in re.findall(
+            r"(E_\w+) = (\d+)", self.enum("wire_err")) if name != "E_OK"}
+        spec = set((int(n), name) for n, name in re.findall(
+            r"^\| (\d+) \| (E_\w+) \|", self.section("8. Errors"), re.M))
+        self.assertEqual(wire, spec)
+        self.assertEqual(rp.ERRORS[1:], [n for _, n in sorted(wire)])
 
 
 if __name__ == "__main__":
