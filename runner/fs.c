@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 int fs_init(struct runner *rt)
@@ -356,8 +354,7 @@ static void name_job_end(struct fs_summary *sum, int r, const char *op,
 			 const char *name)
 {
 	if (r < 0) {
-		/* EXDEV: a MOVE across filesystems of what is not copied */
-		sum->code = r == -EXDEV ? E_IO : wire_err_from_errno(-r);
+		sum->code = wire_err_from_errno(-r);
 		sum->err = -r;
 		snprintf(sum->msg, sizeof(sum->msg), "%s %.100s: %s", op, name,
 			 strerror(-r));
@@ -438,45 +435,29 @@ void fs_req_remove(struct stream *s, const uint8_t *p, size_t n)
 
 /* ---- MOVE ---- */
 
-/* rename(2) said EXDEV: copy a regular file into a temp file beside the
- * target (mode, times and, as root, owner kept), rename that over the
- * target (atomic there), then unlink the source.  In the helper: a big
- * file takes a while. */
+/* rename(2) said EXDEV: copy the entry (a whole tree for a directory)
+ * under a temp name beside the target, rename that over the target (atomic
+ * there: a reader sees the old one or the whole new one), then remove the
+ * source.  In the helper: a big tree takes a while. */
 static void move_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 {
 	struct name_job *j = arg;
 	struct fs_temp t;
-	struct stat st;
-	ssize_t k = 0;
-	int in, r;
+	int r;
 
 	(void)out;
-	in = openat(j->dirfd[0], j->name[0],
-		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	r = in < 0 || fstat(in, &st) < 0 ? -errno
-	    : S_ISREG(st.st_mode)
-		? fs_temp_open(&t, j->dirfd[1], j->name[1], st.st_mode & 07777)
-		: -EXDEV; /* a directory, a device */
-	if (!r) {
-		if (fchown(t.fd, st.st_uid, st.st_gid) < 0)
-			(void)0; /* not root: the copy is ours, as with mv */
-		while ((k = sendfile(t.fd, in, NULL, 1 << 30)) > 0)
-			;
-		/* utimensat(2) itself: musl's wrapper carries fallbacks for
-		 * kernels before 2.6.22, 400 bytes of them */
-		if (k < 0 ||
-		    syscall(SYS_utimensat, t.fd, NULL,
-			    (struct timespec[2]){st.st_atim, st.st_mtim},
-			    0) < 0) {
+	/* a unique name: created as a file, then given to the copy */
+	if (!(r = fs_temp_open(&t, j->dirfd[1], j->name[1], 0600))) {
+		close(t.fd);
+		(void)unlinkat(t.dirfd, t.tmp, 0);
+		r = fs_copy_tree(j->dirfd[0], j->name[0], t.dirfd, t.tmp);
+		if (!r && renameat(t.dirfd, t.tmp, t.dirfd, t.name) < 0)
 			r = -errno;
-			fs_temp_abort(&t);
-		} else if (!(r = fs_temp_commit(&t)) &&
-			   unlinkat(j->dirfd[0], j->name[0], 0) < 0) {
-			r = -errno;
-		}
+		if (r)
+			(void)fs_remove_tree(t.dirfd, t.tmp); /* best effort */
+		else
+			r = fs_remove_tree(j->dirfd[0], j->name[0]);
 	}
-	if (in >= 0)
-		close(in);
 	name_job_end(sum, r, "move", j->name[0]);
 }
 

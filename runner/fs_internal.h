@@ -89,6 +89,10 @@ ssize_t fs_read_full(int fd, void *buf, size_t size);
 int fs_mkdir_parents(struct fs_state *fs, char *path, mode_t mode);
 /* Remove a tree below dirfd/name without following symlinks. */
 int fs_remove_tree(int dirfd, const char *name);
+/* Copy sfd/sname to dfd/dname (which must not exist): a file, a symlink
+ * (not followed), a FIFO or device, or a directory with everything in
+ * it; mode, times and (for root) owner kept.  Hard links become copies. */
+int fs_copy_tree(int sfd, const char *sname, int dfd, const char *dname);
 
 /* ---- fs_write.c: temp file + rename in the same directory ---- */
 

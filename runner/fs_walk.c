@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct names {
@@ -464,5 +466,99 @@ int fs_remove_tree(int dirfd, const char *name)
 	close(fd);
 	if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 		r = -errno;
+	return r;
+}
+
+/* ---- MOVE across filesystems: a copy of a tree ---- */
+
+/* Owner (best effort: not root, the copy is ours, as with mv), then mode,
+ * then times, the order that keeps each: chown can clear set-id bits and
+ * chmod does not touch the mtime.  utimensat(2) itself: musl's wrapper
+ * carries 400 bytes of fallbacks for kernels before 2.6.22.  name "" is
+ * dfd itself. */
+static int copy_meta(int dfd, const char *name, const struct stat *st)
+{
+	int at = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH), r = 0;
+
+	(void)fchownat(dfd, name, st->st_uid, st->st_gid, at);
+	if (!S_ISLNK(st->st_mode) &&
+	    (*name ? fchmodat(dfd, name, st->st_mode & 07777, 0)
+		   : fchmod(dfd, st->st_mode & 07777)) < 0)
+		r = -errno;
+	(void)syscall(SYS_utimensat, dfd, name,
+		      (struct timespec[2]){st->st_atim, st->st_mtim}, at);
+	return r;
+}
+
+static int copy_file(int sfd, const char *sname, int dfd, const char *dname,
+		     const struct stat *st)
+{
+	int in = openat(sfd, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out;
+	ssize_t k = 0;
+	int r = 0;
+
+	if (in < 0)
+		return -errno;
+	out =
+	    openat(dfd, dname,
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		r = -errno;
+	} else {
+		while ((k = sendfile(out, in, NULL, 1 << 30)) > 0)
+			;
+		r = k < 0 ? -errno : copy_meta(out, "", st);
+		if (close(out) < 0 && !r) /* NFS reports a late ENOSPC here */
+			r = -errno;
+	}
+	close(in);
+	return r;
+}
+
+int fs_copy_tree(int sfd, const char *sname, int dfd, const char *dname)
+{
+	char target[FS_PATH_MAX];
+	struct names ns;
+	struct stat st;
+	int s, d, r = 0;
+	ssize_t n;
+	size_t i;
+
+	if (fstatat(sfd, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode))
+		return copy_file(sfd, sname, dfd, dname, &st);
+	if (S_ISLNK(st.st_mode)) {
+		n = readlinkat(sfd, sname, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = 0;
+		if (symlinkat(target, dfd, dname) < 0)
+			return -errno;
+		return copy_meta(dfd, dname, &st);
+	}
+	if (!S_ISDIR(st.st_mode)) /* a FIFO, socket or device */
+		return mknodat(dfd, dname, st.st_mode, st.st_rdev) < 0
+			   ? -errno
+			   : copy_meta(dfd, dname, &st);
+	if (mkdirat(dfd, dname, 0700) < 0)
+		return -errno;
+	s = openat(sfd, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = openat(dfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s < 0 || d < 0 || (r = read_names(dup(s), &ns, true)) < 0) {
+		r = r ? r : -errno;
+	} else {
+		for (i = 0; i < ns.n && !r; i++)
+			r = fs_copy_tree(s, ns.v[i] + 1, d, ns.v[i] + 1);
+		names_free(&ns);
+		/* the mode and times last: a read-only directory still
+		 * took its entries, and they did not touch its mtime */
+		if (!r)
+			r = copy_meta(d, "", &st);
+	}
+	if (s >= 0)
+		close(s);
+	if (d >= 0)
+		close(d);
 	return r;
 }

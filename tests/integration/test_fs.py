@@ -422,13 +422,37 @@ class TestDirOps(FsCase):
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o741)
         self.assertEqual(st.st_mtime_ns, 1600000000987654321)
         self.assertEqual(os.listdir(dst), ["big"])  # no temp file left
-        # a directory is not copied: EXDEV, both sides untouched
-        os.makedirs(d + "/dir/sub")
+        # a directory: the whole tree, with links, modes and times
+        os.makedirs(d + "/dir/sub/deep")
+        open(d + "/dir/sub/deep/f", "w").write("deep\n")
+        os.chmod(d + "/dir/sub/deep/f", 0o604)
+        os.symlink("../outside-target", d + "/dir/sub/link")
+        os.mkfifo(d + "/dir/fifo")
+        os.chmod(d + "/dir/sub/deep", 0o750)
+        for p in ("/dir/sub/deep", "/dir/sub", "/dir"):
+            os.utime(d + p, ns=(1, 1234567890123456789))
         res = self.call(rp.MOVE, ("PATH", d + "/dir"), ("PATH2", dst + "/dir"))
-        self.assertErr(res, "E_IO")
-        self.assertEqual(res.errno, 18)
-        self.assertTrue(os.path.isdir(d + "/dir/sub"))
-        self.assertEqual(os.listdir(dst), ["big"])
+        self.assertTrue(res.ok, res)
+        self.assertFalse(os.path.exists(d + "/dir"))
+        self.assertEqual(open(dst + "/dir/sub/deep/f").read(), "deep\n")
+        self.assertEqual(stat.S_IMODE(os.stat(dst + "/dir/sub/deep/f").st_mode), 0o604)
+        self.assertEqual(os.readlink(dst + "/dir/sub/link"), "../outside-target")
+        self.assertTrue(stat.S_ISFIFO(os.lstat(dst + "/dir/fifo").st_mode))
+        self.assertEqual(stat.S_IMODE(os.stat(dst + "/dir/sub/deep").st_mode), 0o750)
+        for p in ("/dir/sub/deep", "/dir/sub", "/dir"):
+            self.assertEqual(os.stat(dst + p).st_mtime_ns, 1234567890123456789, p)
+        self.assertEqual(sorted(os.listdir(dst)), ["big", "dir"])
+        # a symlink itself
+        os.symlink("big", d + "/ln")
+        self.assertTrue(self.call(rp.MOVE, ("PATH", d + "/ln"), ("PATH2", dst + "/ln")).ok)
+        self.assertEqual(os.readlink(dst + "/ln"), "big")
+        # rename(2)'s rules at the target: a non-empty directory stays, and
+        # so do the source and no temp entry
+        os.makedirs(d + "/d2/x")
+        res = self.call(rp.MOVE, ("PATH", d + "/d2"), ("PATH2", dst + "/dir"))
+        self.assertErr(res, "E_NOT_EMPTY")
+        self.assertTrue(os.path.isdir(d + "/d2/x"))
+        self.assertEqual(sorted(os.listdir(dst)), ["big", "dir", "ln"])
         # no room for the parent of the target: the source stays
         open(d + "/f", "w").write("x")
         self.assertErr(self.call(rp.MOVE, ("PATH", d + "/f"), ("PATH2", dst + "/no/f")),
