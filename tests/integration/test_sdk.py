@@ -77,6 +77,47 @@ class TestShell(SdkTest):
         self.assertEqual(s.exec("pwd; echo $KEEP").output, "/tmp\nkept\n")
         s.close()
 
+    def test_yield_then_exec_wait(self):
+        r = self.sb.exec("echo part1; sleep 1; echo part2", yield_after=0.2)
+        self.assertTrue(r.running)
+        self.assertIsNone(r.exit_code)
+        self.assertFalse(r.ok)
+        self.assertEqual(r.output, "part1\n")
+        with self.assertRaises(rc.Busy):
+            self.sb.exec("true")
+        r = self.sb.exec_wait(yield_after=30)
+        self.assertEqual((r.running, r.exit_code, r.output), (False, 0, "part2\n"))
+        with self.assertRaises(rc.NotFound):
+            self.sb.exec_wait()
+
+    def test_waiting_for_input_is_reported(self):
+        r = self.sb.exec("read -p 'name? ' n; echo hi $n", stdin=None, yield_after=30)
+        self.assertEqual(r.output, "hi\n")   # no stdin: end of file at once
+        st = self.sb.exec_stream("read -p 'name? ' n; echo hi $n", stdin=True)
+        got = b""
+        for chunk in st:
+            got += chunk
+            if st.waiting_input:
+                st.write(b"ann\n")
+        self.assertIn(b"hi ann", got)
+
+    def test_cwd_and_env_for_one_command(self):
+        self.sb.exec("cd /")
+        r = self.sb.exec("pwd; echo $ONE", cwd="/tmp", env={"ONE": "1"})
+        self.assertEqual(r.output, "/tmp\n1\n")
+        self.assertEqual(self.sb.exec("pwd; echo ${ONE-unset}").output, "/\nunset\n")
+
+    def test_detached_command_outlives_its_connection(self):
+        sb = rc.Runner.connect("unix:" + self.r.sock)
+        s = self.sb.open_session("sdk-detach")
+        st = sb.exec_stream("sleep 0.5; echo done-detached", session="sdk-detach",
+                            detach=True)
+        sb.close()  # close() cancels what runs, but not a detached command
+        r = self.sb.exec_wait(session="sdk-detach", yield_after=30)
+        self.assertEqual((r.exit_code, r.output), (0, "done-detached\n"))
+        s.close()
+        del st
+
     def test_output_limit_truncates_head_and_tail(self):
         r = self.sb.exec("seq 1 20000", output_limit=4096)
         self.assertTrue(r.truncated)

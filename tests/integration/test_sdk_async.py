@@ -155,6 +155,21 @@ class AioTest(RunnerTest):
                 await sb.close()
         asyncio.run(main())
 
+    def test_yield_wait_and_input(self):
+        async def go(sb):
+            r = await sb.exec("echo a; sleep 0.5; echo b", yield_after=0.1)
+            self.assertTrue(r.running)
+            r = await sb.exec_wait(yield_after=30)
+            self.assertEqual((r.exit_code, r.output), (0, "b\n"))
+            st = await sb.exec_stream("read -p '? ' x; echo got $x", stdin=True)
+            out = b""
+            async for chunk in st:
+                out += chunk
+                if st.waiting_input:
+                    await st.write("it\n")
+            self.assertIn(b"got it", out)
+        self.run_async(go)
+
     def test_connection_closed_releases_waiters(self):
         async def go(sb):
             task = asyncio.ensure_future(sb.exec("sleep 100"))

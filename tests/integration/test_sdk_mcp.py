@@ -125,7 +125,7 @@ class TestMcpWithOfficialClient(RunnerTest):
             m = json.loads(line)
             got[m.get("id")] = m
         self.assertEqual(got[1]["result"]["protocolVersion"], "2024-11-05")
-        self.assertEqual(len(got[2]["result"]["tools"]), 13)
+        self.assertEqual(len(got[2]["result"]["tools"]), 14)
         self.assertEqual(got[3]["error"]["code"], -32601)
         self.assertIn("old", got[4]["result"]["content"][0]["text"])
         self.assertEqual(got[None]["error"]["code"], -32700)

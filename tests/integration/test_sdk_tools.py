@@ -15,7 +15,7 @@ from runner_client import tools  # noqa: E402
 REQUIRED = {"sandbox_exec", "sandbox_read_file", "sandbox_write_file", "sandbox_edit_file",
             "sandbox_list_dir", "sandbox_find", "sandbox_grep", "sandbox_delete",
             "sandbox_move", "sandbox_diff", "sandbox_process_start",
-            "sandbox_process_output", "sandbox_process_stop"}
+            "sandbox_process_output", "sandbox_process_stop", "sandbox_exec_continue"}
 
 
 class TestDefinitions(RunnerTest):
@@ -80,15 +80,41 @@ class TestDispatch(RunnerTest):
         self.assertIn("green", t)
         self.assertNotIn("\x1b", t)
         t = self.ok("sandbox_exec", command="pwd", cwd="/")
-        self.assertIn("cwd: /\n", t)
+        self.assertIn("--- output ---\n/\n", t)
 
     def test_exec_budget_and_timeout_said_in_words(self):
         t = self.ok("sandbox_exec", command="seq 1 200000")
         self.assertLessEqual(len(t), tools.DEFAULT_BUDGET + 500)
         self.assertIn("omitted", t)
         self.assertIn("\n200000\n", t + "\n")
-        t = self.ok("sandbox_exec", command="sleep 30", timeout=1)
-        self.assertIn("interrupted", t)
+        t = self.ok("sandbox_exec", command="echo begun; sleep 30; echo never", timeout=1)
+        self.assertIn("still running after 1 s", t)
+        self.assertIn("begun", t)
+        t, err = self.call("sandbox_exec", command="true")
+        self.assertTrue(err)
+        self.assertIn("sandbox_exec_continue", t)   # busy: says the way out
+        t = self.ok("sandbox_exec_continue", interrupt=True, wait=20)
+        self.assertIn("exit code: 130", t)
+        self.assertNotIn("never", t)
+        t = self.ok("sandbox_exec_continue")
+        self.assertIn("No command is waiting", t)
+
+    def test_prompt_comes_back_and_is_answered(self):
+        t = self.ok("sandbox_exec", command="read -p 'name? ' n < /dev/tty; echo hi $n",
+                    timeout=60)
+        self.assertIn("waits for input", t)
+        self.assertIn("name? ", t)
+        t = self.ok("sandbox_exec_continue", input="bob\n", wait=30)
+        self.assertIn("exit code: 0", t)
+        self.assertIn("hi bob", t)
+
+    def test_exec_stdin_and_cwd_for_one_command(self):
+        t = self.ok("sandbox_exec", command="tr a-z A-Z", stdin="shout\n")
+        self.assertIn("SHOUT", t)
+        t = self.ok("sandbox_exec", command="cd /; pwd")
+        t = self.ok("sandbox_exec", command="pwd", cwd="/tmp")
+        self.assertIn("\n/tmp\n", t)
+        self.assertIn("cwd: /\n", t)  # the session's own directory stays
 
     def test_write_read_with_line_numbers_and_paging(self):
         f = os.path.join(self.d, "pkg", "m.py")

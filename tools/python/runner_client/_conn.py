@@ -39,7 +39,7 @@ _FATAL = (1, 2, 4, 5, 6)  # stream-0 ERROR codes after which the runner closes
 
 class _Stream:
     __slots__ = ("id", "conn", "cond", "items", "credit", "done", "owed", "sent",
-                 "discard")
+                 "discard", "detached")
 
     def __init__(self, conn: "Connection", sid: int, credit: int):
         self.id = sid
@@ -51,6 +51,7 @@ class _Stream:
         self.owed = 0          # consumed bytes not yet credited back
         self.sent = 0          # DATA bytes sent (the offset of the next)
         self.discard = False   # nobody waits: drop everything (keepalive)
+        self.detached = False  # EXEC with DETACH: close() leaves it running
 
     def get(self, timeout: Optional[float] = None) -> tuple:
         """Next item; blocks.  DATA consumed here is credited back."""
@@ -421,7 +422,7 @@ class Connection:
         """Cancel what still runs (CANCEL per open stream), then close."""
         if self._closed is None and cancel:
             with self._lock:
-                open_ids = list(self._streams)
+                open_ids = [i for i, s in self._streams.items() if not s.detached]
             for sid in open_ids:
                 self._send_quiet(w.cancel_frame(sid))
         self._stop.set()

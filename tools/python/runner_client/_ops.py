@@ -41,7 +41,7 @@ def signum(sig: Union[int, str]) -> int:
 def exec_req(command: Union[str, bytes], session: str, timeout: Optional[float],
              output_limit: Optional[int], stream: bool, raw: Optional[bool],
              stdin: bool, cwd: Optional[PathLike], env: Optional[Mapping[str, str]],
-             yield_after: Optional[float] = None) -> Req:
+             yield_after: Optional[float] = None, detach: bool = False) -> Req:
     fmt = None if raw is None else (0 if raw else 1)
     fields: List[Tuple[str, object]] = [
         ("SESSION", session if session != "main" else None),
@@ -50,11 +50,13 @@ def exec_req(command: Union[str, bytes], session: str, timeout: Optional[float],
         ("OUTPUT_LIMIT", output_limit),
         ("MODE", 1 if stream else None),
         ("FORMAT", fmt),
-        # STDIN (issue 13): 1 = the client sends stdin on this stream.
-        # Runners before it read stdin from the stream anyway.
+        # STDIN 1: the client sends stdin on this stream; without it the
+        # command reads /dev/null (runners before issue 13 ignore it).
         ("STDIN", 1 if stdin else None),
         ("CWD", cwd),
         ("ENV", env_list(env)),
+        ("DETACH", 1 if detach else None),
+        ("YIELD_MS", _ms(yield_after)),
     ]
     return w.EXEC, fields
 

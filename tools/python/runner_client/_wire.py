@@ -21,14 +21,14 @@ WINDOW_MAX = (1 << 31) - 1
 HELLO, DATA, WINDOW, CANCEL, RESULT, ERROR, EVENT = 1, 2, 3, 4, 5, 6, 7
 PING, INFO, STATS, SHUTDOWN = 0x10, 0x11, 0x12, 0x13
 (SHELL_OPEN, SHELL_CLOSE, EXEC, SHELL_STDIN, SHELL_RESIZE, SHELL_SIGNAL,
- SHELL_LIST) = range(0x20, 0x27)
+ SHELL_LIST, EXEC_WAIT) = range(0x20, 0x28)
 (SPAWN, PROC_STDIN, PROC_CLOSE_STDIN, PROC_SIGNAL, PROC_WAIT, PROC_ATTACH,
  PROC_LIST) = range(0x30, 0x37)
 (READ, WRITE, EDIT, LS, STAT, MKDIR, REMOVE, MOVE, FIND, GREP,
  DIFF) = range(0x40, 0x4B)
 
 # EVENT kinds
-EV_STARTED, EV_RESPAWNED, EV_DROPPED = 1, 2, 3
+EV_STARTED, EV_RESPAWNED, EV_DROPPED, EV_WAITING_INPUT = 1, 2, 3, 4
 
 # Field tags (§12, protocol/wire.h): name -> (number, type).
 # Types: u8 u16 u32 u64 i32 i64 (big-endian integers), str, bytes, rec.
@@ -53,7 +53,8 @@ TAGS: Dict[str, Tuple[int, str]] = {
     "TOTAL_BYTES": (0x0110, "u64"), "OUTPUT": (0x0111, "bytes"),
     "SIGNAL": (0x0112, "u32"), "RESPAWNED": (0x0113, "u8"), "DATA": (0x0114, "bytes"),
     "EOF": (0x0115, "u8"), "SHELL_PID": (0x0116, "u32"), "MAX_SESSIONS": (0x0117, "u32"),
-    "BUSY": (0x0118, "u8"), "RESTORED": (0x011d, "u8"),
+    "BUSY": (0x0118, "u8"), "DETACH": (0x0119, "u8"), "YIELD_MS": (0x011a, "u32"),
+    "RUNNING": (0x011b, "u8"), "WAITING_INPUT": (0x011c, "u8"), "RESTORED": (0x011d, "u8"),
     "ARGV": (0x0200, "bytes"), "ENV_MODE": (0x0201, "u8"), "PTY": (0x0202, "u8"),
     "STDIN": (0x0203, "u8"), "BACKGROUND": (0x0204, "u8"), "TERM_SIGNAL": (0x0205, "u32"),
     "FROM_OFFSET": (0x0206, "u64"), "DROPPED": (0x0207, "u64"), "STATE": (0x0208, "u8"),

@@ -31,7 +31,7 @@ Data = Union[bytes, bytearray, memoryview, str]
 
 class _AStream:
     __slots__ = ("id", "conn", "items", "ready", "credit", "credit_ev", "done", "owed", "sent",
-                 "session", "ended")
+                 "session", "ended", "detached")
 
     def __init__(self, conn: "Connection", sid: int, credit: int):
         self.id = sid
@@ -45,6 +45,7 @@ class _AStream:
         self.sent = 0
         self.session: Optional[str] = None  # EXEC: the session it runs in
         self.ended = asyncio.Event()         # set with the terminal frame
+        self.detached = False                # DETACH: close() leaves it running
 
     def push(self, item: tuple) -> None:
         if item[0] in ("R", "X", "C"):
@@ -293,8 +294,9 @@ class Connection:
 
     async def close(self) -> None:
         if self._closed is None:
-            for sid in list(self._streams):
-                self._send_nowait(w.cancel_frame(sid))
+            for sid, st in list(self._streams.items()):
+                if not st.detached:
+                    self._send_nowait(w.cancel_frame(sid))
         self._fail(ConnectionClosed("connection closed by the client"))
         try:
             if self._w.can_write_eof():
@@ -345,6 +347,7 @@ class ExecStream:
     def __init__(self, s: _AStream):
         self._s = s
         self.result: Optional[ExecResult] = None
+        self.waiting_input = False  # EVENT WAITING_INPUT since the last output
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._gen()
@@ -352,8 +355,12 @@ class ExecStream:
     async def _gen(self) -> AsyncIterator[bytes]:
         while self.result is None:
             item = await self._s.get()
-            if item[0] == "D":
+            if item[0] == "E" and item[1].int("EVENT") == w.EV_WAITING_INPUT:
+                self.waiting_input = True
+                yield b""  # so a loop can look at .waiting_input now
+            elif item[0] == "D":
                 if item[3]:
+                    self.waiting_input = False
                     yield item[3]
             elif item[0] == "R":
                 self.result = ExecResult.from_fields(w.Fields(item[1]), output=b"")
@@ -491,6 +498,9 @@ class Session:
 
     async def exec_stream(self, command: Union[str, bytes], **kw: Any) -> ExecStream:
         return await self._r.exec_stream(command, session=self.name, **kw)
+
+    async def exec_wait(self, yield_after: Optional[float] = None) -> ExecResult:
+        return await self._r.exec_wait(self.name, yield_after)
 
     async def write_stdin(self, data: Data, eof: bool = False) -> None:
         await self._r._call(w.SHELL_STDIN, [("SESSION", self.name), ("DATA", w.to_bytes(data)),
@@ -666,13 +676,22 @@ class Runner:
                    timeout: Optional[float] = None, output_limit: Optional[int] = None,
                    raw: bool = False, stdin: Optional[Data] = None,
                    cwd: Optional[PathLike] = None,
-                   env: Optional[Mapping[str, str]] = None) -> ExecResult:
+                   env: Optional[Mapping[str, str]] = None,
+                   yield_after: Optional[float] = None, detach: bool = False) -> ExecResult:
         t, f = ops.exec_req(command, session, timeout, output_limit, False,
                             True if raw else None, stdin is not None,
-                            None if cwd is None else os.fspath(cwd), env)
+                            None if cwd is None else os.fspath(cwd), env, yield_after, detach)
         s = await self._open_exec(session, t, f)
+        s.detached = detach
         if stdin is not None:
             await s.send_data(w.to_bytes(stdin), fin=True)
+        return ExecResult.from_fields(await _finish(s))
+
+    async def exec_wait(self, session: str = "main",
+                        yield_after: Optional[float] = None) -> ExecResult:
+        s = await self._open_exec(session, w.EXEC_WAIT,
+                                  [("SESSION", session if session != "main" else None),
+                                   ("YIELD_MS", ops._ms(yield_after))])
         return ExecResult.from_fields(await _finish(s))
 
     async def _open_exec(self, session: str, t: int,
@@ -691,11 +710,13 @@ class Runner:
                           timeout: Optional[float] = None, raw: bool = True,
                           stdin: Union[None, bool, Data] = None,
                           cwd: Optional[PathLike] = None,
-                          env: Optional[Mapping[str, str]] = None) -> ExecStream:
+                          env: Optional[Mapping[str, str]] = None,
+                          detach: bool = False) -> ExecStream:
         t, f = ops.exec_req(command, session, timeout, None, True, None if raw else False,
                             stdin is not None and stdin is not False,
-                            None if cwd is None else os.fspath(cwd), env)
+                            None if cwd is None else os.fspath(cwd), env, None, detach)
         s = await self._open_exec(session, t, f)
+        s.detached = detach
         if stdin is not None and not isinstance(stdin, bool):
             await s.send_data(w.to_bytes(stdin), fin=True)
         return ExecStream(s)

@@ -76,6 +76,7 @@ class ExecStream:
         self._s = s
         self.result: Optional[ExecResult] = None
         self.events: List[w.Fields] = []
+        self.waiting_input = False  # EVENT WAITING_INPUT since the last output
 
     def __iter__(self) -> Iterator[bytes]:
         try:
@@ -84,9 +85,13 @@ class ExecStream:
                 kind = item[0]
                 if kind == "D":
                     if item[3]:
+                        self.waiting_input = False
                         yield item[3]
                 elif kind == "E":
                     self.events.append(item[1])
+                    if item[1].int("EVENT") == w.EV_WAITING_INPUT:
+                        self.waiting_input = True
+                        yield b""  # so a loop can look at .waiting_input now
                 elif kind == "R":
                     self.result = ExecResult.from_fields(w.Fields(item[1]), output=b"")
                 else:
@@ -341,6 +346,9 @@ class Session:
     def exec_stream(self, command: Union[str, bytes], **kw: Any) -> ExecStream:
         return self._r.exec_stream(command, session=self.name, **kw)
 
+    def exec_wait(self, yield_after: Optional[float] = None) -> ExecResult:
+        return self._r.exec_wait(self.name, yield_after)
+
     def write_stdin(self, data: Data, eof: bool = False) -> None:
         """Input for the command running in this session (SHELL_STDIN)."""
         self._r._call(w.SHELL_STDIN, [("SESSION", self.name), ("DATA", w.to_bytes(data)),
@@ -551,7 +559,8 @@ class Runner:
     """One connection to a runner.  ``Runner.connect(target)``; use as a
     context manager, or call close().  Closing cancels what still runs on
     this connection (commands are interrupted, foreground processes
-    killed; background processes and sessions stay)."""
+    killed; background processes, sessions and commands started with
+    detach=True stay)."""
 
     def __init__(self, conn: Connection, target: str = ""):
         self._c = conn
@@ -595,30 +604,49 @@ class Runner:
     def exec(self, command: Union[str, bytes], *, session: str = "main",
              timeout: Optional[float] = None, output_limit: Optional[int] = None,
              raw: bool = False, stdin: Optional[Data] = None, cwd: Optional[PathLike] = None,
-             env: Optional[Mapping[str, str]] = None) -> ExecResult:
+             env: Optional[Mapping[str, str]] = None, yield_after: Optional[float] = None,
+             detach: bool = False) -> ExecResult:
         """Run ``command`` in the session's shell and wait (cd, export...
         persist).  ``timeout`` seconds: SIGINT, then SIGKILL (timed_out).
-        ``stdin``: bytes for the command, then end-of-file.  Ctrl-C
-        cancels the command.  Output is plain text (escape sequences
-        removed) unless raw=True."""
+        ``stdin``: bytes for the command, then end-of-file (without it the
+        command reads /dev/null).  ``cwd``/``env``: for this command only.
+        ``yield_after`` seconds: come back then, or as soon as the command
+        waits for input, with ``running`` set while it goes on (continue
+        with exec_wait).  ``detach``: the command survives this
+        connection.  Ctrl-C cancels the command.  Output is plain text
+        (escape sequences removed) unless raw=True."""
         t, f = ops.exec_req(command, session, timeout, output_limit, False,
                             True if raw else None, stdin is not None,
-                            None if cwd is None else _p(cwd), env)
+                            None if cwd is None else _p(cwd), env, yield_after, detach)
         s = self._open(t, f)
+        s.detached = detach
         if stdin is not None:
             s.send_data(w.to_bytes(stdin), fin=True)
+        return ExecResult.from_fields(_finish(s))
+
+    def exec_wait(self, session: str = "main",
+                  yield_after: Optional[float] = None) -> ExecResult:
+        """Continue the session's yielded (or detached) command: its output
+        since the last result, and the exit code once it ended (or another
+        yield, ``running``).  NotFound when there is nothing to wait for."""
+        s = self._open(w.EXEC_WAIT, [("SESSION", session if session != "main" else None),
+                                     ("YIELD_MS", ops._ms(yield_after))])
         return ExecResult.from_fields(_finish(s))
 
     def exec_stream(self, command: Union[str, bytes], *, session: str = "main",
                     timeout: Optional[float] = None, raw: bool = True,
                     stdin: Union[None, bool, Data] = None, cwd: Optional[PathLike] = None,
-                    env: Optional[Mapping[str, str]] = None) -> ExecStream:
+                    env: Optional[Mapping[str, str]] = None,
+                    detach: bool = False) -> ExecStream:
         """Run ``command`` and get its output as it arrives (ExecStream).
-        stdin=True: write it with .write()/.close_stdin(); bytes: sent now."""
+        stdin=True: write it with .write()/.close_stdin(); bytes: sent now.
+        An empty chunk means the command now waits for input
+        (``.waiting_input``)."""
         t, f = ops.exec_req(command, session, timeout, None, True, None if raw else False,
                             stdin is not None and stdin is not False,
-                            None if cwd is None else _p(cwd), env)
+                            None if cwd is None else _p(cwd), env, None, detach)
         s = self._open(t, f)
+        s.detached = detach
         if stdin is not None and not isinstance(stdin, bool):
             s.send_data(w.to_bytes(stdin), fin=True)
         return ExecStream(s)

@@ -82,17 +82,34 @@ TOOLS: List[Dict[str, Any]] = [
          "output (stdout and stderr interleaved), exit code and the working directory "
          "afterwards. State persists between calls: `cd`, exported variables and functions "
          "stay. Use for builds, tests, git, package managers and anything a terminal does. "
-         "Commands must not wait for keyboard input (use flags like -y); a command still "
-         "running at the timeout is interrupted. For servers and long jobs use "
-         "sandbox_process_start instead. Prefer sandbox_read_file / sandbox_grep / "
-         "sandbox_find over cat / grep / find."),
+         "The command's stdin is empty unless you pass `stdin`. If it is still running after "
+         "`timeout` seconds, or stops to wait for keyboard input (a password or y/N prompt), "
+         "you get its output so far and it keeps running: then use sandbox_exec_continue to "
+         "wait for it, answer the prompt, or interrupt it. For servers and jobs that should "
+         "run in the background use sandbox_process_start instead. Prefer sandbox_read_file "
+         "/ sandbox_grep / sandbox_find over cat / grep / find."),
      "input_schema": _schema({
          "command": dict(_S, description="The command line or script (multi-line is fine)."),
-         "timeout": dict(_I, description="Seconds before the command is interrupted "
-                         "(default %d)." % EXEC_TIMEOUT, minimum=1),
-         "cwd": dict(_S, description="Directory to cd into before running (the session "
-                     "stays there afterwards)."),
+         "timeout": dict(_I, description="Seconds to wait before returning with the output "
+                         "so far (default %d); the command is not stopped." % EXEC_TIMEOUT,
+                         minimum=1),
+         "cwd": dict(_S, description="Directory to run this command in (the session's own "
+                     "directory stays as it was)."),
+         "stdin": dict(_S, description="Text given to the command on its standard input."),
      }, ["command"])},
+    {"name": "sandbox_exec_continue",
+     "description": (
+         "Continue with the command that sandbox_exec left running (it was still running at "
+         "its timeout, or waits for input): optionally type `input` into its terminal (end "
+         "a line with \\n) or `interrupt` it (Ctrl-C), then wait up to `wait` seconds and "
+         "return the output since last time, and its exit code if it ended."),
+     "input_schema": _schema({
+         "input": dict(_S, description="Text to type into the command's terminal, e.g. "
+                       "\"y\\n\"."),
+         "interrupt": dict(_B, description="Send Ctrl-C (SIGINT) to the command first."),
+         "wait": dict(_I, description="Seconds to wait (default 30).", minimum=0,
+                      maximum=3600),
+     }, [])},
     {"name": "sandbox_read_file",
      "description": (
          "Read a text file from the sandbox. Returns the lines with line numbers "
@@ -300,22 +317,46 @@ class Toolbox:
     def _exec(self, a: Dict[str, Any]) -> str:
         cmd = _arg(a, "command", str, required=True)
         timeout = _arg(a, "timeout", int, int(EXEC_TIMEOUT))
-        cwd = _arg(a, "cwd", str)
-        if cwd:
-            cmd = "cd -- %s && %s" % (shlex.quote(cwd), cmd)
-        r = self.sb.exec(cmd, timeout=timeout, output_limit=256 << 10)
+        stdin = _arg(a, "stdin", str)
+        r = self.sb.exec(cmd, yield_after=timeout, output_limit=256 << 10,
+                         cwd=_arg(a, "cwd", str), stdin=stdin)
+        return self._exec_report(r, timeout)
+
+    def _exec_continue(self, a: Dict[str, Any]) -> str:
+        wait = _arg(a, "wait", int, 30)
+        sess = self.sb.session("main")
+        if _arg(a, "interrupt", bool, False):
+            sess.signal("INT")
+        text = _arg(a, "input", str)
+        if text:
+            sess.write_stdin(text)
+        try:
+            r = self.sb.exec_wait(yield_after=max(wait, 0.001))
+        except E.NotFound:
+            return ("No command is waiting: it ended and its result was already returned, "
+                    "or none was left running. Start one with sandbox_exec.")
+        return self._exec_report(r, wait)
+
+    def _exec_report(self, r: Any, waited: int) -> str:
         out = strip_ansi(r.output)
-        head = ["exit code: %d" % r.exit_code]
-        if r.timed_out:
-            head[0] += " (interrupted: still running after %d s; raise `timeout` or use " \
-                       "sandbox_process_start for long jobs)" % timeout
+        if r.running:
+            state = ("still running: it waits for input (use sandbox_exec_continue with "
+                     "`input`, or `interrupt` it)" if r.waiting_input else
+                     "still running after %d s; it goes on (sandbox_exec_continue waits for "
+                     "it, or interrupts it)" % waited)
+            head = ["status: " + state]
+        else:
+            head = ["exit code: %d" % r.exit_code]
+            if r.timed_out:
+                head[0] += " (interrupted by its timeout)"
         if r.respawned and r.restored:
             head.append("note: the shell was restarted during this command (exit, exec or a "
                         "kill); its cwd, variables and functions were restored")
         elif r.respawned:
             head.append("note: the shell was restarted during this command (exit, exec or a "
                         "kill): variables and cwd were reset")
-        head.append("cwd: %s" % (r.cwd or "?"))
+        if r.cwd:
+            head.append("cwd: %s" % r.cwd)
         if r.truncated:
             head.append("note: the runner kept only the start and the end of %d bytes of output"
                         % r.total_bytes)
@@ -562,8 +603,9 @@ def _explain(tool: str, args: Dict[str, Any], e: E.RunnerError) -> str:
                 args.get("pid"),)
         return "%s does not exist (%s)." % (path or "the target", e.message)
     if isinstance(e, E.Busy):
-        return ("the shell session is still running an earlier command. Wait, or use "
-                "sandbox_process_start for long-running commands.")
+        return ("the shell session is still running an earlier command. Use "
+                "sandbox_exec_continue to wait for it, answer it, or interrupt it "
+                "(interrupt=true); use sandbox_process_start for long-running jobs.")
     if isinstance(e, E.IsADirectory):
         return "%s is a directory; use sandbox_list_dir." % path
     if isinstance(e, E.NotADirectory):

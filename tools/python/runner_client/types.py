@@ -20,9 +20,11 @@ def _text(b: Optional[bytes]) -> str:
 
 @dataclass
 class ExecResult:
-    """What EXEC returned.  ``output`` is text (UTF-8, invalid bytes
-    replaced); ``output_bytes`` the exact bytes."""
-    exit_code: int
+    """What EXEC (or EXEC_WAIT) returned.  ``output`` is text (UTF-8,
+    invalid bytes replaced); ``output_bytes`` the exact bytes.  A yielded
+    result (``running``: the command goes on, see Runner.exec_wait) has
+    ``exit_code`` None and says whether it ``waiting_input``."""
+    exit_code: Optional[int]
     cwd: Optional[str]
     output_bytes: bytes = b""
     truncated: bool = False
@@ -42,19 +44,19 @@ class ExecResult:
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.running
 
     @classmethod
     def from_fields(cls, f: Fields, output: Optional[bytes] = None) -> "ExecResult":
-        return cls(exit_code=f.int("EXIT_STATUS", -1), cwd=_path(f.bytes("CWD")),
+        running = f.bool("RUNNING")
+        return cls(exit_code=None if running else f.int("EXIT_STATUS", -1),
+                   cwd=_path(f.bytes("CWD")),
                    output_bytes=f.bytes("OUTPUT", b"") if output is None else output,
                    truncated=f.bool("TRUNCATED"), timed_out=f.bool("TIMED_OUT"),
                    respawned=f.bool("RESPAWNED"), restored=f.bool("RESTORED"),
                    duration_us=f.int("DURATION_US", 0),
                    total_bytes=f.int("TOTAL_BYTES", 0), shell_pid=f.int("SHELL_PID", 0),
-                   # issue 13 (YIELD_MS): RUNNING 0x0119?, WAITING_INPUT: read
-                   # by name once the tags are on main; absent means "done".
-                   fields=f)
+                   running=running, waiting_input=f.bool("WAITING_INPUT"), fields=f)
 
 
 @dataclass
