@@ -114,7 +114,9 @@ class TestDispatch(RunnerTest):
         t = self.ok("sandbox_exec", command="cd /; pwd")
         t = self.ok("sandbox_exec", command="pwd", cwd="/tmp")
         self.assertIn("\n/tmp\n", t)
-        self.assertIn("cwd: /\n", t)  # the session's own directory stays
+        self.assertIn("ran in: /tmp", t)
+        t = self.ok("sandbox_exec", command="pwd")
+        self.assertIn("cwd: /\n", t)  # the session's own directory stayed
 
     def test_write_read_with_line_numbers_and_paging(self):
         f = os.path.join(self.d, "pkg", "m.py")

@@ -318,8 +318,16 @@ class Toolbox:
         cmd = _arg(a, "command", str, required=True)
         timeout = _arg(a, "timeout", int, int(EXEC_TIMEOUT))
         stdin = _arg(a, "stdin", str)
-        r = self.sb.exec(cmd, yield_after=timeout, output_limit=256 << 10,
-                         cwd=_arg(a, "cwd", str), stdin=stdin)
+        cwd = _arg(a, "cwd", str)
+        r = self.sb.exec(cmd, yield_after=timeout, output_limit=256 << 10, cwd=cwd,
+                         stdin=stdin)
+        if cwd:
+            # The RESULT's CWD may be read before the runner puts the
+            # session's directory back: say where the command ran instead.
+            r.cwd = None
+            return self._exec_report(r, timeout).replace(
+                "\n--- output ---\n", "\nran in: %s (the session's directory is unchanged)"
+                "\n--- output ---\n" % cwd, 1)
         return self._exec_report(r, timeout)
 
     def _exec_continue(self, a: Dict[str, Any]) -> str:
