@@ -285,7 +285,8 @@ struct find_job {
 	bool by_mtime;
 	struct found **v; /* by_mtime: everything found, sorted at the end */
 	size_t n, cap;
-	struct glob_set globs; /* n == 0: all */
+	struct glob_set globs;	 /* n == 0: all */
+	char name[NAME_MAX + 1]; /* NAME: find -name, "" none */
 };
 
 static void find_send(struct walker *w, const char *path, uint8_t type,
@@ -357,6 +358,7 @@ static bool find_visit(struct walker *w, int dirfd, const char *name,
 	uint8_t type = wire_type_of_dt(dtype);
 
 	if ((!j->type || j->type == type) &&
+	    (!*j->name || glob_match(j->name, name)) &&
 	    (!j->globs.n ||
 	     glob_set_match(&j->globs, name, depth ? path + w->rel_off : NULL)))
 		find_found(j, path, type, dirfd, depth ? name : "");
@@ -394,8 +396,10 @@ static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 		      struct find_job *j)
 {
 	uint64_t depth, type, sort;
+	struct wire_field f;
 
 	if (walk_parse(s, p, n, &j->w, 1, &j->globs) < 0 ||
+	    req_str(s, p, n, T_NAME, NAME_MAX, &f) < 0 ||
 	    req_uint(s, p, n, T_DEPTH, UINT32_MAX, 0, REQ_ANY, &depth) < 0 ||
 	    req_uint(s, p, n, T_FILE_TYPE, 0, 0, REQ_ANY, &type) < 0 ||
 	    req_uint(s, p, n, T_SORT, WSORT_PATH, 0, WSORT_MTIME, &sort) < 0)
@@ -403,6 +407,8 @@ static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 	j->w.max_depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 	j->type = (int)type;
 	j->by_mtime = sort == WSORT_MTIME;
+	if (f.val)
+		memcpy(j->name, f.val, f.len);
 	return 0;
 }
 

@@ -800,6 +800,12 @@ class TestTrees(FsCase):
             self.assertEqual(self.rel_paths([("GLOB", glob)]),
                              sorted(p for p in every if want(p)), glob)
         self.assertTrue(self.rel_paths([("GLOB", "**/*.py")]))
+        # NAME is find -name: the name alone, and with GLOB both count
+        self.assertEqual(self.rel_paths([("NAME", "f1*")]),
+                         sorted(p for p in every if parts(p)[-1].startswith("f1")))
+        self.assertEqual(self.rel_paths([("NAME", "d1/*")]), [])
+        self.assertEqual(self.rel_paths([("NAME", "*.py"), ("GLOB", "d0/**")]),
+                         sorted(p for p in every if p.startswith("d0/") and p.endswith(".py")))
         # two GLOB fields: either matches
         self.assertEqual(self.rel_paths([("GLOB", "*.py"), ("GLOB", "*.c")]),
                          self.rel_paths([("GLOB", "*.{c,py}")]))

@@ -761,7 +761,7 @@ static int find_run(struct rc_conn *c, const struct rc_args *a)
 
 	wb_init(&b, buf, sizeof(buf));
 	if ((g = opt_str(a, "name", NULL)))
-		wb_str(&b, T_GLOB, g);
+		wb_str(&b, T_NAME, g);
 	while ((g = opt_next(a, "glob", &it)))
 		wb_str(&b, T_GLOB, g);
 	if (!strcmp(opt_str(a, "sort", "path"), "mtime"))
