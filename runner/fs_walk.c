@@ -283,8 +283,9 @@ struct find_job {
 	struct walker w; /* first: the walk's callbacks find us from it */
 	int type;	 /* WFT_*, 0 = any */
 	bool by_mtime;
-	struct found **v; /* by_mtime: everything found, sorted at the end */
+	struct found **v; /* by_mtime: the newest (all, or MAX_RESULTS) */
 	size_t n, cap;
+	uint64_t total;		 /* by_mtime: matches found */
 	struct glob_set globs;	 /* n == 0: all */
 	char name[NAME_MAX + 1]; /* NAME: find -name, "" none */
 };
@@ -307,6 +308,44 @@ static void find_send(struct walker *w, const char *path, uint8_t type,
 }
 
 /* A match: sent now, or kept to be sorted by mtime (name "" is dirfd). */
+/* Order of SORT 1: newer first, then by path. */
+static int cmp_newest(const void *a, const void *b)
+{
+	const struct found *x = *(struct found *const *)a;
+	const struct found *y = *(struct found *const *)b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+/* With MAX_RESULTS the kept matches are a heap of the newest max, the
+ * one that would be sent last on top: memory bounded by the cap, not by
+ * the tree.  Sift the entry at i down, or up. */
+static void heap_down(struct found **v, size_t n, size_t i)
+{
+	struct found *t;
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && cmp_newest(&v[c + 1], &v[c]) > 0)
+			c++;
+		if (cmp_newest(&v[c], &v[i]) <= 0)
+			break;
+		t = v[c], v[c] = v[i], v[i] = t;
+		i = c;
+	}
+}
+
+static void heap_up(struct found **v, size_t i)
+{
+	struct found *t;
+
+	for (; i && cmp_newest(&v[i], &v[(i - 1) / 2]) > 0; i = (i - 1) / 2)
+		t = v[i], v[i] = v[(i - 1) / 2], v[(i - 1) / 2] = t;
+}
+
+/* A match: sent now, or kept to be sorted by mtime (name "" is dirfd). */
 static void find_found(struct find_job *j, const char *path, uint8_t type,
 		       int dirfd, const char *name)
 {
@@ -318,7 +357,7 @@ static void find_found(struct find_job *j, const char *path, uint8_t type,
 		find_send(&j->w, path, type, NULL);
 		return;
 	}
-	if (j->n == j->cap) {
+	if (j->n == j->cap && (!j->w.max || j->n < j->w.max)) {
 		v = realloc(j->v,
 			    (j->cap = j->cap ? 2 * j->cap : 256) * sizeof(*v));
 		if (!v) {
@@ -338,17 +377,17 @@ static void find_found(struct find_job *j, const char *path, uint8_t type,
 		: 0;
 	f->type = type;
 	memcpy(f->path, path, len + 1);
-	j->v[j->n++] = f;
-}
-
-static int cmp_newest(const void *a, const void *b)
-{
-	const struct found *x = *(struct found *const *)a;
-	const struct found *y = *(struct found *const *)b;
-
-	if (x->mtime != y->mtime)
-		return x->mtime < y->mtime ? 1 : -1;
-	return strcmp(x->path, y->path);
+	j->total++;
+	if (!j->w.max || j->n < j->w.max) {
+		j->v[j->n] = f;
+		heap_up(j->v, j->n++);
+	} else if (cmp_newest(&f, &j->v[0]) < 0) { /* newer than the last */
+		free(j->v[0]);
+		j->v[0] = f;
+		heap_down(j->v, j->n, 0);
+	} else {
+		free(f);
+	}
 }
 
 static bool find_visit(struct walker *w, int dirfd, const char *name,
@@ -386,9 +425,11 @@ static void find_work(void *arg, struct fs_out *out, struct fs_summary *sum)
 	}
 	if (j->n) /* qsort(NULL, 0) is UB */
 		qsort(j->v, j->n, sizeof(*j->v), cmp_newest);
-	for (i = 0; i < j->n; i++) {
-		j->w.stop = false; /* an exact count of the rest */
+	for (i = 0; i < j->n; i++)
 		find_send(&j->w, j->v[i]->path, j->v[i]->type, &j->v[i]->mtime);
+	if (j->total > j->n) { /* the heap let these go: an exact count */
+		sum->truncated = 1;
+		sum->more = j->total - j->n;
 	}
 }
 

@@ -835,6 +835,25 @@ class TestTrees(FsCase):
         res = self.call(rp.FIND, ("PATH", self.tree), ("FILE_TYPE", 1))
         self.assertEqual(res.fields.int("TRUNCATED"), 0)
         self.assertFalse(res.fields.has("MORE"))
+        # random times with ties: the newest k are the first k of the
+        # whole order (newer first, then path), whatever k
+        d = self.mkdtemp()
+        rnd = random.Random(8)
+        want = []
+        for i in range(60):
+            p = "%s/s%d/f%02d" % (d, i % 3, i)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            open(p, "w").close()
+            t = rnd.randrange(5) * 10**9
+            os.utime(p, ns=(t, t))
+            want.append((-t, p))
+        want = [p.encode() for _, p in sorted(want)]
+        for k in (1, 2, 7, 59, 60, 61):
+            res = self.call(rp.FIND, ("PATH", d), ("FILE_TYPE", 1), ("SORT", 1),
+                            ("MAX_RESULTS", k))
+            self.assertEqual([e.bytes("PATH") for e in records(res)], want[:k], k)
+            self.assertEqual(res.fields.int("MORE", 0), max(0, 60 - k))
+            self.assertEqual(res.fields.int("TRUNCATED"), int(k < 60))
         # capped by path: the rest is counted, exactly
         res = self.call(rp.FIND, ("PATH", self.tree), ("FILE_TYPE", 1), ("MAX_RESULTS", 10))
         self.assertEqual(res.fields.int("MORE"), len(files) - 10)
