@@ -358,8 +358,11 @@ class TestExecAgent(CtlCase):
         self.assertTrue(wait_until(lambda: os.path.exists(mark)))
         proc.kill()
         proc.communicate(timeout=HANG)
-        p = self.ctl("exec-wait", "--session", "det", ok=3)
-        self.assertEqual(p.stdout, b"later\n")
+        # E_BUSY until the runner has seen that client go
+        res = []
+        self.assertTrue(wait_until(lambda: res.append(self.ctl("exec-wait", "--session", "det"))
+                                   or b"E_BUSY" not in res[-1].stderr))
+        self.assertEqual((res[-1].returncode, res[-1].stdout), (3, b"later\n"), res[-1])
         self.ctl("session", "close", "det", ok=0)
 
 
