@@ -428,7 +428,8 @@ const struct rc_cmd rc_cmd_stdin = {
     .max_pos = 1,
 };
 
-int parse_signal(const char *s)
+/* A signal by number or name (TERM, SIGTERM, 15); -1 if neither. */
+static int parse_signal(const char *s)
 {
 	static const struct {
 		const char *name;

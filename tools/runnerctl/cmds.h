@@ -50,7 +50,5 @@ uint8_t *script_stage(struct rc_conn *c, const uint8_t *p, size_t n,
  * SHELL_LIST): header, then row() of each record.  Exit status. */
 int cmd_list(struct rc_conn *c, uint8_t type, const char *header,
 	     void (*row)(const uint8_t *p, size_t n));
-/* A signal by number or name (TERM, SIGTERM, 15); -1 if neither. */
-int parse_signal(const char *s);
 
 #endif
