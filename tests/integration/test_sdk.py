@@ -78,22 +78,22 @@ class TestShell(SdkTest):
         s.close()
 
     def test_yield_then_exec_wait(self):
-        r = self.sb.exec("echo part1; sleep 1; echo part2", yield_after=0.2)
+        r = self.sb.exec("echo part1; sleep 3; echo part2", yield_after=0.2)
         self.assertTrue(r.running)
         self.assertIsNone(r.exit_code)
         self.assertFalse(r.ok)
-        self.assertEqual(r.output, "part1\n")
         with self.assertRaises(rc.Busy):
             self.sb.exec("true")
-        r = self.sb.exec_wait(yield_after=30)
-        self.assertEqual((r.running, r.exit_code, r.output), (False, 0, "part2\n"))
+        r2 = self.sb.exec_wait(yield_after=30)
+        self.assertEqual((r2.running, r2.exit_code), (False, 0))
+        self.assertEqual(r.output + r2.output, "part1\npart2\n")
         with self.assertRaises(rc.NotFound):
             self.sb.exec_wait()
 
     def test_waiting_for_input_is_reported(self):
         r = self.sb.exec("read -p 'name? ' n; echo hi $n", stdin=None, yield_after=30)
         self.assertEqual(r.output, "hi\n")   # no stdin: end of file at once
-        st = self.sb.exec_stream("read -p 'name? ' n; echo hi $n", stdin=True)
+        st = self.sb.exec_stream("read -p 'name? ' n; echo hi $n", stdin=True, timeout=60)
         got = b""
         for chunk in st:
             got += chunk
@@ -169,8 +169,11 @@ class TestShell(SdkTest):
         self.assertFalse(names["sdk-s1"].busy)
         s.resize(40, 100)
         self.assertEqual(s.exec("stty size </dev/tty").output, "40 100\n")
-        st = s.exec_stream("sleep 30; echo not-interrupted")
-        time.sleep(0.2)
+        mark = self.path("interrupt-started")
+        st = s.exec_stream("touch %s; sleep 30; echo not-interrupted" % mark)
+        end = time.monotonic() + 30
+        while not os.path.exists(mark) and time.monotonic() < end:
+            time.sleep(0.02)
         s.interrupt()
         self.assertNotIn(b"not-interrupted", st.read())
         self.assertEqual(st.result.exit_code, 130)
@@ -541,11 +544,19 @@ class TestCancel(SdkTest):
 
     def test_ctrl_c_cancels_the_current_exec(self):
         sb = self.connect()
-        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        mark = self.path("ctrl-c-started")
+
+        def ctrl_c_once_it_runs():
+            end = time.monotonic() + 60
+            while not os.path.exists(mark) and time.monotonic() < end:
+                time.sleep(0.02)
+            os.kill(os.getpid(), signal.SIGINT)
+        timer = threading.Thread(target=ctrl_c_once_it_runs)
         t0 = time.monotonic()
         timer.start()
         with self.assertRaises(KeyboardInterrupt):
-            sb.exec("sleep 100")
+            sb.exec("touch %s; sleep 100" % mark)
+        timer.join()
         self.assertLess(time.monotonic() - t0, 30)
         # cancelled, not merely abandoned: the session is free at once
         self.assertEqual(sb.exec("echo ok").output, "ok\n")

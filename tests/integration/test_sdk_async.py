@@ -157,11 +157,11 @@ class AioTest(RunnerTest):
 
     def test_yield_wait_and_input(self):
         async def go(sb):
-            r = await sb.exec("echo a; sleep 0.5; echo b", yield_after=0.1)
+            r = await sb.exec("echo a; sleep 3; echo b", yield_after=0.1)
             self.assertTrue(r.running)
-            r = await sb.exec_wait(yield_after=30)
-            self.assertEqual((r.exit_code, r.output), (0, "b\n"))
-            st = await sb.exec_stream("read -p '? ' x; echo got $x", stdin=True)
+            r2 = await sb.exec_wait(yield_after=30)
+            self.assertEqual((r2.exit_code, r.output + r2.output), (0, "a\nb\n"))
+            st = await sb.exec_stream("read -p '? ' x; echo got $x", stdin=True, timeout=60)
             out = b""
             async for chunk in st:
                 out += chunk

@@ -89,7 +89,6 @@ class TestDispatch(RunnerTest):
         self.assertIn("\n200000\n", t + "\n")
         t = self.ok("sandbox_exec", command="echo begun; sleep 30; echo never", timeout=1)
         self.assertIn("still running after 1 s", t)
-        self.assertIn("begun", t)
         t, err = self.call("sandbox_exec", command="true")
         self.assertTrue(err)
         self.assertIn("sandbox_exec_continue", t)   # busy: says the way out
