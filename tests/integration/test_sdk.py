@@ -101,6 +101,17 @@ class TestShell(SdkTest):
                 st.write(b"ann\n")
         self.assertIn(b"hi ann", got)
 
+    def test_keep_options_session(self):
+        s = self.sb.open_session("sdk-keepopt", keep_options=True)
+        s.exec("set -u")
+        r = s.exec("echo ${UNSET_VAR_X}")  # -u still set: the command fails
+        self.assertNotEqual(r.exit_code, 0)
+        s.close()
+        s = self.sb.open_session("sdk-scoped")
+        s.exec("set -u")
+        self.assertEqual(s.exec("echo ${UNSET_VAR_X}x").output, "x\n")  # -u was scoped
+        s.close()
+
     def test_cwd_and_env_for_one_command(self):
         self.sb.exec("cd /")
         r = self.sb.exec("pwd; echo $ONE", cwd="/tmp", env={"ONE": "1"})
@@ -248,7 +259,10 @@ class TestProcesses(SdkTest):
     def test_pty_process(self):
         p = self.sb.spawn(["sh", "-c", "test -t 1 && echo tty"], pty=True)
         p.wait(timeout=20)
-        self.assertIn(b"tty", p.stdout)
+        self.assertEqual(p.stdout, b"tty\r\n")   # a terminal's defaults: ONLCR
+        p = self.sb.spawn(["sh", "-c", "test -t 1 && echo tty"], pty=True, pty_raw=True)
+        p.wait(timeout=20)
+        self.assertEqual(p.stdout, b"tty\n")      # exact bytes, as the sessions
 
     def test_exec_failure_is_typed_with_errno(self):
         with self.assertRaises(rc.ExecFailed) as cm:

@@ -63,21 +63,23 @@ def exec_req(command: Union[str, bytes], session: str, timeout: Optional[float],
 
 def shell_open_req(name: str, shell: Optional[str], env: Optional[Mapping[str, str]],
                    cwd: Optional[PathLike], login: bool, rows: Optional[int],
-                   cols: Optional[int]) -> Req:
+                   cols: Optional[int], keep_options: bool = False) -> Req:
     return w.SHELL_OPEN, [("SESSION", name), ("SHELL", shell), ("ENV", env_list(env)),
                           ("CWD", cwd), ("LOGIN", 1 if login else None), ("ROWS", rows),
-                          ("COLS", cols)]
+                          ("COLS", cols), ("KEEP_OPTIONS", 1 if keep_options else None)]
 
 
 def spawn_req(argv: Sequence[Union[str, bytes]], env: Optional[Mapping[str, str]],
               clear_env: bool, cwd: Optional[PathLike], pty: bool, rows: Optional[int],
               cols: Optional[int], stdin: bool, timeout: Optional[float],
-              output_limit: Optional[int], background: bool, follow: bool) -> Req:
+              output_limit: Optional[int], background: bool, follow: bool,
+              pty_raw: bool = False) -> Req:
     if isinstance(argv, (str, bytes)):
         raise TypeError("argv is a list of arguments, e.g. ['python3', '-m', 'http.server']")
     return w.SPAWN, [("ARGV", list(argv)), ("ENV", env_list(env)),
                      ("ENV_MODE", 1 if clear_env else None), ("CWD", cwd),
-                     ("PTY", 1 if pty else None), ("ROWS", rows), ("COLS", cols),
+                     ("PTY", 1 if pty else None), ("PTY_MODE", 1 if pty_raw else None),
+                     ("ROWS", rows), ("COLS", cols),
                      ("STDIN", 1 if stdin else None), ("TIMEOUT_MS", _ms(timeout)),
                      ("OUTPUT_LIMIT", output_limit),
                      ("BACKGROUND", 1 if background else None),

@@ -727,9 +727,10 @@ class Runner:
     async def open_session(self, name: str, *, shell: Optional[str] = None,
                            env: Optional[Mapping[str, str]] = None,
                            cwd: Optional[PathLike] = None, login: bool = False,
-                           rows: Optional[int] = None, cols: Optional[int] = None) -> Session:
+                           rows: Optional[int] = None, cols: Optional[int] = None,
+                           keep_options: bool = False) -> Session:
         t, f = ops.shell_open_req(name, shell, env, None if cwd is None else os.fspath(cwd),
-                                  login, rows, cols)
+                                  login, rows, cols, keep_options)
         await self._call(t, f)
         return Session(self, name)
 

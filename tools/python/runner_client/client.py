@@ -658,9 +658,12 @@ class Runner:
     def open_session(self, name: str, *, shell: Optional[str] = None,
                      env: Optional[Mapping[str, str]] = None, cwd: Optional[PathLike] = None,
                      login: bool = False, rows: Optional[int] = None,
-                     cols: Optional[int] = None) -> Session:
+                     cols: Optional[int] = None, keep_options: bool = False) -> Session:
+        """A new shell session.  keep_options=True: set -e/-u/-x/pipefail
+        stay set from one exec to the next, as in a terminal (by default
+        they apply to the exec that sets them)."""
         t, f = ops.shell_open_req(name, shell, env, None if cwd is None else _p(cwd), login,
-                                  rows, cols)
+                                  rows, cols, keep_options)
         self._call(t, f)
         return Session(self, name)
 
@@ -672,13 +675,15 @@ class Runner:
               env: Optional[Mapping[str, str]] = None, clear_env: bool = False,
               cwd: Optional[PathLike] = None, pty: bool = False, rows: Optional[int] = None,
               cols: Optional[int] = None, stdin: bool = False, timeout: Optional[float] = None,
-              output_limit: Optional[int] = None) -> Process:
+              output_limit: Optional[int] = None, pty_raw: bool = False) -> Process:
         """Start a program directly (no shell).  Returns once it runs
-        (ExecFailed if it cannot).  Foreground: this connection owns it
+        (ExecFailed if it cannot).  pty=True: on a terminal (echo, \\r\\n,
+        ^C as a terminal has them; pty_raw=True: exact bytes, no echo, as
+        the sessions).  Foreground: this connection owns it
         (close() kills it); background=True: it outlives the connection
         and its output goes to ring buffers (Process.output(since))."""
         t, f = ops.spawn_req(argv, env, clear_env, None if cwd is None else _p(cwd), pty, rows,
-                             cols, stdin, timeout, output_limit, background, False)
+                             cols, stdin, timeout, output_limit, background, False, pty_raw)
         s = self._open(t, f)
         if background:
             res = ProcessResult.from_fields(_finish(s))
