@@ -10,7 +10,7 @@
  *    us queue replies; WINDOW and CANCEL before it are still taken;
  *  - DATA is sent only against the stream's credit and below OUT_SOFT.
  * Above OUT_SOFT there is always room for one maximal RESULT plus the
- * small frames (ERROR, WINDOW) of every open stream.
+ * small frames (ERROR or a small RESULT, WINDOW) of every open stream.
  */
 #include "runner.h"
 #include "conn_internal.h"

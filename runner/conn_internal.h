@@ -33,7 +33,8 @@ struct conn {
 
 /* Output buffer bounds (see conn.c for why they hold):
  * DATA and request intake stop at OUT_SOFT; a RESULT may use the space
- * up to out_cap - OUT_SLACK/2; ERROR and WINDOW may use all of it. */
+ * up to out_cap - OUT_SLACK/2; ERROR, WINDOW and a RESULT of at most
+ * RESULT_SMALL bytes may use all of it. */
 #define OUT_SOFT    (1u << 20)
 #define OUT_SLACK   (256u << 10)
 #define ERR_MSG_MAX 400

@@ -160,18 +160,6 @@ void fs_result(struct stream *s, const struct wire_buf *b)
 			     strerror(-r));
 }
 
-bool fs_try_result(struct stream *s, const struct wire_buf *b)
-{
-	int r = stream_result(s, b);
-
-	if (r == -EAGAIN)
-		return false;
-	if (r < 0)
-		stream_error(s, E_INTERNAL, -r, "RESULT could not be sent: %s",
-			     strerror(-r));
-	return true;
-}
-
 uint8_t fs_file_type(mode_t mode)
 {
 	switch (mode & S_IFMT) {

@@ -75,10 +75,6 @@ int fs_req_glob(struct stream *s, struct glob_set *set, const char *pat,
 		size_t len);
 /* Send a RESULT, or fail the stream with E_INTERNAL if it cannot go. */
 void fs_result(struct stream *s, const struct wire_buf *b);
-/* As fs_result for async answers: false when the connection buffer is
- * full (the stream stays open: retry from ops->writable), true when the
- * stream has ended. */
-bool fs_try_result(struct stream *s, const struct wire_buf *b);
 uint8_t fs_file_type(mode_t mode);
 int64_t fs_mtime_ns(const struct stat *st);
 /* Write all of p to a regular file fd; -errno on failure. */

@@ -39,9 +39,6 @@ struct fs_job {
 	int data_fd, status_fd;
 	uint64_t offset; /* DATA bytes forwarded */
 	bool exited;
-	bool result_pending; /* RESULT did not fit: retry when writable */
-	uint8_t resbuf[512];
-	struct wire_buf res;
 };
 
 /* ---- the child side ---- */
@@ -164,6 +161,8 @@ static void job_finish(struct fs_job *j)
 {
 	struct fs_summary sum;
 	struct stream *s = j->s;
+	uint8_t buf[64];
+	struct wire_buf b;
 	ssize_t n;
 
 	n = read(j->status_fd, &sum, sizeof(sum));
@@ -174,16 +173,13 @@ static void job_finish(struct fs_job *j)
 		sum.msg[sizeof(sum.msg) - 1] = 0;
 		stream_error(s, sum.code, sum.err, "%s", sum.msg);
 	} else {
-		wb_init(&j->res, j->resbuf, sizeof(j->resbuf));
-		wb_u64(&j->res, T_COUNT, sum.count);
-		wb_u8(&j->res, T_TRUNCATED, (uint8_t)sum.truncated);
+		wb_init(&b, buf, sizeof(buf));
+		wb_u64(&b, T_COUNT, sum.count);
+		wb_u8(&b, T_TRUNCATED, (uint8_t)sum.truncated);
 		if (sum.truncated)
-			wb_u64(&j->res, T_MORE, sum.more);
-		wb_u64(&j->res, T_TOTAL_BYTES, j->offset);
-		if (!fs_try_result(s, &j->res)) {
-			j->result_pending = true;
-			return; /* s stays ours until it goes */
-		}
+			wb_u64(&b, T_MORE, sum.more);
+		wb_u64(&b, T_TOTAL_BYTES, j->offset);
+		stream_result(s, &b); /* small: it always goes */
 	}
 	j->s = NULL;
 }
@@ -221,14 +217,6 @@ static void job_writable(struct stream *s)
 {
 	struct fs_job *j = s->owner;
 
-	if (j->result_pending) {
-		if (!fs_try_result(s, &j->res))
-			return;
-		j->result_pending = false;
-		j->s = NULL;
-		job_maybe_free(j);
-		return;
-	}
 	loop_modify(&j->fs->rt->loop, &j->w, EPOLLIN);
 }
 
@@ -241,14 +229,8 @@ static void job_stop(struct fs_job *j)
 	job_maybe_free(j);
 }
 
-static void job_cancel(struct stream *s)
-{
-	struct fs_job *j = s->owner;
-
-	stream_error(s, E_CANCELLED, 0, "cancelled");
-	job_stop(j);
-}
-
+/* CANCEL needs no op: conn_on_cancel's default detaches (stops the
+ * helper) and answers E_CANCELLED. */
 static void job_detach(struct stream *s)
 {
 	job_stop(s->owner);
@@ -256,7 +238,6 @@ static void job_detach(struct stream *s)
 
 static const struct stream_ops job_ops = {
     .writable = job_writable,
-    .cancel = job_cancel,
     .detach = job_detach,
 };
 

@@ -40,36 +40,35 @@ struct fs_read {
 	uint32_t max_line; /* bytes of a line sent, 0 = all */
 	uint64_t col, cut; /* of the line being formatted */
 	bool truncated;
-	bool result_pending;
 	struct line_slice ls;
 	struct timer timer;
-	uint8_t resbuf[256];
-	struct wire_buf res;
 };
 
 /* Outcomes of a turn; apart from read_chunk's 0 (end) and 1 (go on). */
 enum read_state { READ_DONE = 10, READ_WAIT_WRITABLE, READ_WAIT_TIMER };
 
+/* Small: it always goes, and ends the stream. */
 static void read_result(struct fs_read *r, struct stream *s)
 {
+	uint8_t buf[128];
+	struct wire_buf b;
 	struct stat st;
 
 	if (fstat(r->fd, &st) < 0) {
 		stream_error_errno(s, errno, "read: fstat");
 		return;
 	}
-	wb_init(&r->res, r->resbuf, sizeof(r->resbuf));
-	wb_u64(&r->res, T_SIZE, (uint64_t)st.st_size);
-	wb_u32(&r->res, T_FILE_MODE, st.st_mode);
-	wb_i64(&r->res, T_MTIME_NS, fs_mtime_ns(&st));
-	wb_u8(&r->res, T_TRUNCATED, r->truncated);
-	wb_u64(&r->res, T_TOTAL_BYTES, r->sent);
+	wb_init(&b, buf, sizeof(buf));
+	wb_u64(&b, T_SIZE, (uint64_t)st.st_size);
+	wb_u32(&b, T_FILE_MODE, st.st_mode);
+	wb_i64(&b, T_MTIME_NS, fs_mtime_ns(&st));
+	wb_u8(&b, T_TRUNCATED, r->truncated);
+	wb_u64(&b, T_TOTAL_BYTES, r->sent);
 	if (r->lines)
-		wb_u64(&r->res, T_TOTAL_LINES, line_slice_total(&r->ls));
+		wb_u64(&b, T_TOTAL_LINES, line_slice_total(&r->ls));
 	if (r->binary)
-		wb_u8(&r->res, T_BINARY, 1);
-	if (!fs_try_result(s, &r->res))
-		r->result_pending = true;
+		wb_u8(&b, T_BINARY, 1);
+	stream_result(s, &b);
 }
 
 /* After line B: count the rest without sending.  Returns READ_DONE at
@@ -282,25 +281,11 @@ static void read_timer(struct timer *t)
 
 static void read_writable(struct stream *s)
 {
-	struct fs_read *r = s->owner;
-
-	if (r->result_pending) {
-		if (!fs_try_result(s, &r->res))
-			return;
-		read_free(r);
-		return;
-	}
-	read_continue(r);
+	read_continue(s->owner);
 }
 
-static void read_cancel(struct stream *s)
-{
-	struct fs_read *r = s->owner;
-
-	stream_error(s, E_CANCELLED, 0, "cancelled");
-	read_free(r);
-}
-
+/* CANCEL needs no op: conn_on_cancel's default detaches (frees) and
+ * answers E_CANCELLED. */
 static void read_detach(struct stream *s)
 {
 	read_free(s->owner);
@@ -308,7 +293,6 @@ static void read_detach(struct stream *s)
 
 static const struct stream_ops read_ops = {
     .writable = read_writable,
-    .cancel = read_cancel,
     .detach = read_detach,
 };
 
@@ -323,8 +307,8 @@ static bool read_step(struct fs_read *r)
 		return true;
 	}
 	if (k == READ_DONE)
-		return !r->result_pending;
-	if (k == READ_WAIT_WRITABLE || r->result_pending)
+		return true;
+	if (k == READ_WAIT_WRITABLE)
 		stream_want_writable(r->s);
 	else
 		timer_arm(r->loop, &r->timer, 0, read_timer);
@@ -427,7 +411,6 @@ void fs_req_read(struct stream *s, const uint8_t *p, size_t n)
 		return;
 	}
 	*r = r0;
-	r->res.p = r->resbuf; /* a pending RESULT was built in r0 */
 	s->ops = &read_ops;
 	s->owner = r;
 	if (!s->want_writable)

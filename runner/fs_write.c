@@ -108,9 +108,6 @@ struct fs_write {
 	off_t old_size; /* append: where to cut back to on failure */
 	uint8_t mode;	/* enum wire_write_mode */
 	bool created;	/* the name did not exist before */
-	bool result_pending;
-	uint8_t resbuf[128];
-	struct wire_buf res;
 	char path[FS_PATH_MAX];
 };
 
@@ -150,6 +147,8 @@ static void write_fail(struct fs_write *w, int err)
 static void write_finish(struct fs_write *w)
 {
 	struct stat st;
+	uint8_t buf[64];
+	struct wire_buf b;
 	int r = 0;
 
 	if (fstat(w->t.fd, &st) < 0)
@@ -162,14 +161,11 @@ static void write_finish(struct fs_write *w)
 		write_fail(w, -r);
 		return;
 	}
-	wb_init(&w->res, w->resbuf, sizeof(w->resbuf));
-	wb_u64(&w->res, T_SIZE, (uint64_t)st.st_size);
-	wb_u64(&w->res, T_TOTAL_BYTES, w->written);
-	wb_u8(&w->res, T_CREATED, w->created);
-	if (!fs_try_result(w->s, &w->res)) {
-		w->result_pending = true;
-		return;
-	}
+	wb_init(&b, buf, sizeof(buf));
+	wb_u64(&b, T_SIZE, (uint64_t)st.st_size);
+	wb_u64(&b, T_TOTAL_BYTES, w->written);
+	wb_u8(&b, T_CREATED, w->created);
+	stream_result(w->s, &b); /* small: it always goes */
 	write_free(w);
 }
 
@@ -179,8 +175,6 @@ static void write_data(struct stream *s, uint8_t channel, const uint8_t *p,
 	struct fs_write *w = s->owner;
 	int r;
 
-	if (w->result_pending)
-		return; /* DATA after FIN: the RESULT is on its way */
 	if (channel != WCH_STDIN) {
 		write_undo(w);
 		stream_error(s, E_BAD_REQUEST, 0,
@@ -199,26 +193,10 @@ static void write_data(struct stream *s, uint8_t channel, const uint8_t *p,
 		stream_grant(s, (uint32_t)n);
 }
 
-static void write_writable(struct stream *s)
-{
-	struct fs_write *w = s->owner;
-
-	if (w->result_pending && fs_try_result(s, &w->res))
-		write_free(w);
-}
-
 static void write_cancel(struct stream *s)
 {
 	struct fs_write *w = s->owner;
 
-	if (w->result_pending) {
-		/* Published already: too late to undo, and the RESULT that
-		 * says so cannot leave; the stream must still end. */
-		stream_error(s, E_CANCELLED, 0,
-			     "cancelled after %s was written", w->path);
-		write_free(w);
-		return;
-	}
 	write_undo(w);
 	stream_error(s, E_CANCELLED, 0, "cancelled; %s left as it was",
 		     w->path);
@@ -229,14 +207,12 @@ static void write_detach(struct stream *s)
 {
 	struct fs_write *w = s->owner;
 
-	if (!w->result_pending)
-		write_undo(w);
+	write_undo(w);
 	write_free(w);
 }
 
 static const struct stream_ops write_ops = {
     .data = write_data,
-    .writable = write_writable,
     .cancel = write_cancel,
     .detach = write_detach,
 };

@@ -69,8 +69,7 @@ static void proc_free_later(struct proc *p)
  * and a background process is only dropped to make room (proc_trim). */
 void proc_maybe_free(struct proc *p)
 {
-	if (!p->finished || p->fg || p->fg_result_due || p->atts ||
-	    p->background)
+	if (!p->finished || p->fg || p->atts || p->background)
 		return;
 	proc_free_later(p);
 }
@@ -161,22 +160,18 @@ void proc_result_fields(const struct proc *p, struct wire_buf *b)
 	wb_u8(b, T_TRUNCATED, p->truncated);
 }
 
-/* The foreground RESULT; retried from ops->writable while the connection
- * buffer is full. */
-void proc_fg_try_result(struct proc *p)
+/* The foreground RESULT: small, so it always goes and ends the stream. */
+static void proc_fg_result(struct proc *p)
 {
 	uint8_t buf[256];
 	struct wire_buf b;
 
-	if (!p->fg || !p->fg_result_due)
+	if (!p->fg)
 		return;
 	wb_init(&b, buf, sizeof(buf));
 	proc_result_fields(p, &b);
-	if (stream_result(p->fg, &b) < 0)
-		return;
+	stream_result(p->fg, &b);
 	p->fg = NULL;
-	p->fg_result_due = false;
-	proc_maybe_free(p);
 }
 
 static void proc_finish(struct proc *p)
@@ -191,8 +186,7 @@ static void proc_finish(struct proc *p)
 	ps->nlive--;
 	if (p->background)
 		ps->nkept++;
-	p->fg_result_due = p->fg != NULL;
-	proc_fg_try_result(p);
+	proc_fg_result(p);
 	proc_att_pump_all(p);
 	if (p->background)
 		proc_trim(ps, PROC_KEEP_EXITED);

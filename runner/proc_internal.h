@@ -84,7 +84,6 @@ struct proc {
 	bool in_watched, in_eof;
 	struct proc_chunk *in_head;
 	struct stream *fg; /* foreground SPAWN stream */
-	bool fg_result_due;
 	struct proc_att *atts;
 	struct timer timeout, drain;
 	struct deferred free_d;
@@ -127,7 +126,6 @@ void proc_maybe_free(struct proc *p);
 void proc_release(struct proc *p);
 void proc_trim(struct proc_state *ps, unsigned keep);
 void proc_result_fields(const struct proc *p, struct wire_buf *b);
-void proc_fg_try_result(struct proc *p);
 
 /* proc_io.c */
 void proc_out_readable(struct watch *w, uint32_t events);

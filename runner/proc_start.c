@@ -122,7 +122,6 @@ static void fg_writable(struct stream *s)
 
 	for (i = 0; i < p->nout; i++)
 		proc_out_resume(&p->out[i]);
-	proc_fg_try_result(p);
 }
 
 /* Nobody will read the output any more: the process group goes, its
@@ -133,7 +132,6 @@ static void fg_drop(struct proc *p, struct stream *s)
 
 	proc_in_forget(p, s);
 	p->fg = NULL;
-	p->fg_result_due = false;
 	if (!p->finished)
 		proc_kill_group(p, SIGKILL);
 	for (i = 0; i < p->nout; i++) {
@@ -286,8 +284,7 @@ static void proc_answer_start(struct stream *s, struct proc *p,
 	} else {
 		wb_init(&b, buf, sizeof(buf));
 		proc_result_fields(p, &b);
-		if (stream_result(s, &b) < 0)
-			stream_error(s, E_IO, 0, "started; result did not fit");
+		stream_result(s, &b); /* small: it always goes */
 	}
 }
 

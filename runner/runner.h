@@ -152,7 +152,10 @@ void stream_data_commit(struct stream *s, uint8_t channel, uint64_t offset,
 void stream_data(struct stream *s, uint8_t channel, uint64_t offset,
 		 const void *p, size_t n, uint8_t flags);
 /* EVENT and RESULT: -EAGAIN when the connection buffer is full (the
- * stream stays open; retry from ops->writable). */
+ * stream stays open; retry from ops->writable).  A RESULT of at most
+ * RESULT_SMALL bytes always goes (0): like ERROR it is the stream's one
+ * final frame, with room kept for it. */
+#define RESULT_SMALL 512
 int stream_event(struct stream *s, const struct wire_buf *fields);
 int stream_result(struct stream *s, const struct wire_buf *fields);
 /* Terminal ERROR; always ends the stream. */

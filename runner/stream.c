@@ -230,11 +230,20 @@ int stream_event(struct stream *s, const struct wire_buf *fields)
 
 int stream_result(struct stream *s, const struct wire_buf *fields)
 {
-	int r = stream_frame(s, WT_RESULT, fields);
+	struct conn *c = s->conn;
+	int r = 0;
 
-	if (r == 0)
-		stream_free(s);
-	return r;
+	/* A small RESULT is the stream's one final frame, as an ERROR is,
+	 * and uses the room OUT_SLACK keeps for those: it never waits. */
+	if (!fields->overflow && fields->len <= RESULT_SMALL) {
+		if (out_frame(c, s->id, WT_RESULT, 0, fields->p, fields->len,
+			      c->out_cap) < 0)
+			c->broken = true;
+	} else if ((r = stream_frame(s, WT_RESULT, fields)) < 0) {
+		return r;
+	}
+	stream_free(s);
+	return 0;
 }
 
 static void stream_error_send(struct stream *s, int code, int err,
