@@ -121,11 +121,20 @@ class TestShell(SdkTest):
     def test_detached_command_outlives_its_connection(self):
         sb = rc.Runner.connect("unix:" + self.r.sock)
         s = self.sb.open_session("sdk-detach")
-        st = sb.exec_stream("sleep 0.5; echo done-detached", session="sdk-detach",
-                            detach=True)
+        st = sb.exec_stream("echo started; sleep 0.5; echo done-detached",
+                            session="sdk-detach", detach=True)
+        self.assertIn(b"started", next(iter(st)))  # it runs (connections are not ordered)
         sb.close()  # close() cancels what runs, but not a detached command
-        r = self.sb.exec_wait(session="sdk-detach", yield_after=30)
-        self.assertEqual((r.exit_code, r.output), (0, "done-detached\n"))
+        end = time.monotonic() + 20
+        while True:
+            try:  # E_BUSY until the runner has seen that connection go
+                r = self.sb.exec_wait(session="sdk-detach", yield_after=30)
+                break
+            except rc.Busy:
+                self.assertLess(time.monotonic(), end)
+                time.sleep(0.02)
+        self.assertEqual(r.exit_code, 0)
+        self.assertTrue(r.output.endswith("done-detached\n"), r.output)
         s.close()
         del st
 

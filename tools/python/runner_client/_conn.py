@@ -248,6 +248,10 @@ class Connection:
 
     def _wake_all(self) -> None:
         """The reader role is free: every waiter re-checks; one takes it."""
+        if not self._waiters:
+            # A waiter registers before it tries the role, and the role was
+            # released before this check: an empty dict means nobody waits.
+            return
         with self._lock:
             waiters = list(self._waiters.values())
         for s in waiters:

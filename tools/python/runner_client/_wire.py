@@ -81,6 +81,8 @@ TAGS: Dict[str, Tuple[int, str]] = {
     "ENTRY": (0x0f00, "rec"),
 }
 TAG_NAMES = {num: name for name, (num, _) in TAGS.items()}
+_NUM = {name: num for name, (num, _) in TAGS.items()}
+_SIGNED = {name for name, (_, typ) in TAGS.items() if typ.startswith("i")}
 _INT = {"u8": ">B", "u16": ">H", "u32": ">I", "u64": ">Q", "i32": ">i", "i64": ">q"}
 _INT_STRUCT = {k: struct.Struct(v) for k, v in _INT.items()}
 
@@ -156,21 +158,21 @@ def split_records(buf: bytearray) -> Iterator[bytes]:
 class Fields:
     """Decoded fields with typed accessors by tag name."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("raw", "_first")
 
     def __init__(self, payload: builtins.bytes = b""):
         self.raw = decode(payload)
+        first: Dict[int, builtins.bytes] = {}
+        for t, v in self.raw:
+            first.setdefault(t, v)  # a single-valued field sent twice: the first counts
+        self._first = first
 
     def all(self, name: builtins.str) -> List[builtins.bytes]:
         num = TAGS[name][0]
         return [v for t, v in self.raw if t == num]
 
     def get(self, name: builtins.str) -> Optional[builtins.bytes]:
-        num = TAGS[name][0]
-        for t, v in self.raw:
-            if t == num:
-                return v
-        return None
+        return self._first.get(_NUM[name])
 
     def has(self, name: builtins.str) -> builtins.bool:
         return self.get(name) is not None
@@ -179,7 +181,7 @@ class Fields:
         v = self.get(name)
         if v is None or len(v) not in (1, 2, 4, 8):
             return default
-        return int.from_bytes(v, "big", signed=TAGS[name][1].startswith("i"))
+        return int.from_bytes(v, "big", signed=name in _SIGNED)
 
     def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         v = self.int(name)
