@@ -229,12 +229,14 @@ class TestNotDumpable(unittest.TestCase):
         # The runner holds a capability of its own here (kept: as a VM's
         # runner holds CAP_SYS_BOOT); its helper must hold none.
         with Runner(user="65534:65534", args=["--keep-caps", "cap_sys_admin"]) as r:
+            # HELLO first: the runner answers only once it is hardened (its
+            # socket exists before; under ASan the status was read there)
+            c = r.client()
             with open("/proc/%d/status" % r.pid()) as f:
                 self.assertIn("CapEff:\t0000000000200000", f.read())
             d = scratch()
             with open(os.path.join(d, "big"), "wb") as f:
                 f.write(b"x\n" * 400000)
-            c = r.client()
             c.send(rp.GREP, [("PATTERN", "x"), ("PATH", d + "/big")])
             helper = None
             end = time.time() + 30
