@@ -187,11 +187,15 @@ bool glob_match_path(const char *pat, const char *path)
 
 static int set_append(struct glob_set *s, const char *p, size_t n)
 {
-	/* any '/' makes it a path pattern; a leading "/" or "./" only
-	 * anchors it at the start, which a path pattern is anyway */
-	char kind = memchr(p, '/', n) ? 'p' : 'n';
+	char kind;
 	size_t k;
 
+	/* a trailing '/' (as in .gitignore's "build/") says nothing here */
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	/* any other '/' makes it a path pattern; a leading "/" or "./" only
+	 * anchors it at the start, which a path pattern is anyway */
+	kind = memchr(p, '/', n) ? 'p' : 'n';
 	while ((k = n && *p == '/'		   ? 1
 		    : n > 1 && !memcmp(p, "./", 2) ? 2
 						   : 0)) {

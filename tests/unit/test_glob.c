@@ -219,6 +219,9 @@ static void test_set_braces(void **state)
 	assert_int_equal(glob_set_add(s, "./*.md", 6), 0); /* anchored */
 	assert_true(glob_set_match(s, "r.md", "r.md"));
 	assert_false(glob_set_match(s, "r.md", "d/r.md"));
+	/* a trailing '/' does not make a name pattern a path one */
+	assert_int_equal(glob_set_add(s, "node_modules/", 13), 0);
+	assert_true(glob_set_match(s, "node_modules", "a/b/node_modules"));
 	assert_int_equal(glob_set_add(s, "", 0), -EINVAL);
 	assert_int_equal(glob_set_add(s, "/", 1), -EINVAL);
 	assert_int_equal(
