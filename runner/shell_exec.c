@@ -46,6 +46,15 @@ static void exec_sink_out(void *arg, const uint8_t *p, size_t n)
 	}
 }
 
+static void exec_sink_plain(void *arg, const uint8_t *p, size_t n)
+{
+	struct session *ss = arg;
+
+	plain_feed(&ss->ex.plain, p, n, exec_sink_out, ss);
+}
+
+/* Plain output also reads bash's errors as a terminal shows them; raw
+ * output stays byte-exact. */
 static void exec_sink_raw(void *arg, const uint8_t *p, size_t n)
 {
 	struct session *ss = arg;
@@ -53,7 +62,7 @@ static void exec_sink_raw(void *arg, const uint8_t *p, size_t n)
 	if (ss->ex.phase != EX_RUNNING && ss->ex.phase != EX_FINISHING)
 		return; /* bootstrap noise, or a detached command */
 	if (ss->ex.format == WFMT_PLAIN)
-		plain_feed(&ss->ex.plain, p, n, exec_sink_out, ss);
+		errname_feed(&ss->ex.errname, p, n, exec_sink_plain, ss);
 	else
 		exec_sink_out(ss, p, n);
 }
@@ -176,8 +185,10 @@ void exec_reset(struct session *ss)
 /* Release the plain filter's line in progress (a prompt has no newline). */
 void exec_plain_flush(struct session *ss)
 {
-	if (ss->ex.format == WFMT_PLAIN)
-		plain_flush(&ss->ex.plain, exec_sink_out, ss);
+	if (ss->ex.format != WFMT_PLAIN)
+		return;
+	errname_flush(&ss->ex.errname, exec_sink_plain, ss);
+	plain_flush(&ss->ex.plain, exec_sink_out, ss);
 }
 
 static void exec_prepare_finish(struct session *ss)
@@ -793,6 +804,7 @@ static void exec_init(struct session *ss, struct stream *s,
 	ex->total = ex->out_off = 0;
 	ex->pend_head = ex->pend_len = 0;
 	plain_init(&ex->plain);
+	ex->errname.held = 0;
 	collector_init(&ex->col, ex->limit);
 	ex->timer.fn = exec_timer;
 	s->ops = &exec_ops;

@@ -87,6 +87,7 @@ struct exec {
 	uint64_t total;	  /* output bytes, after the format filter */
 	uint64_t out_off; /* stream mode: offset of the next DATA byte */
 	char token[MARKER_TOKEN_LEN + 1];
+	struct errname errname;
 	struct plain_filter plain;
 	struct collector col;
 	struct timer timer;

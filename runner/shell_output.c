@@ -205,6 +205,73 @@ void plain_flush(struct plain_filter *f, out_sink sink, void *arg)
 	f->state = PS_TEXT;
 }
 
+/* ---- error names ---- */
+
+#define FROM_LEN (sizeof(ERRNAME_FROM) - 1)
+
+/* How many bytes of ERRNAME_FROM, from its k-th, p begins with. */
+static size_t from_match(size_t k, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (k + i < FROM_LEN && i < n &&
+	       p[i] == (uint8_t)ERRNAME_FROM[k + i])
+		i++;
+	return i;
+}
+
+void errname_feed(struct errname *e, const uint8_t *p, size_t n, out_sink sink,
+		  void *arg)
+{
+	const uint8_t *slash;
+	size_t i = 0, start = 0, h = e->held, k;
+
+	if (h) {
+		k = from_match(h, p, n);
+		if (h + k < FROM_LEN && k == n) {
+			e->held += k;
+			return;
+		}
+		e->held = 0;
+		if (h + k < FROM_LEN) {
+			/* Not it.  Its first byte is text; a match may start at
+			 * a later '/' of the held bytes
+			 * ("/proc/proc/self/..."). */
+			sink(arg, (const uint8_t *)ERRNAME_FROM, 1);
+			errname_feed(e, (const uint8_t *)ERRNAME_FROM + 1,
+				     h - 1, sink, arg);
+			errname_feed(e, p, n, sink, arg);
+			return;
+		}
+		sink(arg, (const uint8_t *)ERRNAME_TO, sizeof(ERRNAME_TO) - 1);
+		i = start = k;
+	}
+	while (i < n && (slash = memchr(p + i, '/', n - i))) {
+		i = (size_t)(slash - p);
+		k = from_match(0, p + i, n - i);
+		if (k < FROM_LEN && i + k < n) {
+			i++; /* a later '/' may still begin one */
+			continue;
+		}
+		sink(arg, p + start, i - start);
+		if (k < FROM_LEN) {
+			e->held =
+			    k; /* the chunk ends inside a possible match */
+			return;
+		}
+		sink(arg, (const uint8_t *)ERRNAME_TO, sizeof(ERRNAME_TO) - 1);
+		i = start = i + k;
+	}
+	sink(arg, p + start, n - start);
+}
+
+void errname_flush(struct errname *e, out_sink sink, void *arg)
+{
+	if (e->held)
+		sink(arg, (const uint8_t *)ERRNAME_FROM, e->held);
+	e->held = 0;
+}
+
 /* ---- collector ---- */
 
 #define COLLECT_MIN_ALLOC 4096

@@ -64,6 +64,22 @@ void plain_feed(struct plain_filter *f, const uint8_t *p, size_t n,
 		out_sink sink, void *arg);
 void plain_flush(struct plain_filter *f, out_sink sink, void *arg);
 
+/* ---- error names ----
+ * bash names the file it sources in its messages ("/proc/self/fd/62:
+ * line 1: x: command not found"), where a terminal's bash says "bash: line
+ * 1: ...".  The runner's path is rewritten to that; bytes that may begin
+ * it are held back until the next chunk decides. */
+#define ERRNAME_FROM "/proc/self/fd/62: line "
+#define ERRNAME_TO   "bash: line "
+
+struct errname {
+	size_t held; /* bytes of ERRNAME_FROM matched at the last chunk's end */
+};
+
+void errname_feed(struct errname *e, const uint8_t *p, size_t n, out_sink sink,
+		  void *arg);
+void errname_flush(struct errname *e, out_sink sink, void *arg);
+
 /* ---- head/tail collector ----
  * Wait-mode output: up to limit bytes are kept; past it the first half
  * and the last half survive and the middle is replaced by a marker line

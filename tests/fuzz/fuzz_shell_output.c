@@ -15,7 +15,9 @@
  *  - plain: no ESC and no C0 control but \t and \n ever comes out, and
  *    never more bytes than went in plus one newline per line;
  *  - collector: collector_size bounds collector_emit; below the limit the
- *    output is the input itself.
+ *    output is the input itself;
+ *  - errname: the output is the input with every ERRNAME_FROM replaced
+ *    by ERRNAME_TO, left to right, whatever the chunks.
  */
 #include "shell_output.h"
 
@@ -141,6 +143,43 @@ static void check_collector(const uint8_t *p, size_t n, size_t chunk,
 	collector_free(&c);
 }
 
+/* Reference: replace every ERRNAME_FROM, scanning left to right. */
+static size_t ref_errname(const uint8_t *p, size_t n, uint8_t *out)
+{
+	const size_t fl = sizeof(ERRNAME_FROM) - 1, tl = sizeof(ERRNAME_TO) - 1;
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		if (n - i >= fl && !memcmp(p + i, ERRNAME_FROM, fl)) {
+			memcpy(out + o, ERRNAME_TO, tl);
+			o += tl;
+			i += fl;
+		} else {
+			out[o++] = p[i++];
+		}
+	}
+	return o;
+}
+
+static void check_errname(const uint8_t *p, size_t n, size_t chunk)
+{
+	struct sinkbuf out = {malloc(n + 1), 0, n};
+	uint8_t *want = malloc(n + 1);
+	struct errname e = {0};
+	size_t off, k, wn;
+
+	CHECK(out.p && want);
+	for (off = 0; off < n; off += k) {
+		k = n - off < chunk ? n - off : chunk;
+		errname_feed(&e, p + off, k, sink, &out);
+	}
+	errname_flush(&e, sink, &out);
+	wn = ref_errname(p, n, want);
+	CHECK(out.len == wn && !memcmp(out.p, want, wn));
+	free(out.p);
+	free(want);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -154,5 +193,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_marker(data + 2, size - 2, chunk);
 	check_plain(data + 2, size - 2, chunk);
 	check_collector(data + 2, size - 2, chunk, limit);
+	check_errname(data + 2, size - 2, chunk);
 	return 0;
 }

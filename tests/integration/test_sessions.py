@@ -262,6 +262,17 @@ class TestStartDirectory(unittest.TestCase):
 
 
 class TestPlainTerminal(SessionCase):
+    def test_errors_read_as_in_a_terminal(self):
+        res = self.ex("nonexistent_cmd")
+        self.assertEqual(res.fields.bytes("OUTPUT"),
+                         b"bash: line 1: nonexistent_cmd: command not found\n")
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 127)
+        p = self.r.ctl("exec", "--", "true\nnonexistent_cmd")
+        self.assertEqual(p.stdout, b"bash: line 2: nonexistent_cmd: command not found\n")
+        # raw output stays byte-exact
+        raw = self.ex("nonexistent_cmd", FORMAT=0).fields.bytes("OUTPUT")
+        self.assertIn(b"/proc/self/fd/62: line 1: nonexistent_cmd", raw)
+
     def test_erase_in_line_and_alternate_screen(self):
         self.assertEqual(self.out("printf 'hello world\\r\\033[Kbye\\n'"), b"bye\n")
         self.assertEqual(

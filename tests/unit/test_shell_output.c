@@ -137,6 +137,45 @@ static void plain_check(const char *in, const char *want)
 	free(f);
 }
 
+/* Every split of in through errname_feed gives want. */
+static void errname_check(const char *in, const char *want)
+{
+	struct errname e;
+	struct sink out;
+	size_t n = strlen(in), step, off, k;
+
+	for (step = 1; step <= n; step++) {
+		memset(&out, 0, sizeof(out));
+		e.held = 0;
+		for (off = 0; off < n; off += k) {
+			k = n - off < step ? n - off : step;
+			errname_feed(&e, (const uint8_t *)in + off, k, sink_add,
+				     &out);
+		}
+		errname_flush(&e, sink_add, &out);
+		assert_int_equal(out.len, strlen(want));
+		assert_memory_equal(out.buf, want, out.len);
+	}
+}
+
+static void test_errname(void **state)
+{
+	(void)state;
+	errname_check("/proc/self/fd/62: line 1: x: command not found\n",
+		      "bash: line 1: x: command not found\n");
+	errname_check(
+	    "a/proc/self/fd/62: line 2: y\n/proc/self/fd/62: line 3: z",
+	    "abash: line 2: y\nbash: line 3: z");
+	errname_check("/proc/self/fd/62: linx /proc/self/fd/6 /usr/bin /",
+		      "/proc/self/fd/62: linx /proc/self/fd/6 /usr/bin /");
+	errname_check("//proc/self/fd/62: line 1:", "/bash: line 1:");
+	errname_check("/proc/self/fd/62: line", "/proc/self/fd/62: line");
+	errname_check("", "");
+	errname_check("/proc/proc/self/fd/62: line 1", "/procbash: line 1");
+	errname_check("/proc/self/fd/6/proc/self/fd/62: line ",
+		      "/proc/self/fd/6bash: line ");
+}
+
 static void test_plain(void **state)
 {
 	(void)state;
@@ -274,6 +313,7 @@ int main(void)
 	    cmocka_unit_test(test_marker_prefix_at_end_is_released),
 	    cmocka_unit_test(test_marker_all_bytes),
 	    cmocka_unit_test(test_plain),
+	    cmocka_unit_test(test_errname),
 	    cmocka_unit_test(test_plain_long_line),
 	    cmocka_unit_test(test_collector_fits),
 	    cmocka_unit_test(test_collector_head_tail),
