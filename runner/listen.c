@@ -191,9 +191,11 @@ static int listen_unix(struct runner *rt, struct listener *ls)
 		if (r < 0)
 			goto fail;
 	}
+	/* Before listen(): nobody can connect, and so attach, before the
+	 * record exists. */
+	listen_record(sa.sun_path);
 	if (listen(fd, 128) < 0)
 		goto fail;
-	listen_record(sa.sun_path);
 	return fd;
 fail:
 	r = -errno;
