@@ -89,6 +89,10 @@ class AioTest(RunnerTest):
             w = await sb.files.write("/tmp/aio.bin", blob)
             self.assertEqual(w.size, len(blob))
             self.assertEqual(await sb.files.read("/tmp/aio.bin"), blob)
+            got = b"".join([c async for c in sb.files.read_stream("/tmp/aio.bin")])
+            self.assertEqual(got, blob)
+            self.assertTrue(await sb.files.exists("/tmp/aio.bin"))
+            self.assertFalse(await sb.files.exists("/tmp/aio.none"))
             await sb.files.write("/tmp/aio.txt", "a\nb\na\n")
             with self.assertRaises(rc.NotUnique) as cm:
                 await sb.files.edit("/tmp/aio.txt", "a", "c")

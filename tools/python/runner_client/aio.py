@@ -539,6 +539,35 @@ class Files:
     async def read(self, path: PathLike, **kw: Any) -> bytes:
         return (await self.read_full(path, **kw)).data
 
+    async def read_stream(self, path: PathLike, *, offset: Optional[int] = None,
+                          length: Optional[int] = None, line_from: Optional[int] = None,
+                          line_to: Optional[int] = None,
+                          max_bytes: Optional[int] = None) -> AsyncIterator[bytes]:
+        """``async for chunk in sb.files.read_stream(path)``: a file of any
+        size, credited back to the runner as it is consumed."""
+        t, f = ops.read_req(os.fspath(path), offset, length, line_from, line_to, max_bytes)
+        s = await self._r._open(t, f)
+        try:
+            while True:
+                item = await s.get()
+                if item[0] == "D":
+                    if item[3]:
+                        yield item[3]
+                elif item[0] == "R":
+                    return
+                elif item[0] in ("X", "C"):
+                    raise _terminal_error(item)
+        finally:
+            s.cancel()
+
+    async def exists(self, path: PathLike) -> bool:
+        from .errors import NotFound
+        try:
+            await self.stat(path)
+            return True
+        except NotFound:
+            return False
+
     async def read_text(self, path: PathLike, **kw: Any) -> str:
         return (await self.read(path, **kw)).decode("utf-8", "replace")
 
