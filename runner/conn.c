@@ -89,46 +89,45 @@ static void conn_send_hello(struct conn *c)
 	out_frame(c, 0, WT_HELLO, 0, b.p, b.len, c->out_cap);
 }
 
+/* A HELLO integer: the first field with tag counts (PROTOCOL §4).  1 and
+ * *v when present and in [min, max], 0 when absent, -1 otherwise. */
+static int hello_uint(const uint8_t *p, size_t n, uint16_t tag, uint64_t min,
+		      uint64_t max, uint64_t *v)
+{
+	struct wire_field f;
+
+	if (wire_find(p, n, tag, &f) <= 0)
+		return 0;
+	return wire_uint(&f, v) == 0 && *v >= min && *v <= max ? 1 : -1;
+}
+
 /* 0: accepted; otherwise the error code, message in why. */
 static int hello_parse(struct conn *c, const uint8_t *p, size_t n,
 		       const char **why)
 {
-	struct wire_iter it;
-	struct wire_field f, tok = {0};
+	struct wire_field tok;
 	uint64_t v, version = 0;
 	int r;
 
-	wire_iter_init(&it, p, n);
-	while ((r = wire_next(&it, &f)) > 0) {
-		switch (f.tag) {
-		case T_VERSION:
-			if (wire_uint(&f, &version) < 0)
-				return *why = "bad VERSION field",
-				       E_BAD_REQUEST;
-			break;
-		case T_MAX_FRAME:
-			if (wire_uint(&f, &v) < 0 || v < WIRE_MAX_FRAME_MIN)
-				return *why = "MAX_FRAME below 65536",
-				       E_BAD_REQUEST;
-			c->peer_max_frame = v > c->rt->cfg.max_frame
-						? c->rt->cfg.max_frame
-						: (uint32_t)v;
-			break;
-		case T_WINDOW:
-			if (wire_uint(&f, &v) < 0 || v < 1024 ||
-			    v > WIRE_WINDOW_MAX)
-				return *why = "WINDOW outside 1024..2^31-1",
-				       E_BAD_REQUEST;
-			c->peer_window = (uint32_t)v;
-			break;
-		case T_TOKEN: tok = f; break;
-		}
-	}
-	if (r < 0)
+	if (wire_validate(p, n) < 0)
 		return *why = "HELLO fields are malformed", E_BAD_FRAME;
+	if (hello_uint(p, n, T_VERSION, 0, UINT64_MAX, &version) < 0)
+		return *why = "bad VERSION field", E_BAD_REQUEST;
+	if ((r = hello_uint(p, n, T_MAX_FRAME, WIRE_MAX_FRAME_MIN, UINT64_MAX,
+			    &v)) < 0)
+		return *why = "MAX_FRAME below 65536", E_BAD_REQUEST;
+	if (r)
+		c->peer_max_frame = v > c->rt->cfg.max_frame
+					? c->rt->cfg.max_frame
+					: (uint32_t)v;
+	if ((r = hello_uint(p, n, T_WINDOW, 1024, WIRE_WINDOW_MAX, &v)) < 0)
+		return *why = "WINDOW outside 1024..2^31-1", E_BAD_REQUEST;
+	if (r)
+		c->peer_window = (uint32_t)v;
 	if (version < WIRE_VERSION)
 		return *why = "no common protocol version (runner speaks 1)",
 		       E_VERSION;
+	wire_find(p, n, T_TOKEN, &tok);
 	if (hello_check_token(c, &tok) < 0)
 		return *why = "token missing or wrong", E_AUTH;
 	return 0;

@@ -720,10 +720,10 @@ static int put_env(char **o, const char *end, const uint8_t *p, size_t n,
 	return 0;
 }
 
-/* ex->wrap from CWD and ENV: NULL when neither is given.  0, or an error
- * code with *why. */
-static int wrap_build(struct session *ss, const uint8_t *p, size_t n,
-		      const struct wire_field *cwd, const char **why)
+/* ex->wrap from CWD and ENV: NULL when neither is given.  0, or -1
+ * after answering the error on s. */
+static int wrap_build(struct stream *s, struct session *ss, const uint8_t *p,
+		      size_t n, const struct wire_field *cwd)
 {
 	struct exec *ex = &ss->ex;
 	struct wire_field env;
@@ -732,10 +732,15 @@ static int wrap_build(struct session *ss, const uint8_t *p, size_t n,
 
 	if (!cwd->val && wire_find(p, n, T_ENV, &env) <= 0)
 		return 0;
-	if (ss->flavor != FLAVOR_BASH)
-		return *why = "CWD and ENV need a bash session", E_UNSUPPORTED;
-	if (!(ex->wrap = o = malloc(WRAP_MAX)))
-		return *why = "out of memory", E_INTERNAL;
+	if (ss->flavor != FLAVOR_BASH) {
+		stream_error(s, E_UNSUPPORTED, 0,
+			     "CWD and ENV need a bash session");
+		return -1;
+	}
+	if (!(ex->wrap = o = malloc(WRAP_MAX))) {
+		stream_error_errno(s, ENOMEM, "EXEC");
+		return -1;
+	}
 	end = o + WRAP_MAX - 1;
 	if (!PUTS(&o, end, "__runner=\"\\builtin cd -- ${PWD@Q}") ||
 	    (r = put_env(&o, end, p, n, 0)) || !PUTS(&o, end, "\"") ||
@@ -754,12 +759,13 @@ static int wrap_build(struct session *ss, const uint8_t *p, size_t n,
 		ex->wrap = NULL;
 	}
 	if (r == -EINVAL)
-		return *why = "ENV entries are NAME=VALUE, NAME a shell "
-			      "identifier",
-		       E_BAD_REQUEST;
-	if (r)
-		return *why = "CWD and ENV take at most 3 KiB quoted", E_LIMIT;
-	return 0;
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "ENV entries are NAME=VALUE, NAME a shell "
+			     "identifier");
+	else if (r)
+		stream_error(s, E_LIMIT, 0,
+			     "CWD and ENV take at most 3 KiB quoted");
+	return r ? -1 : 0;
 }
 
 static int put_command(int fd, const uint8_t *p, size_t n)
@@ -817,7 +823,6 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 	struct runner *rt = stream_runner(s);
 	struct exec_req q;
 	struct session *ss;
-	const char *why;
 	bool respawned = false;
 	int r;
 
@@ -851,10 +856,8 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 		stream_error_errno(s, -r, "cannot store the command text");
 		return;
 	}
-	if ((r = wrap_build(ss, p, n, &q.cwd, &why))) {
-		stream_error(s, r, 0, "%s", why);
+	if (wrap_build(s, ss, p, n, &q.cwd) < 0)
 		return;
-	}
 	exec_init(ss, s, &q, respawned);
 	if (q.timeout_ms)
 		timer_arm(&rt->loop, &ss->ex.timer, q.timeout_ms, exec_timer);

@@ -77,6 +77,16 @@ class TestRepeatedFields(RunnerTest):
         self.assertTrue(res.ok, res)
         self.assertEqual(res.fields.bytes("DATA"), b"one")
 
+    def test_hello(self):
+        c = rp.Client.unix(self.r.sock, hello=False)
+        c.send(rp.HELLO, [("VERSION", 1), ("VERSION", 0),
+                          ("MAX_FRAME", 65536), ("MAX_FRAME", 5),
+                          ("WINDOW", 4096), ("WINDOW", 1)], stream=0)
+        f = c.recv(HANG)
+        self.assertEqual(f.type, rp.HELLO, f.fields())
+        self.assertTrue(c.call(rp.PING).ok)
+        c.close()
+
     def test_bad_first_field_fails(self):
         """The first counts even when it is the malformed one."""
         res = self.call(rp.EXEC, [("COMMAND", "true"), ("MODE", 7),
