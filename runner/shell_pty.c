@@ -69,12 +69,15 @@ int session_write_trigger(struct session *ss, const char *token)
 	int n;
 	ssize_t w;
 
+	/* bash reads a pipe a byte at a time: every byte here is a read(2)
+	 * on the hot path.  The shell's own stdin is /dev/null; a command
+	 * with STDIN=1 gets the terminal. */
 	n = snprintf(line, sizeof(line),
 		     "%s%s. /proc/self/fd/%d%s\n"
-		     "{ %sprintf '\\033]633;D;%%s;%%s\\007' %s \"$?\" "
+		     "{ %sprintf '\\033]633;D;%s;%%s\\007' \"$?\" "
 		     ">/dev/tty; %s%s } 2>/dev/null\n",
 		     pre, b, SESSION_CMD_FD,
-		     ss->ex.with_stdin ? "" : " </dev/null", b, token, reset,
+		     ss->ex.with_stdin ? " </dev/tty" : "", b, token, reset,
 		     *pre ? pre + strlen(pre) + 1 : "");
 	if (n >= (int)sizeof(line))
 		return -E2BIG; /* wrap_build bounds it */
@@ -158,7 +161,7 @@ static int boot_script(const struct session *ss, const char *token, char *out,
 	 * the shell (`exit`, set -e); its replacement sources it back. */
 	return snprintf(
 	    out, cap,
-	    "exec %d<&-\n"
+	    "exec %d<&- 0</dev/null\n"
 	    "%s"
 	    "set -m 2>/dev/null\n"
 	    "trap 'return 130 2>/dev/null' INT\n"
