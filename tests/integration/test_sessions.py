@@ -331,6 +331,17 @@ class TestRespawnEvent(SessionCase):
         self.assertEqual(evs[0].int("SHELL_PID"), res.fields.int("SHELL_PID"))
 
 
+class TestExecBashRestores(SessionCase):
+    def test_exec_bash_gets_the_idle_snapshot_back(self):
+        self.ex("cd /usr; export EB=1; h(){ echo aitch; }")
+        time.sleep(1.0)  # idle: the runner saves the state
+        res = self.ex("exec bash")
+        self.assertEqual(res.fields.int("RESPAWNED"), 1)
+        self.assertEqual(res.fields.int("RESTORED"), 1)
+        self.assertEqual(self.out("pwd; echo $EB; h"), b"/usr\n1\naitch\n")
+        self.ex("cd; unset EB; unset -f h")
+
+
 class TestKeepOptions(SessionCase):
     def test_terminal_semantics_on_request(self):
         r = self.c.call(rp.SHELL_OPEN, [("SESSION", "term"), ("KEEP_OPTIONS", 1)])
