@@ -124,6 +124,7 @@ int harden_apply(struct runner *rt)
 		log_error("PR_SET_DUMPABLE: %s; not starting", strerror(-r));
 		return r;
 	}
+	harden_note(rt, "not_dumpable", "applied");
 	no_new_privs(rt);
 	if ((r = seccomp_step(rt)) < 0)
 		return r;

@@ -111,7 +111,7 @@ class TestDefault(unittest.TestCase):
         self.assertEqual(info.int("GID"), 65534)
         steps = steps_of(self.info)
         for step in ("caps_bounding", "securebits", "user", "caps",
-                     "no_new_privs", "seccomp"):
+                     "not_dumpable", "no_new_privs", "seccomp"):
             self.assertTrue(steps[step].startswith("applied"), (step, steps))
         self.assertIn("uid 65534", steps["user"])
         self.assertIn("default", steps["seccomp"])

@@ -266,7 +266,7 @@ class TestInfo(unittest.TestCase):
             steps = [s.decode() for s in res.fields.all("HARDENING")]
             names = [s.split("=", 1)[0] for s in steps]
             self.assertEqual(names, ["caps_bounding", "securebits", "user", "caps",
-                                     "no_new_privs", "seccomp"], steps)
+                                     "not_dumpable", "no_new_privs", "seccomp"], steps)
             for s in steps:
                 self.assertRegex(s, r"^\w+=(applied|skipped: .+)")
 
