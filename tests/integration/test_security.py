@@ -304,6 +304,23 @@ class TestStopSignalsFromInside(unittest.TestCase):
             r.__exit__(None, None, None)
 
 
+    def test_not_pid1_root_outside_may_stop_a_non_root_sandbox(self):
+        r = Runner(pid1=False, user="65534:65534")
+        try:
+            pid = r.client().call(rp.INFO).fields.int("PID")
+            # the sandbox's uid from outside: not the parent, not root
+            subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534",
+                            "--clear-groups", "kill", "-TERM", str(pid)], check=True)
+            time.sleep(0.3)
+            self.assertTrue(r.client().call(rp.PING).ok)
+            # root that is not the parent (a child of this test)
+            subprocess.run(["kill", "-TERM", str(pid)], check=True)
+            self.assertEqual(r.proc.wait(30), 0, r.logtext())
+        finally:
+            r.stop()
+            r.__exit__(None, None, None)
+
+
 class TestTokenIsBytes(unittest.TestCase):
     """Item 6: the token was a C string (a NUL ended it, over 256 bytes
     was cut, the compare returned early on a length mismatch)."""
