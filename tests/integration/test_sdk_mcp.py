@@ -113,6 +113,7 @@ class TestMcpWithOfficialClient(RunnerTest):
             {"jsonrpc": "2.0", "method": "notifications/initialized"},
             {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
             {"jsonrpc": "2.0", "id": 3, "method": "no/such"},
+            {"jsonrpc": "2.0", "id": 5, "method": "prompts/list"},
             {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
              "params": {"name": "sandbox_exec", "arguments": {"command": "echo old"}}},
         ]
@@ -127,6 +128,7 @@ class TestMcpWithOfficialClient(RunnerTest):
         self.assertEqual(got[1]["result"]["protocolVersion"], "2024-11-05")
         self.assertEqual(len(got[2]["result"]["tools"]), 14)
         self.assertEqual(got[3]["error"]["code"], -32601)
+        self.assertEqual(got[5]["result"], {"prompts": []})
         self.assertIn("old", got[4]["result"]["content"][0]["text"])
         self.assertEqual(got[None]["error"]["code"], -32700)
 

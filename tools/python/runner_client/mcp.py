@@ -28,6 +28,9 @@ from .errors import ConnectionClosed, RunnerError
 LATEST = "2025-06-18"
 SUPPORTED = ("2025-06-18", "2025-03-26", "2024-11-05")
 
+EMPTY_LISTS = {"resources/list": "resources", "resources/templates/list": "resourceTemplates",
+               "prompts/list": "prompts"}
+
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL = (
     -32700, -32600, -32601, -32602, -32603)
 
@@ -115,6 +118,10 @@ class Server:
             })
         elif method == "ping":
             self.reply(rid, {})
+        elif method in EMPTY_LISTS:
+            # Some clients ask for these whatever the capabilities say: an
+            # empty list reads better in their logs than an error.
+            self.reply(rid, {EMPTY_LISTS[method]: []})
         elif method == "tools/list":
             self.reply(rid, {"tools": T.mcp_tools()})
         elif method == "tools/call":

@@ -16,7 +16,6 @@ code and working directory stated.  A failure is text too, starting with
 "Error:" and saying what to do next; dispatch_result() also returns a flag.
 """
 import re
-import shlex
 import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
