@@ -1,5 +1,6 @@
-"""The sync connection: one transport, a reader thread dispatching frames
-to per-stream queues, credit windows honoured both ways, keepalive PING.
+"""The sync connection: one transport, frames dispatched to per-stream
+queues by whichever waiting thread holds the reader role (see
+Connection), credit windows honoured both ways, keepalive PING.
 
 Invariants:
 - A stream is in ``_streams`` from the request until its terminal frame
@@ -218,27 +219,29 @@ class Connection:
         while not ready():
             if self._closed is not None:
                 return True
-            with s.cond:
-                if ready():
-                    return True
-                with self._lock:
-                    self._waiters[s.id] = s
-                lead = self._role.acquire(blocking=False)
-                if not lead:
-                    # The reader wakes us when it dispatches to this stream
-                    # or lets go of the role (_wake_all).
-                    left = None if end is None else end - time.monotonic()
-                    if left is None or left > 0:
-                        s.cond.wait(left)
-            self._unwait(s)
-            if lead:
-                try:
-                    if not self._lead(ready, end):
-                        return ready()
-                finally:
+            lead = False
+            try:
+                with s.cond:
+                    if ready():
+                        return True
+                    with self._lock:
+                        self._waiters[s.id] = s
+                    lead = self._role.acquire(blocking=False)
+                    if not lead:
+                        # The reader wakes us when it dispatches to this
+                        # stream or lets go of the role (_wake_all).
+                        left = None if end is None else end - time.monotonic()
+                        if left is None or left > 0:
+                            s.cond.wait(left)
+                self._unwait(s)
+                if lead and not self._lead(ready, end):
+                    return ready()
+            finally:  # also when Ctrl-C interrupts: never keep the role
+                self._unwait(s)
+                if lead:
                     self._role.release()
                     self._wake_all()
-            elif end is not None and time.monotonic() >= end:
+            if not lead and end is not None and time.monotonic() >= end:
                 return ready()
         return True
 
