@@ -19,6 +19,7 @@
 #define DFA_STATES 2048	     /* cached states; then the cache is dropped */
 #define DFA_HASH   4096	     /* power of two, > DFA_STATES */
 #define DFA_POOL   (1 << 18) /* pcs stored over all states */
+#define DFA_RESETS 8
 
 struct dfa_state {
 	uint32_t off, len; /* its pcs: pool[off..off+len) */
@@ -32,6 +33,7 @@ struct dfa {
 	uint32_t nst, capst;
 	uint16_t *pool;
 	uint32_t npool;
+	uint32_t resets; /* cache drops: past DFA_RESETS the VM does it all */
 	int32_t hash[DFA_HASH]; /* state + 1, 0 empty */
 };
 
@@ -124,6 +126,7 @@ static uint32_t dfa_hash_pcs(const uint16_t *p, uint32_t n, bool match)
 
 static void dfa_reset(struct dfa *d)
 {
+	d->resets++;
 	d->nst = 0;
 	d->npool = 0;
 	memset(d->hash, 0, sizeof(d->hash));
@@ -216,7 +219,10 @@ int rx_dfa_search(const struct rx *rx, const uint8_t *s, size_t n)
 	bool match;
 	size_t i;
 
-	if (!d->pool && !(d->pool = malloc((DFA_POOL) * sizeof(*d->pool))))
+	/* a program whose states keep overflowing the cache (a huge {m,n}
+	 * expansion) pays the building for nothing: the VM alone then */
+	if (d->resets > DFA_RESETS ||
+	    (!d->pool && !(d->pool = malloc((DFA_POOL) * sizeof(*d->pool)))))
 		return -1;
 	if (!d->nst) {
 		match = dfa_closure(rx, &zero, 1, true, false, out, &nout);

@@ -443,6 +443,35 @@ static void test_reuse(void **state)
 	rx_free(rx);
 }
 
+/* (a|b)*a(a|b){13}: the textbook DFA blow-up, 2^14 states, far past the
+ * lazy DFA's cache.  It drops the cache, falls back to the VM line by
+ * line, and past a few drops leaves the program to the VM: answers equal
+ * the VM's alone (RX_NODFA) all along. */
+static void test_dfa_cache_overflow(void **state)
+{
+	static const char pat[] = "(a|b)*a(a|b){13}$|^x[ab]*y";
+	struct rx *dfa, *vm;
+	uint8_t line[300];
+	char err[128];
+	size_t i, n;
+	int k;
+
+	(void)state;
+	assert_int_equal(rx_compile(&dfa, pat, strlen(pat), 0, err, sizeof(err)),
+			 0);
+	assert_int_equal(
+	    rx_compile(&vm, pat, strlen(pat), RX_NODFA, err, sizeof(err)), 0);
+	srand(99);
+	for (k = 0; k < 400; k++) {
+		n = (size_t)rand() % sizeof(line);
+		for (i = 0; i < n; i++)
+			line[i] = "abxy"[rand() % (k % 3 ? 2 : 4)];
+		assert_int_equal(rx_search(dfa, line, n), rx_search(vm, line, n));
+	}
+	rx_free(dfa);
+	rx_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +483,7 @@ int main(void)
 	    cmocka_unit_test(test_nesting_limit),
 	    cmocka_unit_test(test_pathological),
 	    cmocka_unit_test(test_reuse),
+	    cmocka_unit_test(test_dfa_cache_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
