@@ -803,7 +803,8 @@ class TestTrees(FsCase):
         # NAME is find -name: the name alone, and with GLOB both count
         self.assertEqual(self.rel_paths([("NAME", "f1*")]),
                          sorted(p for p in every if parts(p)[-1].startswith("f1")))
-        self.assertEqual(self.rel_paths([("NAME", "d1/*")]), [])
+        self.assertErr(self.call(rp.FIND, ("PATH", self.tree), ("NAME", "d1/*")),
+                       "E_BAD_PATTERN")
         self.assertEqual(self.rel_paths([("NAME", "*.py"), ("GLOB", "d0/**")]),
                          sorted(p for p in every if p.startswith("d0/") and p.endswith(".py")))
         # two GLOB fields: either matches
@@ -1364,6 +1365,11 @@ class TestRunnerctl(FsCase):
             os.utime(d + "/" + p, ns=(0, (1000 + i) * 10**9))
         r = self.ctl("find", d, "--glob", "src/**/*.py")
         self.assertEqual(r.stdout, ("%s/src/a.py\n%s/src/pkg/b.py\n" % (d, d)).encode())
+        # the complaint: --name with a '/' used to find nothing
+        r = self.ctl("find", d, "--name", "src/*.py")
+        self.assertEqual(r.stdout, ("%s/src/a.py\n" % d).encode())
+        r = self.ctl("find", d, "--name", "**/*.py", "--type", "f")
+        self.assertEqual(len(r.stdout.splitlines()), 3)
         r = self.ctl("find", d, "--glob", "*.py", "--ignore", "--sort", "mtime")
         self.assertEqual(r.stdout, ("%s/src/pkg/b.py\n%s/src/a.py\n" % (d, d)).encode())
         r = self.ctl("find", d, "--type", "f", "--max", "2")

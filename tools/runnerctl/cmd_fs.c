@@ -760,8 +760,9 @@ static int find_run(struct rc_conn *c, const struct rc_args *a)
 	int it = 0;
 
 	wb_init(&b, buf, sizeof(buf));
+	/* find -name never matches a '/': here it means a path glob */
 	if ((g = opt_str(a, "name", NULL)))
-		wb_str(&b, T_NAME, g);
+		wb_str(&b, strchr(g, '/') ? T_GLOB : T_NAME, g);
 	while ((g = opt_next(a, "glob", &it)))
 		wb_str(&b, T_GLOB, g);
 	if (!strcmp(opt_str(a, "sort", "path"), "mtime"))
@@ -791,7 +792,9 @@ const struct rc_cmd rc_cmd_find = {
 	       "sorted within\neach directory.\n",
     .opts =
 	(const struct rc_opt[]){
-	    {"name", 0, "GLOB", "only entries whose name matches (as -name)",
+	    {"name", 0, "GLOB",
+	     "only entries whose name matches (as -name); with\n"
+	     "a '/' it is a --glob",
 	     0},
 	    {"glob", 'g', "GLOB",
 	     "only entries matching GLOB (repeat: any): with a\n"
