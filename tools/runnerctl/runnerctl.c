@@ -51,7 +51,7 @@ static const char usage_tail[] =
     "  N        exec, exec-wait, spawn, wait, attach: the command's own exit\n"
     "           status (128+N when signal N ended it)\n"
     "  124      exec --yield: the command is still running (exec-wait)\n"
-    "  130      exec, spawn: ^C cancelled it\n"
+    "  130      exec, exec-wait, spawn, attach: ^C cancelled the request\n"
     "  1        grep: no line matched; diff: the files differ; and any\n"
     "           protocol error, printed as 'runnerctl: E_CODE: message'\n"
     "  2        usage error; grep and diff: any error\n"
