@@ -156,6 +156,60 @@ class TestSystem(CtlCase):
         self.assertIn(b"not the expected", p.stderr)
 
 
+# A binary token (PROTOCOL.md §3): a newline and a NUL in the middle, so
+# a client that sends the first line (or a C string) sends a prefix.
+BINARY_TOKEN = b"0123456789\nabcdefghij\0KLMNOPQRST"
+assert len(BINARY_TOKEN) == 32
+
+
+def write_file(d, name, data):
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+class TestTokenFile(unittest.TestCase):
+    def test_binary_token_is_sent_whole(self):
+        with tempfile.TemporaryDirectory() as d:
+            tok = write_file(d, "tok", BINARY_TOKEN)
+            with Runner(args=("--token-file", tok)) as r:
+                def ping(path, after=False):
+                    opt = ["--token-file", path]
+                    argv = ["ping"] + opt if after else opt + ["ping"]
+                    return r.ctl(*argv, timeout=HANG)
+                for after in (False, True):
+                    p = ping(tok, after)
+                    self.assertEqual(p.returncode, 0, p)
+                p = ping(write_file(d, "tok-nl", BINARY_TOKEN + b"\n"))
+                self.assertEqual(p.returncode, 0, p)
+                # Same first line, one byte different after the NUL.
+                p = ping(write_file(d, "wrong", BINARY_TOKEN[:-1] + b"X"))
+                self.assertEqual(p.returncode, 1, p)
+                self.assertIn(b"E_AUTH", p.stderr)
+                # Only one trailing newline is not the token's.
+                p = ping(write_file(d, "two-nl", BINARY_TOKEN + b"\n\n"))
+                self.assertEqual(p.returncode, 1, p)
+                self.assertIn(b"E_AUTH", p.stderr)
+
+    def test_bad_length_is_refused_before_connecting(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name, data, why in [("short", b"0123456789abcde\n", b"too short"),
+                                    ("empty", b"", b"too short"),
+                                    ("long", b"x" * 257, b"too long"),
+                                    ("long-nl", b"x" * 257 + b"\n", b"too long")]:
+                p = offline("--token-file", write_file(d, name, data), "ping")
+                self.assertEqual(p.returncode, 2, (name, p))
+                self.assertIn(why, p.stderr, name)
+                self.assertNotIn(b"cannot connect", p.stderr, name)
+            p = offline("--token-file", write_file(d, "max", b"x" * 256 + b"\n"), "ping")
+            self.assertEqual(p.returncode, 1, p)  # accepted: fails only to connect
+            self.assertIn(b"cannot connect", p.stderr)
+            p = offline("--token-file", os.path.join(d, "absent"), "ping")
+            self.assertEqual(p.returncode, 2, p)
+            self.assertIn(b"cannot read token file", p.stderr)
+
+
 class TestShutdown(unittest.TestCase):
     def test_shutdown(self):
         with Runner() as r:

@@ -667,6 +667,26 @@ class TestAuthAndLimits(unittest.TestCase):
                 else:
                     os.environ["RUNNER_TOKEN"] = old
 
+    def test_binary_token_file_is_sent_whole(self):
+        tok = b"0123456789\nabcdefghij\0KLMNOPQRST"  # test_runnerctl.BINARY_TOKEN
+        with tempfile.TemporaryDirectory() as d:
+            def tfile(name, data):
+                path = os.path.join(d, name)
+                with open(path, "wb") as f:
+                    f.write(data)
+                return path
+            good = tfile("tok", tok)
+            with Runner(args=["--token-file", good]) as r:
+                for path in (good, tfile("tok-nl", tok + b"\n")):
+                    with rc.Runner.connect("unix:" + r.sock, token_file=path) as sb:
+                        self.assertGreater(sb.ping(), 0)
+                with self.assertRaises(rc.AuthFailed):
+                    rc.Runner.connect("unix:" + r.sock, token_file=tfile("wrong", tok[:-1] + b"X"))
+                for data, why in [(b"x" * 257, "too long"), (b"short\n", "too short")]:
+                    with self.assertRaises(ValueError) as cm:
+                        rc.Runner.connect("unix:" + r.sock, token_file=tfile("bad", data))
+                    self.assertIn(why, str(cm.exception))
+
     def test_escape_and_limit_are_typed(self):
         with Runner(args=["--root", "/tmp", "--max-sessions", "2"]) as r:
             with rc.Runner.connect("unix:" + r.sock) as sb:

@@ -541,8 +541,10 @@ static int hello_read(struct rc_conn *c, const struct rc_frame *f)
 	return 0;
 }
 
-int rc_connect(struct rc_conn *c, const char *target, const char *token)
+int rc_connect(struct rc_conn *c, const char *target,
+	       const struct rc_token *token)
 {
+	const char *env = token ? NULL : getenv("RUNNER_TOKEN");
 	uint8_t buf[512];
 	struct wire_buf b;
 	struct rc_frame f;
@@ -557,8 +559,6 @@ int rc_connect(struct rc_conn *c, const char *target, const char *token)
 		return fail(c, -ENOMEM, "out of memory");
 	/* A runner that vanishes must give us EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	if (!token)
-		token = getenv("RUNNER_TOKEN");
 	if ((r = dial(c, target)) < 0)
 		return r;
 	wb_init(&b, buf, sizeof(buf));
@@ -568,8 +568,10 @@ int rc_connect(struct rc_conn *c, const char *target, const char *token)
 	       "0.1.0");
 	wb_u32(&b, T_MAX_FRAME, RC_MAX_FRAME);
 	wb_u32(&b, T_WINDOW, RC_WINDOW);
-	if (token && *token)
-		wb_str(&b, T_TOKEN, token);
+	if (token)
+		wb_bytes(&b, T_TOKEN, token->bytes, token->len);
+	else if (env && *env)
+		wb_str(&b, T_TOKEN, env);
 	/* A peer that exits before reading (a CLI that failed: pod not found)
 	 * shows as EPIPE on the send or on the receive, whichever comes
 	 * first: the same event, one message. */

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "../../protocol/wire.h"
+#include "token.h"
 
 #define RC_DEFAULT_TARGET "unix:/run/runner.sock"
 #define RC_MAX_FRAME	  (8u << 20) /* what we accept from the runner */
@@ -44,10 +45,11 @@ struct rc_conn {
 	char err[256];
 };
 
-/* Dial target and exchange HELLO.  token may be NULL (then
- * $RUNNER_TOKEN is used if set).  On failure returns -errno or -EPROTO
- * and c->err says why in one line. */
-int rc_connect(struct rc_conn *c, const char *target, const char *token);
+/* Dial target and exchange HELLO, sending token's bytes as they are
+ * (token.h).  token may be NULL: then $RUNNER_TOKEN is used if set.  On
+ * failure returns -errno or -EPROTO and c->err says why in one line. */
+int rc_connect(struct rc_conn *c, const char *target,
+	       const struct rc_token *token);
 void rc_close(struct rc_conn *c);
 
 uint32_t rc_new_stream(struct rc_conn *c);

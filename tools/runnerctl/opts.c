@@ -12,7 +12,8 @@
 
 const struct rc_opt rc_global_opts[] = {
     {"connect", 0, "TARGET", "where the runner is (see runnerctl help)", 0},
-    {"token-file", 0, "FILE", "the runner's token, first line of FILE", 0},
+    {"token-file", 0, "FILE", "the token: all of FILE but one trailing newline",
+     0},
     {"expect-pid", 0, "PID", "unix: the socket's listener must be PID", 0},
     {0},
 };

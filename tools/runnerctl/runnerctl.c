@@ -36,7 +36,9 @@ static const char usage_head[] =
     "        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
     "        docker:CTR      = cmd:'docker exec -i CTR /sbin/runner attach'\n"
     "        kubectl:POD[:CONTAINER]  vsock:CID:PORT  fc:UDS_PATH:PORT\n"
-    "--token-file FILE: the runner's token (first line; else $RUNNER_TOKEN)\n"
+    "--token-file FILE: the runner's token, all of FILE but one trailing "
+    "newline\n"
+    "                   (else $RUNNER_TOKEN)\n"
     "\n"
     "commands:\n";
 
@@ -294,21 +296,6 @@ const struct rc_cmd rc_cmd_shutdown = {
 
 /* ---- main ---- */
 
-static int read_token(const char *path, char *buf, size_t n)
-{
-	FILE *fp = fopen(path, "r");
-
-	if (!fp || !fgets(buf, (int)n, fp)) {
-		fprintf(stderr, "runnerctl: cannot read token file %s\n", path);
-		if (fp)
-			fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	buf[strcspn(buf, "\r\n")] = 0;
-	return 0;
-}
-
 /* How many words of argv name cmd ("session open" is two), else 0. */
 static int cmd_words(const struct rc_cmd *cmd, int argc, char **argv)
 {
@@ -382,10 +369,10 @@ static int help_cmd(int argc, char **argv)
 	return 2;
 }
 
-static int run(const struct rc_cmd *cmd, const char *target, const char *token,
-	       int argc, char **argv)
+static int run(const struct rc_cmd *cmd, const char *target,
+	       const struct rc_token *token, int argc, char **argv)
 {
-	static char tokbuf[512];
+	struct rc_token tokbuf;
 	struct rc_args a;
 	struct rc_conn c;
 	const char *tf;
@@ -401,11 +388,11 @@ static int run(const struct rc_cmd *cmd, const char *target, const char *token,
 	if ((tf = opt_str(&a, "expect-pid", NULL)))
 		setenv("RUNNER_EXPECT_PID", tf, 1); /* as main's --expect-pid */
 	if ((tf = opt_str(&a, "token-file", NULL))) {
-		if (read_token(tf, tokbuf, sizeof(tokbuf)) < 0) {
+		if (rc_token_load(&tokbuf, tf) < 0) {
 			rc_args_free(&a);
 			return 2;
 		}
-		token = tokbuf;
+		token = &tokbuf;
 	}
 	if (rc_connect(&c, target, token) < 0) {
 		r = cmd_fail(&c);
@@ -421,8 +408,8 @@ static int run(const struct rc_cmd *cmd, const char *target, const char *token,
 
 int main(int argc, char **argv)
 {
-	const char *target = getenv("RUNNER_CONNECT"), *token = NULL;
-	static char tokbuf[512];
+	const char *target = getenv("RUNNER_CONNECT");
+	struct rc_token tokbuf, *token = NULL;
 	const struct rc_cmd *cmd;
 	int argi = 1, words;
 
@@ -437,9 +424,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--expect-pid") && argi + 1 < argc)
 			setenv("RUNNER_EXPECT_PID", argv[++argi], 1);
 		else if (!strcmp(a, "--token-file") && argi + 1 < argc) {
-			if (read_token(argv[++argi], tokbuf, sizeof(tokbuf)))
+			if (rc_token_load(&tokbuf, argv[++argi]) < 0)
 				return 2;
-			token = tokbuf;
+			token = &tokbuf;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			print_usage(stdout);
 			return 0;

@@ -27,12 +27,29 @@ def resolve_target(target: Optional[str]) -> str:
     return target or os.environ.get("RUNNER_CONNECT") or DEFAULT_TARGET
 
 
+TOKEN_MIN, TOKEN_MAX = 16, 256  # PROTOCOL.md §3
+
+
+def read_token_file(path: str) -> bytes:
+    """The token in path as the runner reads its own --token-file: every
+    byte (a NUL or a newline in the middle belongs to it), one trailing
+    newline removed.  ValueError if it is not TOKEN_MIN..TOKEN_MAX bytes:
+    a cut token would only ever be refused."""
+    with open(path, "rb") as f:
+        data = f.read(TOKEN_MAX + 2)  # one byte more than the longest + newline
+    tok = data[:-1] if data.endswith(b"\n") else data
+    if not TOKEN_MIN <= len(tok) <= TOKEN_MAX:
+        raise ValueError("token file %s: too %s (a token is %d to %d bytes, one trailing "
+                         "newline not counted)" % (path, "short" if len(tok) < TOKEN_MIN
+                                                   else "long", TOKEN_MIN, TOKEN_MAX))
+    return tok
+
+
 def resolve_token(token: Union[str, bytes, None], token_file: Optional[str]) -> Optional[bytes]:
     if token is not None:
         return token.encode() if isinstance(token, str) else bytes(token)
     if token_file:
-        with open(token_file, "rb") as f:
-            return f.readline().rstrip(b"\r\n")
+        return read_token_file(token_file)
     env = os.environ.get("RUNNER_TOKEN")
     return env.encode() if env else None
 
