@@ -23,7 +23,7 @@ extern const struct rc_cmd rc_cmd_session_open, rc_cmd_session_list,
 /* cmd_proc.c */
 extern const struct rc_cmd rc_cmd_spawn, rc_cmd_ps, rc_cmd_attach, rc_cmd_wait,
     rc_cmd_stdin, rc_cmd_kill;
-/* cmd_fs.c */
+/* cmd_fs.c, cmd_walk.c (ls, find, grep), cmd_diff.c */
 extern const struct rc_cmd rc_cmd_read, rc_cmd_write, rc_cmd_edit, rc_cmd_ls,
     rc_cmd_stat, rc_cmd_mkdir, rc_cmd_rm, rc_cmd_mv, rc_cmd_find, rc_cmd_grep,
     rc_cmd_diff;
