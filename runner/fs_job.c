@@ -16,6 +16,7 @@
  * confined dirfd).  Every other fd is closed at once in the child, so it
  * never keeps a client socket or another job's pipe open.
  */
+#include "child.h"
 #include "fs_internal.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define JOB_PIPE_SIZE (1 << 20)
@@ -83,26 +83,6 @@ bool fs_cap(struct fs_summary *sum, uint64_t max, bool *stop)
 	return false;
 }
 
-/* Close every fd but 0-2 and keep[]: one by one up to the highest kept
- * (closing a hole is a cheap EBADF), the rest with close_range. */
-static void close_others(const int *keep, size_t nkeep)
-{
-	int fd, top = 2;
-	size_t i;
-
-	for (i = 0; i < nkeep; i++)
-		top = keep[i] > top ? keep[i] : top;
-	for (fd = 3; fd < top; fd++) {
-		for (i = 0; i < nkeep && keep[i] != fd; i++)
-			;
-		if (i == nkeep)
-			close(fd);
-	}
-	if (syscall(SYS_close_range, top + 1, ~0u, 0) < 0)
-		for (fd = top + 1; fd < 65536; fd++) /* before 5.9 */
-			close(fd);
-}
-
 static void __attribute__((noreturn))
 child_main(fs_work_fn work, void *arg, int data_w, int status_w, int *keep,
 	   size_t nkeep)
@@ -119,7 +99,7 @@ child_main(fs_work_fn work, void *arg, int data_w, int status_w, int *keep,
 	harden_helper();
 	keep[nkeep++] = data_w;
 	keep[nkeep++] = status_w;
-	close_others(keep, nkeep);
+	fd_close_from(3, keep, nkeep, false);
 	memset(&sum, 0, sizeof(sum));
 	out = malloc(sizeof(*out));
 	if (!out) {

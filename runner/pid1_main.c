@@ -2,6 +2,7 @@
  * process, as under tini.  It runs as the hardened user in its own
  * process group; signals sent to the runner go to it; when it exits the
  * runner stops everything else and exits with its status. */
+#include "child.h"
 #include "pid1_internal.h"
 
 #include <errno.h>

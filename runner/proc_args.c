@@ -1,6 +1,7 @@
 /* proc_args.c - SPAWN's request: fields checked in one pass without
  * allocating, then argv, env and cwd copied into one block of C strings;
  * and the environment the child gets. */
+#include "child.h"
 #include "proc_internal.h"
 
 #include <errno.h>
@@ -139,16 +140,6 @@ int proc_parse_spawn(struct stream *s, const uint8_t *p, size_t n,
 	return 0;
 }
 
-static bool env_overridden(const char *e, char **env)
-{
-	size_t klen = strcspn(e, "=");
-
-	for (; *env; env++)
-		if (!strncmp(*env, e, klen) && (*env)[klen] == '=')
-			return true;
-	return false;
-}
-
 /* The child's environment: ours minus what the request overrides, then
  * the request's; or the request's alone.  Points into both, no copies. */
 char **proc_build_env(const struct spawn_args *a)
@@ -164,7 +155,7 @@ char **proc_build_env(const struct spawn_args *a)
 		return NULL;
 	if (a->env_mode == WENV_INHERIT)
 		for (e = environ; e && *e; e++)
-			if (!env_overridden(*e, a->env))
+			if (env_index(a->env, *e, strcspn(*e, "=")) < 0)
 				out[i++] = *e;
 	for (e = a->env; *e; e++)
 		out[i++] = *e;

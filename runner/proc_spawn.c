@@ -13,6 +13,7 @@
  * signals the runner blocks stay blocked until just before execve.
  */
 #include "proc_spawn.h"
+#include "child.h"
 #include "runner.h"
 
 #include <errno.h>
@@ -24,37 +25,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
-/* Sanitizer builds (tests): the child's instrumented frames would poison
- * shadow memory of the parent's stack, which it shares.  The child is left
- * uninstrumented and the borrowed stack unpoisoned afterwards. */
+/* Sanitizer builds (tests): the borrowed stack is unpoisoned after the
+ * uninstrumented child (CHILD_CODE) used it. */
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
-#define IN_CHILD       __attribute__((no_sanitize("address", "undefined")))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
-#define IN_CHILD
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define SPAWN_STACK	(32u << 10)
-#define FALLBACK_FD_MAX 65536
-#define DEFAULT_PATH                                                           \
-	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SPAWN_STACK (32u << 10)
 
 struct spawn_ctx {
 	const struct spawn_req *req;
 	int errfd;
 };
 
-IN_CHILD static _Noreturn void child_fail(int errfd, int stage, int err)
+CHILD_CODE static _Noreturn void child_fail(int errfd, int stage, int err)
 {
 	int msg[2] = {stage, err};
 
@@ -66,33 +55,16 @@ IN_CHILD static _Noreturn void child_fail(int errfd, int stage, int err)
 	_exit(127);
 }
 
-/* Everything but 0, 1, 2 (and the error pipe) must disappear at execve,
- * whatever another part of the runner forgot to mark close-on-exec. */
-IN_CHILD static void child_cloexec_rest(void)
+CHILD_CODE static const char *env_path(char *const *envp)
 {
-	struct rlimit rl;
-	long fd, max = FALLBACK_FD_MAX;
+	int i = env_index(envp, "PATH", 4);
 
-	if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	/* Kernels before 5.11, or a seccomp filter that refuses it. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max)
-		max = (long)rl.rlim_cur;
-	for (fd = 3; fd < max; fd++)
-		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-}
-
-IN_CHILD static const char *env_path(char *const *envp)
-{
-	for (; envp && *envp; envp++)
-		if (!strncmp(*envp, "PATH=", 5))
-			return *envp + 5;
-	return DEFAULT_PATH;
+	return i >= 0 ? envp[i] + 5 : DEFAULT_PATH;
 }
 
 /* execvpe semantics over the child's own PATH: ENOENT and ENOTDIR move on,
  * EACCES is remembered, anything else stops the search. */
-IN_CHILD static int child_exec(char *const *argv, char *const *envp)
+CHILD_CODE static int child_exec(char *const *argv, char *const *envp)
 {
 	const char *file = argv[0], *p, *colon;
 	char path[PATH_MAX];
@@ -124,7 +96,7 @@ IN_CHILD static int child_exec(char *const *argv, char *const *envp)
 	return seen_eacces ? EACCES : ENOENT;
 }
 
-IN_CHILD static int child_main(void *arg)
+CHILD_CODE static int child_main(void *arg)
 {
 	const struct spawn_ctx *ctx = arg;
 	const struct spawn_req *req = ctx->req;
@@ -143,7 +115,10 @@ IN_CHILD static int child_main(void *arg)
 			child_fail(ctx->errfd, SPAWN_SETUP, errno);
 	if (req->cwd && chdir(req->cwd) < 0)
 		child_fail(ctx->errfd, SPAWN_CHDIR, errno);
-	child_cloexec_rest();
+	/* Everything but 0, 1, 2 (and the error pipe) must disappear at
+	 * execve, whatever another part of the runner forgot to mark
+	 * close-on-exec. */
+	fd_close_from(3, NULL, 0, true);
 	child_reset_signals();
 	child_fail(ctx->errfd, SPAWN_EXEC, child_exec(req->argv, req->envp));
 }

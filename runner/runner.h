@@ -264,12 +264,6 @@ void pid1_finish(struct runner *rt);
  * then exit with status. */
 void runner_shutdown(struct runner *rt, int status);
 
-/* ---- child.c ---- */
-
-/* In a child before exec: default dispositions for every signal, none
- * blocked.  Async-signal-safe; safe in a CLONE_VM child. */
-void child_reset_signals(void);
-
 /* ---- pty_modes.c ---- */
 
 /* Sessions' modes on the terminal fd: no echo, byte-exact output, ^C and

@@ -1,5 +1,6 @@
 /* shell_pty.c - a session's shell process: PTY, script pipe, command memfd,
  * spawn and death. */
+#include "child.h"
 #include "shell_internal.h"
 
 #include <errno.h>
@@ -193,23 +194,19 @@ static int split_shell(char *cmd, char **argv, size_t max)
 static const char *env_get(char **env, const char *key)
 {
 	size_t k = strlen(key);
+	int i = env_index(env, key, k);
 
-	for (; env && *env; env++)
-		if (!strncmp(*env, key, k) && (*env)[k] == '=')
-			return *env + k + 1;
-	return NULL;
+	return i >= 0 ? env[i] + k + 1 : NULL;
 }
 
 /* Replace or append "K=V" in env (room for it is guaranteed by caller). */
 static void env_put(char **env, size_t *n, char *kv)
 {
-	size_t k = strcspn(kv, "="), i;
+	int i = env_index(env, kv, strcspn(kv, "="));
 
-	for (i = 0; i < *n; i++) {
-		if (!strncmp(env[i], kv, k) && env[i][k] == '=') {
-			env[i] = kv;
-			return;
-		}
+	if (i >= 0) {
+		env[i] = kv;
+		return;
 	}
 	env[(*n)++] = kv;
 	env[*n] = NULL;
@@ -251,9 +248,7 @@ static int build_env(struct session *ss, struct spawn_env *e, const char *shell)
 	for (p = environ; *p; p++)
 		e->envp[n++] = *p;
 	/* Agents cannot answer a pager: make `git log` print and return. */
-	env_default(
-	    e, &n, "PATH",
-	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env_default(e, &n, "PATH", DEFAULT_PATH);
 	env_default(e, &n, "TERM", "xterm-256color");
 	env_default(e, &n, "HOME", pw && pw->pw_dir ? pw->pw_dir : "/");
 	env_default(e, &n, "USER", pw ? pw->pw_name : "root");

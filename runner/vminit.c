@@ -7,6 +7,7 @@
  * /init), or with --init-mounts.  Each mount is made only when its
  * target does not already hold that filesystem, so --init-mounts in a
  * container that has some of them is harmless. */
+#include "child.h"
 #include "pid1_internal.h"
 
 #include <errno.h>
@@ -26,9 +27,7 @@
 #include <linux/magic.h>
 
 #define DEFAULT_HOSTNAME "sandbox"
-#define DEFAULT_PATH                                                           \
-	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define MODULES_MAX 4096 /* bytes of the --modules list */
+#define MODULES_MAX	 4096 /* bytes of the --modules list */
 
 struct vm_mount {
 	const char *target, *fstype, *options;

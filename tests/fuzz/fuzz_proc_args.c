@@ -1,4 +1,4 @@
-/* link: runner/proc_args.c runner/req.c */
+/* link: runner/proc_args.c runner/req.c runner/child.c */
 /* fuzz_proc_args.c - libFuzzer target for SPAWN's field parser
  * (runner/proc_args.c): any payload a client can send.
  *
