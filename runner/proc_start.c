@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 /* The fds of one spawn: ours (kept) and the child's (closed after). */
@@ -71,31 +69,17 @@ static int fds_pipes(struct spawn_fds *f, const struct spawn_args *a,
 
 static int fds_pty(struct spawn_fds *f, const struct spawn_args *a)
 {
-	struct winsize ws = {
-	    .ws_row = a->rows,
-	    .ws_col = a->cols,
-	};
-	char name[64];
-	int m, sl, r;
+	int sl, r;
 
-	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (m < 0)
-		return -errno;
-	f->ours[1] = m;
-	if (grantpt(m) < 0 || unlockpt(m) < 0 ||
-	    ptsname_r(m, name, sizeof(name)) != 0)
-		return -errno;
-	sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (sl < 0)
-		return -errno;
+	if ((r = pty_open(a->rows, a->cols, &f->ours[1], &sl)) < 0)
+		return r;
 	f->theirs[0] = f->theirs[1] = f->theirs[2] = sl;
-	if (ioctl(sl, TIOCSWINSZ, &ws) < 0)
-		return -errno;
 	if (a->pty_mode && (r = pty_exact_modes(sl)) < 0)
 		return r;
 	/* Writes go through a duplicate: one epoll set cannot hold the same
 	 * fd twice (reader and writer watches). */
-	if (a->stdin_open && (f->ours[0] = fcntl(m, F_DUPFD_CLOEXEC, 3)) < 0)
+	if (a->stdin_open &&
+	    (f->ours[0] = fcntl(f->ours[1], F_DUPFD_CLOEXEC, 3)) < 0)
 		return -errno;
 	return 0;
 }

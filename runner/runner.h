@@ -264,7 +264,12 @@ void pid1_finish(struct runner *rt);
  * then exit with status. */
 void runner_shutdown(struct runner *rt, int status);
 
-/* ---- pty_modes.c ---- */
+/* ---- pty.c ---- */
+
+/* A new PTY pair sized rows x cols, both ends close-on-exec and neither
+ * our controlling terminal, the master non-blocking for the loop.  0, or
+ * -errno with nothing left open. */
+int pty_open(uint16_t rows, uint16_t cols, int *master, int *slave);
 
 /* Sessions' modes on the terminal fd: no echo, byte-exact output, ^C and
  * ^D kept.  0 or -errno. */

@@ -272,32 +272,6 @@ static void free_env(struct spawn_env *e)
 
 /* ---- the PTY ---- */
 
-static void pty_termios(int fd, const struct session_spec *spec)
-{
-	struct winsize ws = {.ws_row = spec->rows, .ws_col = spec->cols};
-
-	/* Both only fail for a non-tty fd, which pts is not. */
-	pty_exact_modes(fd);
-	ioctl(fd, TIOCSWINSZ, &ws);
-}
-
-static int pty_open(struct session *ss)
-{
-	char name[64];
-
-	ss->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (ss->ptm < 0)
-		return -errno;
-	if (grantpt(ss->ptm) < 0 || unlockpt(ss->ptm) < 0 ||
-	    ptsname_r(ss->ptm, name, sizeof(name)) != 0)
-		return -errno;
-	ss->pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (ss->pts < 0)
-		return -errno;
-	pty_termios(ss->pts, &ss->spec);
-	return 0;
-}
-
 static int cmd_memfd(void)
 {
 	int fd = memfd_create("runner-command", MFD_CLOEXEC);
@@ -485,7 +459,11 @@ int session_spawn(struct session *ss)
 	int script_rd = -1, r;
 
 	ss->ptm = ss->pts = ss->script_fd = -1;
-	if ((r = pty_open(ss)) < 0 || (r = spawn_pipes(ss, &script_rd)) < 0)
+	r = pty_open(ss->spec.rows, ss->spec.cols, &ss->ptm, &ss->pts);
+	if (r < 0)
+		goto fail;
+	pty_exact_modes(ss->pts); /* fails only for a non-tty fd */
+	if ((r = spawn_pipes(ss, &script_rd)) < 0)
 		goto fail;
 	r = spawn_process(ss, script_rd);
 	close(script_rd);
