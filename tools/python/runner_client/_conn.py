@@ -219,26 +219,29 @@ class Connection:
         while not ready():
             if self._closed is not None:
                 return True
-            lead = False
+            lead = self._role.acquire(blocking=False)  # the common case: nobody reads
             try:
-                with s.cond:
-                    if ready():
-                        return True
-                    with self._lock:
-                        self._waiters[s.id] = s
-                    lead = self._role.acquire(blocking=False)
-                    if not lead:
-                        # The reader wakes us when it dispatches to this
-                        # stream or lets go of the role (_wake_all).
-                        left = None if end is None else end - time.monotonic()
-                        if left is None or left > 0:
-                            s.cond.wait(left)
-                self._unwait(s)
+                if not lead:
+                    with s.cond:
+                        if ready():
+                            return True
+                        with self._lock:
+                            self._waiters[s.id] = s
+                        # Registered first, then tried again: a reader that
+                        # let go meanwhile either left the role free for us
+                        # or finds us in _waiters and wakes us (_wake_all).
+                        lead = self._role.acquire(blocking=False)
+                        if not lead:
+                            left = None if end is None else end - time.monotonic()
+                            if left is None or left > 0:
+                                s.cond.wait(left)
+                    self._unwait(s)
                 if lead and not self._lead(ready, end):
                     return ready()
             finally:  # also when Ctrl-C interrupts: never keep the role
-                self._unwait(s)
-                if lead:
+                if not lead:
+                    self._unwait(s)
+                else:
                     self._role.release()
                     self._wake_all()
             if not lead and end is not None and time.monotonic() >= end:
