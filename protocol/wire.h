@@ -192,6 +192,7 @@ enum wire_tag {
 	T_WAITING_INPUT = 0x011c, /* u8 bool: it waits to read the terminal */
 	T_RESTORED = 0x011d,	  /* u8 bool: a new shell got the state back */
 	T_KEEP_OPTIONS = 0x011e,  /* u8 bool: set -e etc. persist (terminal) */
+	T_CANCEL = 0x011f,	  /* u8 bool: SHELL_SIGNAL runs the ladder */
 	/* processes */
 	T_ARGV = 0x0200,	/* str, repeated, in order */
 	T_ENV_MODE = 0x0201,	/* u8 enum wire_env_mode */

@@ -423,30 +423,30 @@ void shell_req_resize(struct stream *s, const uint8_t *p, size_t n)
 void shell_req_signal(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct session *ss = req_session(s, p, n);
-	uint64_t sig;
-	int pg, r;
+	uint64_t sig, cancel, grace;
+	uint8_t buf[16];
+	struct wire_buf b;
+	int r;
 
-	if (!ss || (r = req_uint(s, p, n, T_SIGNAL, 0, 1, 64, &sig)) < 0)
+	if (!ss || (r = req_uint(s, p, n, T_SIGNAL, 0, 1, 64, &sig)) < 0 ||
+	    req_uint(s, p, n, T_CANCEL, 0, 0, REQ_ANY, &cancel) < 0 ||
+	    req_uint(s, p, n, T_GRACE_MS, EXEC_INT_GRACE_MS, 0, UINT32_MAX,
+		     &grace) < 0)
 		return;
-	if (!r) {
-		stream_error(s, E_BAD_REQUEST, 0, "SIGNAL (1..64) is required");
-		return;
-	}
-	pg = session_fg_pgrp(ss);
-	if (pg < 0 || ss->pid <= 0) {
-		stream_error(s, E_NOT_FOUND, ESRCH,
-			     "session %s has no shell "
-			     "running",
-			     ss->name);
+	if (!r && !cancel) {
+		stream_error(s, E_BAD_REQUEST, 0,
+			     "SIGNAL (1..64) or CANCEL is required");
 		return;
 	}
-	/* The foreground group: the running command, or the shell itself,
-	 * whose INT trap ends what it is doing. */
-	if (kill(-pg, (int)sig) < 0) {
-		stream_error_errno(s, errno, "kill");
+	r = cancel ? exec_cancel_any(ss, (uint32_t)grace)
+		   : exec_signal(ss, (int)sig);
+	if (r < 0) {
+		stream_error_errno(s, -r, "kill");
 		return;
 	}
-	result_empty(s);
+	wb_init(&b, buf, sizeof(buf));
+	wb_u8(&b, T_BUSY, (uint8_t)r);
+	stream_result(s, &b); /* small: it always goes */
 }
 
 /* ---- init ---- */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -156,6 +157,7 @@ static void exec_ended(struct session *ss)
 
 	timer_cancel(&ss->rt->loop, &ex->timer);
 	timer_cancel(&ss->rt->loop, &ex->tick);
+	timer_cancel(&ss->rt->loop, &ex->sig_timer);
 	free(ex->wrap);
 	ex->wrap = NULL;
 	ex->pend_head = ex->pend_len = 0;
@@ -396,7 +398,50 @@ void exec_try_finish(struct session *ss)
 	exec_reset(ss);
 }
 
-/* ---- timeout ladder: SIGINT, SIGKILL the foreground, kill the shell ---- */
+/* ---- signals: the timeout and CANCEL ladder, SHELL_SIGNAL ---- */
+
+/* The shell has not read all of the line that runs the command (it
+ * reads its script a byte at a time): the command has not begun. */
+static bool command_unread(const struct session *ss)
+{
+	int unread = 0;
+
+	return ss->script_fd >= 0 &&
+	       ioctl(ss->script_fd, FIONREAD, &unread) == 0 &&
+	       unread > ss->trigger_len - ss->trigger_line1;
+}
+
+static void exec_sig_timer(struct timer *t);
+
+/* sig to the terminal's foreground group: 1, or -errno.  Until the shell
+ * has read the line that runs the command it is the foreground outside
+ * the command, where its INT trap cannot end what has not begun: the
+ * signal waits for the command to be under way. */
+static int exec_kill_fg(struct session *ss, int sig)
+{
+	struct exec *ex = &ss->ex;
+	int pg = session_fg_pgrp(ss);
+
+	if (pg < 0)
+		return 1; /* the shell is gone; its death ends the exec */
+	if (pg == ss->pid && command_unread(ss)) {
+		ex->pending_sig = sig;
+		if (!ex->sig_timer.armed)
+			timer_arm(&ss->rt->loop, &ex->sig_timer, 1,
+				  exec_sig_timer);
+		return 1;
+	}
+	return kill(-pg, sig) < 0 ? -errno : 1;
+}
+
+static void exec_sig_timer(struct timer *t)
+{
+	struct exec *ex = container_of(t, struct exec, sig_timer);
+	struct session *ss = container_of(ex, struct session, ex);
+
+	if (ex->phase == EX_RUNNING)
+		exec_kill_fg(ss, ex->pending_sig);
+}
 
 static void exec_escalate(struct session *ss)
 {
@@ -409,8 +454,8 @@ static void exec_escalate(struct session *ss)
 	switch (++ex->escalation) {
 	case 1:
 		/* The shell's own INT trap ends a builtin loop too. */
-		kill(-pg, SIGINT);
-		timer_arm(l, &ex->timer, EXEC_INT_GRACE_MS, ex->timer.fn);
+		exec_kill_fg(ss, SIGINT);
+		timer_arm(l, &ex->timer, ex->grace_ms, ex->timer.fn);
 		return;
 	case 2:
 		if (pg != ss->pid) {
@@ -436,6 +481,64 @@ static void exec_timer(struct timer *t)
 	if (ex->escalation == 0 && !ex->cancelled)
 		ex->timed_out = true;
 	exec_escalate(ss);
+}
+
+/* CANCEL's ladder, once: a TIMEOUT_MS not yet due gives way to it. */
+static void exec_ladder(struct session *ss)
+{
+	struct exec *ex = &ss->ex;
+
+	if (ex->escalation)
+		return;
+	timer_cancel(&ss->rt->loop, &ex->timer);
+	ex->timer.fn = exec_timer;
+	exec_escalate(ss);
+}
+
+/* A command the shell has not started (it is still starting) ends
+ * unstarted, as the signal would have ended it. */
+static void exec_end_unstarted(struct session *ss, int sig)
+{
+	ss->ex.status = 128 + sig;
+	exec_prepare_finish(ss);
+}
+
+/* Signals whose default action ignores or stops: no reason to drop a
+ * command that has not started. */
+#define SIG_KEEPS_QUEUED                                                       \
+	((1ull << SIGCHLD) | (1ull << SIGCONT) | (1ull << SIGURG) |            \
+	 (1ull << SIGWINCH) | (1ull << SIGSTOP) | (1ull << SIGTSTP) |          \
+	 (1ull << SIGTTIN) | (1ull << SIGTTOU))
+
+/* SHELL_SIGNAL: sig to the command the session runs.  1 if one runs, 0
+ * if none (nothing is sent: the idle shell is never signalled), or
+ * -errno.  Before the shell is ready its INT trap may not be set yet, so
+ * a signal would kill the shell; the command it waits for takes it. */
+int exec_signal(struct session *ss, int sig)
+{
+	if (ss->ex.phase == EX_QUEUED) {
+		if (sig >= 64 || !(SIG_KEEPS_QUEUED >> sig & 1))
+			exec_end_unstarted(ss, sig);
+		return 1;
+	}
+	return ss->ex.phase == EX_RUNNING ? exec_kill_fg(ss, sig) : 0;
+}
+
+/* SHELL_SIGNAL CANCEL: the ladder the EXEC's own CANCEL runs, from any
+ * client, decided here so that a command ending meanwhile cannot turn a
+ * SIGKILL against the idle shell.  1 if a command runs, else 0. */
+int exec_cancel_any(struct session *ss, uint32_t grace_ms)
+{
+	if (ss->ex.phase == EX_QUEUED) {
+		exec_end_unstarted(ss, SIGINT);
+		return 1;
+	}
+	if (ss->ex.phase != EX_RUNNING)
+		return 0;
+	if (!ss->ex.escalation)
+		ss->ex.grace_ms = grace_ms;
+	exec_ladder(ss);
+	return 1;
 }
 
 /* ---- stdin: the exec stream's DATA and SHELL_STDIN ---- */
@@ -562,11 +665,8 @@ static void exec_cancel(struct stream *s)
 		exec_abort(ss, E_CANCELLED, "cancelled before it started");
 		return;
 	}
-	if (ex->phase == EX_RUNNING && ex->escalation == 0) {
-		timer_cancel(&ss->rt->loop, &ex->timer);
-		ex->timer.fn = exec_timer;
-		exec_escalate(ss);
-	}
+	if (ex->phase == EX_RUNNING)
+		exec_ladder(ss);
 }
 
 /* The client is gone.  A DETACH command goes on, its output kept (wait
@@ -805,6 +905,7 @@ static void exec_init(struct session *ss, struct stream *s,
 	ex->restored = respawned ? ss->restore : ss->idle_restored;
 	ss->idle_respawned = ss->idle_restored = false;
 	ex->escalation = 0;
+	ex->grace_ms = EXEC_INT_GRACE_MS;
 	ex->status = 0;
 	ex->start_ns = now_ns();
 	ex->total = ex->out_off = 0;

@@ -82,6 +82,9 @@ struct exec {
 	char *wrap; /* CWD/ENV: text before `.`, NUL, text after the marker */
 	struct timer tick; /* yield and wait-input probe */
 	int escalation;	   /* steps of the timeout ladder taken */
+	uint32_t grace_ms; /* the ladder's SIGINT -> SIGKILL step */
+	int pending_sig;   /* waits for the shell to start the command */
+	struct timer sig_timer;
 	int32_t status;
 	uint64_t start_ns, end_ns;
 	uint64_t total;	  /* output bytes, after the format filter */
@@ -157,6 +160,8 @@ void exec_consume(struct session *ss, const uint8_t *p, size_t n);
 void exec_shell_died(struct session *ss, int32_t status, bool respawned);
 void exec_begin(struct session *ss);
 void exec_abort(struct session *ss, int code, const char *why);
+int exec_signal(struct session *ss, int sig);
+int exec_cancel_any(struct session *ss, uint32_t grace_ms);
 size_t exec_read_room(struct session *ss);
 void exec_flush(struct session *ss);
 void stdin_flush(struct session *ss);

@@ -55,7 +55,7 @@ TAGS = {
     "EOF": (0x0115, "u8"), "SHELL_PID": (0x0116, "u32"), "MAX_SESSIONS": (0x0117, "u32"),
     "BUSY": (0x0118, "u8"), "DETACH": (0x0119, "u8"), "YIELD_MS": (0x011a, "u32"),
     "RUNNING": (0x011b, "u8"), "WAITING_INPUT": (0x011c, "u8"), "RESTORED": (0x011d, "u8"),
-    "KEEP_OPTIONS": (0x011e, "u8"),
+    "KEEP_OPTIONS": (0x011e, "u8"), "CANCEL": (0x011f, "u8"),
     "ARGV": (0x0200, "bytes"), "ENV_MODE": (0x0201, "u8"), "PTY": (0x0202, "u8"),
     "STDIN": (0x0203, "u8"), "BACKGROUND": (0x0204, "u8"), "TERM_SIGNAL": (0x0205, "u32"),
     "FROM_OFFSET": (0x0206, "u64"), "DROPPED": (0x0207, "u64"), "STATE": (0x0208, "u8"),

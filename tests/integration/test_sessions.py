@@ -446,5 +446,97 @@ class TestIdleRespawn(SessionCase):
         self.assertEqual(self.ex("true").fields.int("RESPAWNED"), 0)
 
 
+class TestSignalFromAnyClient(SessionCase):
+    """Issue 13 item 3: any client interrupts or cancels the command a
+    session runs; the runner runs the ladder, so a command that ends
+    meanwhile never lets a signal reach the idle shell."""
+
+    def start(self, command, **kw):
+        mark = os.path.join(self.r.tmp, "started-%d" % time.monotonic_ns())
+        fields = [("COMMAND", "touch %s; %s" % (mark, command))] + list(kw.items())
+        sid = self.c.send(rp.EXEC, fields)
+        deadline = time.monotonic() + 30  # a hang guard
+        while not os.path.exists(mark) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertTrue(os.path.exists(mark), "the command did not start")
+        return sid
+
+    def test_cancel_from_another_client_runs_the_ladder(self):
+        pid = self.ex("true").fields.int("SHELL_PID")
+        sid = self.start("sh -c 'trap \"\" INT; sleep 100; echo not-reached'")
+        c2 = self.r.client()
+        res = c2.call(rp.SHELL_SIGNAL, [("CANCEL", 1), ("GRACE_MS", 200)])
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.int("BUSY"), 1)
+        res = self.c.wait(sid, timeout=60)
+        self.assertTrue(res.ok, res)  # the EXEC's own client gets its RESULT
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 137)
+        self.assertEqual(res.fields.int("TIMED_OUT"), 0)
+        self.assertEqual(res.fields.int("SHELL_PID"), pid)  # the shell survived
+        self.assertNotIn(b"\nnot-reached", b"\n" + res.fields.bytes("OUTPUT"))
+        res = self.ex("echo free")
+        self.assertEqual(res.fields.bytes("OUTPUT"), b"free\n")
+        self.assertEqual(res.fields.int("RESPAWNED"), 0)
+
+    def test_cancel_interrupts_first(self):
+        sid = self.start("sleep 100")
+        res = self.r.client().call(rp.SHELL_SIGNAL, [("CANCEL", 1)])
+        self.assertEqual(res.fields.int("BUSY"), 1)
+        self.assertEqual(self.c.wait(sid, timeout=60).fields.int("EXIT_STATUS"), 130)
+
+    def test_idle_shell_is_never_signalled(self):
+        pid = self.ex("true").fields.int("SHELL_PID")
+        res = self.c.call(rp.SHELL_SIGNAL, [("CANCEL", 1)])
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.int("BUSY"), 0)
+        # A signal for a command that has just ended reaches nobody.
+        for sig in (2, 15, 9):
+            res = self.c.call(rp.SHELL_SIGNAL, [("SIGNAL", sig)])
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.fields.int("BUSY"), 0)
+        res = self.ex("echo alive")
+        self.assertEqual(res.fields.int("SHELL_PID"), pid)
+        self.assertEqual(res.fields.int("RESPAWNED"), 0)
+
+    def test_cancel_a_yielded_command(self):
+        res = self.ex("sleep 100", YIELD_MS=200)
+        self.assertEqual(res.fields.int("RUNNING"), 1)
+        res = self.r.client().call(rp.SHELL_SIGNAL, [("CANCEL", 1)])
+        self.assertEqual(res.fields.int("BUSY"), 1)
+        res = self.exec_wait()
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.fields.int("EXIT_STATUS"), 130)
+
+    def test_runnerctl_cancel_and_interrupt_say_when_idle(self):
+        for cmd in ("cancel", "interrupt"):
+            p = self.r.ctl(cmd)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(b"runs no command", p.stderr)
+
+
+class TestSignalWhileShellStarts(SessionCase):
+    def test_interrupt_before_the_shell_is_ready(self):
+        # Issue 13 item 3: a signal sent while a fresh session's shell
+        # still starts applies to the queued command, never to the shell.
+        for i in range(30):
+            name = "fresh%d" % i
+            res = self.c.call(rp.SHELL_OPEN, [("SESSION", name)])
+            self.assertTrue(res.ok, res)
+            pid = res.fields.int("SHELL_PID")
+            sid = self.c.send(rp.EXEC, [("SESSION", name), ("COMMAND", "sleep 5; echo ran")])
+            sig = self.c.call(rp.SHELL_SIGNAL, [("SESSION", name), ("SIGNAL", 2)])
+            self.assertTrue(sig.ok, sig)
+            res = self.c.wait(sid, timeout=60)
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.fields.int("EXIT_STATUS"), 130, i)
+            self.assertEqual(res.fields.bytes("OUTPUT"), b"", i)
+            self.assertEqual(res.fields.int("RESPAWNED"), 0, i)
+            self.assertEqual(res.fields.int("SHELL_PID"), pid, i)
+            out = self.c.call(rp.EXEC, [("SESSION", name), ("COMMAND", "echo ok")])
+            self.assertEqual(out.fields.bytes("OUTPUT"), b"ok\n", i)
+            self.assertEqual(out.fields.int("SHELL_PID"), pid, i)
+            self.assertTrue(self.c.call(rp.SHELL_CLOSE, [("SESSION", name)]).ok)
+
+
 if __name__ == "__main__":
     unittest.main()

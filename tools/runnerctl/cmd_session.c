@@ -152,20 +152,49 @@ const struct rc_cmd rc_cmd_session_close = {
 
 /* ---- interrupt, cancel ---- */
 
-static int send_signal(struct rc_conn *c, const char *session, int sig)
+/* --grace as GRACE_MS: at most UINT32_MAX. */
+static uint32_t grace_ms(const struct rc_args *a)
+{
+	uint64_t v = opt_num(a, "grace", 1000);
+
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* SHELL_SIGNAL: 1 if a command took it, 0 if the session runs none
+ * (the runner then sends nothing), or a negated exit status. */
+static int send_signal(struct rc_conn *c, const char *session, int sig,
+		       const struct rc_args *cancel)
 {
 	uint8_t buf[256];
+	struct wire_field fl;
+	struct rc_frame f;
 	struct wire_buf b;
+	uint64_t busy = 0;
 
 	wb_init(&b, buf, sizeof(buf));
 	wb_str(&b, T_SESSION, session);
-	wb_u32(&b, T_SIGNAL, (uint32_t)sig);
-	return session_call(c, WT_SHELL_SIGNAL, &b);
+	if (cancel) {
+		wb_u8(&b, T_CANCEL, 1);
+		if (opt_flag(cancel, "grace"))
+			wb_u32(&b, T_GRACE_MS, grace_ms(cancel));
+	} else {
+		wb_u32(&b, T_SIGNAL, (uint32_t)sig);
+	}
+	if (rc_call(c, WT_SHELL_SIGNAL, &b, &f))
+		return -cmd_fail(c);
+	if (wire_find(f.p, f.h.len, T_BUSY, &fl) > 0)
+		wire_uint(&fl, &busy);
+	if (!busy)
+		fprintf(stderr, "runnerctl: session %s runs no command\n",
+			session);
+	return busy != 0;
 }
 
 static int interrupt_run(struct rc_conn *c, const struct rc_args *a)
 {
-	return send_signal(c, opt_str(a, "session", "main"), SIGINT);
+	int r = send_signal(c, opt_str(a, "session", "main"), SIGINT, NULL);
+
+	return r < 0 ? -r : 0;
 }
 
 const struct rc_cmd rc_cmd_interrupt = {
@@ -174,8 +203,8 @@ const struct rc_cmd rc_cmd_interrupt = {
     .synopsis = "",
     .summary = "^C for the command a session runs (SIGINT)",
     .details = "SIGINT goes to the foreground process group of the session's "
-	       "terminal:\nthe running command (from any client), or the idle "
-	       "shell, which\nignores it.\n"
+	       "terminal:\nthe running command, from any client.  When the "
+	       "session runs none,\nnothing is signalled (a note on stderr).\n"
 	       "\nexit status: 0; 1 with E_NOT_FOUND when there is no such "
 	       "session.\n",
     .opts = session_opt,
@@ -212,11 +241,12 @@ static int session_busy(struct rc_conn *c, const char *session)
 }
 
 /* Poll until the session is idle or ms pass: 0 idle, 1 still busy, or
- * a negated exit status. */
-static int wait_idle(struct rc_conn *c, const char *session, int ms)
+ * a negated exit status.  Only observes: the runner runs the ladder. */
+static int wait_idle(struct rc_conn *c, const char *session, uint64_t ms)
 {
 	struct timespec pause = {0, 20 * 1000000};
-	int r, waited = 0;
+	uint64_t waited = 0;
+	int r;
 
 	while ((r = session_busy(c, session)) == 1 && waited < ms) {
 		nanosleep(&pause, NULL);
@@ -228,20 +258,13 @@ static int wait_idle(struct rc_conn *c, const char *session, int ms)
 static int cancel_run(struct rc_conn *c, const struct rc_args *a)
 {
 	const char *session = opt_str(a, "session", "main");
-	uint64_t grace = opt_num(a, "grace", 1000);
-	int r;
+	int r = send_signal(c, session, 0, a);
 
-	if ((r = session_busy(c, session)) <= 0)
+	if (r <= 0)
 		return -r;
-	if ((r = send_signal(c, session, SIGINT)))
-		return r;
-	if ((r = wait_idle(c, session, (int)grace)) <= 0)
-		return -r;
-	/* Still running after the grace: the same step as an EXEC
-	 * timeout's ladder, SIGKILL to the foreground group. */
-	if ((r = send_signal(c, session, SIGKILL)))
-		return r;
-	if ((r = wait_idle(c, session, 5000)) < 0)
+	/* The ladder takes the grace, then up to 2 s (SIGKILL to the
+	 * command, then to a shell that still does not stop). */
+	if ((r = wait_idle(c, session, grace_ms(a) + 5000ull)) < 0)
 		return -r;
 	if (r) {
 		fprintf(stderr, "runnerctl: session %s is still busy\n",
@@ -256,12 +279,14 @@ const struct rc_cmd rc_cmd_cancel = {
     .fn = cancel_run,
     .synopsis = "",
     .summary = "stop a session's command: SIGINT, then SIGKILL",
-    .details = "SIGINT to the command; if the session is still busy after "
-	       "--grace, SIGKILL\nto its foreground process group.  Returns "
-	       "once the session is idle.\nWorks from any client; nothing "
-	       "happens when the session is idle.\n"
+    .details = "The runner runs the CANCEL ladder on the command, from any "
+	       "client: SIGINT,\nthen after --grace SIGKILL to its foreground "
+	       "process group; the shell\nsurvives.  Returns once the "
+	       "session is idle.  When the session runs no\ncommand nothing "
+	       "is signalled (a note on stderr).\n"
 	       "\nexit status: 0 the session is idle; 1 with E_NOT_FOUND (no "
-	       "such session),\nor when it is still busy 5 s after SIGKILL.\n",
+	       "such session),\nor when it is still busy 5 s after the "
+	       "grace.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"session", 0, "NAME", "the session (default main)", 0},
