@@ -323,6 +323,22 @@ class TestPlainTerminal(SessionCase):
         raw = self.ex("nonexistent_cmd", FORMAT=0).fields.bytes("OUTPUT")
         self.assertIn(b"/proc/self/fd/62: line 1: nonexistent_cmd", raw)
 
+    def test_message_names_in_each_format(self):
+        # PROTOCOL.md 15.3 "Names in bash's messages": plain reads as from
+        # bash -c in stream mode too; raw keeps what bash printed.
+        for cmd, n in (("nonexistent_cmd", 1), ("true\ncd /nonexistent", 2),
+                       ("echo (", 1)):
+            plain = self.c.call(rp.EXEC, [("COMMAND", cmd), ("MODE", 1), ("FORMAT", 1)]).out()
+            raw = self.c.call(rp.EXEC, [("COMMAND", cmd), ("MODE", 1)]).out()
+            self.assertTrue(plain.startswith(b"bash: line %d: " % n), plain)
+            self.assertEqual(raw, plain.replace(b"bash: line ", b"/proc/self/fd/62: line "))
+        self.ex("f(){ nonexistent_in_f; }")
+        self.assertEqual(self.out("true\nf"),
+                         b"bash: line 1: nonexistent_in_f: command not found\n")
+        p = self.r.ctl("exec", "--stream", "--", "nonexistent_cmd")
+        self.assertEqual(p.stdout, b"/proc/self/fd/62: line 1: nonexistent_cmd: command not found\n")
+        self.ex("unset -f f")
+
     def test_erase_in_line_and_alternate_screen(self):
         self.assertEqual(self.out("printf 'hello world\\r\\033[Kbye\\n'"), b"bye\n")
         self.assertEqual(
@@ -536,6 +552,46 @@ class TestSignalWhileShellStarts(SessionCase):
             self.assertEqual(out.fields.bytes("OUTPUT"), b"ok\n", i)
             self.assertEqual(out.fields.int("SHELL_PID"), pid, i)
             self.assertTrue(self.c.call(rp.SHELL_CLOSE, [("SESSION", name)]).ok)
+
+
+class TestJobsShowTheCommand(SessionCase):
+    """Issue 13 item 6: `jobs -l` names the job's command, never the line
+    that sources it (`\\builtin . /proc/self/fd/62`), in every output
+    format, with stdin or CWD, and in a login session."""
+
+    def jobs(self, session, **kw):
+        f = [("SESSION", session)] + list(kw.items())
+        res = self.c.call(rp.EXEC, f + [("COMMAND", "sleep 100 &")])
+        self.assertTrue(res.ok, res)
+        res = self.c.call(rp.EXEC, f + [("COMMAND", "jobs -l")])
+        self.assertTrue(res.ok, res)
+        out = res.out() if kw.get("MODE") else res.fields.bytes("OUTPUT")
+        self.assertTrue(self.c.call(rp.EXEC, [("SESSION", session),
+                                              ("COMMAND", "kill %1; wait")]).ok)
+        return out
+
+    def test_jobs_l_in_every_format(self):
+        for login in (0, 1):
+            name = "jobs%d" % login
+            res = self.c.call(rp.SHELL_OPEN, [("SESSION", name), ("LOGIN", login)])
+            self.assertTrue(res.ok, res)
+            try:
+                for kw in ({"MODE": 0, "FORMAT": 1}, {"MODE": 0, "FORMAT": 0},
+                           {"MODE": 1, "FORMAT": 0}, {"MODE": 1, "FORMAT": 1},
+                           {"STDIN": 1}, {"CWD": "/"}):
+                    out = self.jobs(name, **kw)
+                    self.assertRegex(out, rb"^\[1\]\+ +\d+ Running +sleep 100 &", (login, kw))
+                    self.assertNotIn(b"/proc/self/fd", out, (login, kw))
+            finally:
+                self.c.call(rp.SHELL_CLOSE, [("SESSION", name)])
+
+    def test_jobs_l_through_runnerctl(self):
+        for extra in ((), ("--stream",), ("--raw",)):
+            p = self.r.ctl("exec", *extra, "--", "sleep 100 &")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = self.r.ctl("exec", *extra, "--", "jobs -l; kill %1")
+            self.assertRegex(p.stdout, rb"^\[1\]\+ +\d+ Running +sleep 100 &", extra)
+            self.r.ctl("exec", "--", "wait")
 
 
 if __name__ == "__main__":
