@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +39,15 @@ CHILD_CODE void child_reset_signals(void)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL,
 				sizeof(dfl.mask));
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+}
+
+CHILD_CODE int child_foreground(int fd)
+{
+	struct ksigaction ign = {.handler = SIG_IGN};
+	pid_t pg = getpid();
+
+	syscall(SYS_rt_sigaction, SIGTTOU, &ign, NULL, sizeof(ign.mask));
+	return ioctl(fd, TIOCSPGRP, &pg);
 }
 
 CHILD_CODE static void fd_drop(int fd, bool cloexec)

@@ -32,6 +32,11 @@
 /* Default dispositions for every signal, none blocked. */
 void child_reset_signals(void);
 
+/* Make the caller's process group the foreground one of fd's terminal;
+ * SIGTTOU, which that raises in a background group, is ignored until
+ * child_reset_signals.  0 or -1 (errno). */
+int child_foreground(int fd);
+
 /* Close every fd >= from but those in keep[] (cloexec: mark them
  * close-on-exec instead, for fds that must live until execve). */
 void fd_close_from(int from, const int *keep, size_t nkeep, bool cloexec);

@@ -43,6 +43,12 @@ struct spawn_ctx {
 	int errfd;
 };
 
+/* The runner's copies made for one spawn, closed once it is done. */
+struct lifted {
+	int fd[3 + SPAWN_MAPS_MAX + 1];
+	unsigned n;
+};
+
 CHILD_CODE static _Noreturn void child_fail(int errfd, int stage, int err)
 {
 	int msg[2] = {stage, err};
@@ -96,11 +102,9 @@ CHILD_CODE static int child_exec(char *const *argv, char *const *envp)
 	return seen_eacces ? EACCES : ENOENT;
 }
 
-CHILD_CODE static int child_main(void *arg)
+CHILD_CODE static void child_session(const struct spawn_ctx *ctx)
 {
-	const struct spawn_ctx *ctx = arg;
 	const struct spawn_req *req = ctx->req;
-	int i;
 
 	if (req->ctty >= 0) {
 		if (setsid() < 0 || ioctl(req->ctty, TIOCSCTTY, 0) < 0)
@@ -108,47 +112,98 @@ CHILD_CODE static int child_main(void *arg)
 	} else if (setpgid(0, 0) < 0) {
 		child_fail(ctx->errfd, SPAWN_SETUP, errno);
 	}
-	/* The sources are all >= 3 (spawn_start sees to it), so no dup2
-	 * overwrites a source still to be copied; dup2 clears CLOEXEC. */
+	/* A terminal the runner lost meanwhile leaves the program in the
+	 * background, as a failed tcsetpgrp under tini does. */
+	if (req->fg_tty)
+		child_foreground(STDIN_FILENO);
+}
+
+/* No source is a target (spawn_start sees to it), so no dup2 overwrites
+ * a source still to be copied, and each dup2 clears CLOEXEC. */
+CHILD_CODE static void child_fds(const struct spawn_ctx *ctx)
+{
+	const struct spawn_req *req = ctx->req;
+	int keep[SPAWN_MAPS_MAX];
+	unsigned i;
+
 	for (i = 0; i < 3; i++)
-		if (dup2(req->fd[i], i) < 0)
+		if (req->fd[i] >= 0 && dup2(req->fd[i], (int)i) < 0)
 			child_fail(ctx->errfd, SPAWN_SETUP, errno);
+	for (i = 0; i < req->nmap; i++) {
+		keep[i] = req->map[i].to;
+		if (dup2(req->map[i].from, keep[i]) < 0)
+			child_fail(ctx->errfd, SPAWN_SETUP, errno);
+	}
+	/* Everything else (the error pipe too) must disappear at execve,
+	 * whatever another part of the runner forgot to mark close-on-exec. */
+	if (!req->keep_fds)
+		fd_close_from(3, keep, req->nmap, true);
+}
+
+CHILD_CODE static int child_main(void *arg)
+{
+	const struct spawn_ctx *ctx = arg;
+	const struct spawn_req *req = ctx->req;
+
+	child_session(ctx);
+	child_fds(ctx);
 	if (req->cwd && chdir(req->cwd) < 0)
 		child_fail(ctx->errfd, SPAWN_CHDIR, errno);
-	/* Everything but 0, 1, 2 (and the error pipe) must disappear at
-	 * execve, whatever another part of the runner forgot to mark
-	 * close-on-exec. */
-	fd_close_from(3, NULL, 0, true);
+	if (!req->cwd && req->cwd_try && chdir(req->cwd_try) < 0)
+		(void)0; /* documented: the inherited directory stays */
 	child_reset_signals();
 	child_fail(ctx->errfd, SPAWN_EXEC, child_exec(req->argv, req->envp));
 }
 
-/* Move fds 0..2 out of the way so the child's dup2 sequence is safe (the
- * runner's own 0..2 may be closed, and pipes then land there). */
-static int lift_fds(struct spawn_req *r, int lifted[3])
+/* Is fd one the child's dup2 sequence writes over? */
+static bool is_target(const struct spawn_req *r, int fd)
 {
-	int i;
+	unsigned i;
 
-	for (i = 0; i < 3; i++)
-		lifted[i] = -1;
-	for (i = 0; i < 3; i++) {
-		if (r->fd[i] >= 3)
-			continue;
-		lifted[i] = fcntl(r->fd[i], F_DUPFD_CLOEXEC, 3);
-		if (lifted[i] < 0)
-			return -errno;
-		r->fd[i] = lifted[i];
-	}
+	for (i = 0; i < r->nmap; i++)
+		if (r->map[i].to == fd)
+			return true;
+	return fd < 3;
+}
+
+/* Move every source (and the error pipe) that is also a target above all
+ * targets, so the child's dup2 sequence is safe: the runner's own 0..2
+ * may be closed and pipes then land there, and a mapped target such as
+ * 62 may be any fd of the runner's. */
+static int lift(const struct spawn_req *r, int *fd, int floor, struct lifted *l)
+{
+	int to;
+
+	if (*fd < 0 || !is_target(r, *fd))
+		return 0;
+	to = fcntl(*fd, F_DUPFD_CLOEXEC, floor);
+	if (to < 0)
+		return -errno;
+	*fd = l->fd[l->n++] = to;
 	return 0;
 }
 
-static void close_lifted(const int lifted[3])
+static int lift_fds(struct spawn_req *r, int *errfd, struct lifted *l)
 {
-	int i;
+	int floor = 3, err = 0;
+	unsigned i;
 
-	for (i = 0; i < 3; i++)
-		if (lifted[i] >= 0)
-			close(lifted[i]);
+	l->n = 0;
+	for (i = 0; i < r->nmap; i++)
+		floor = r->map[i].to >= floor ? r->map[i].to + 1 : floor;
+	for (i = 0; i < 3 && !err; i++)
+		err = lift(r, &r->fd[i], floor, l);
+	for (i = 0; i < r->nmap && !err; i++)
+		err = lift(r, &r->map[i].from, floor, l);
+	return err ? err : lift(r, errfd, floor, l);
+}
+
+static void close_lifted(const struct lifted *l)
+{
+	unsigned i;
+
+	for (i = 0; i < l->n; i++)
+		close(l->fd[i]);
 }
 
 static int read_report(int fd, enum spawn_stage *stage)
@@ -173,13 +228,16 @@ int spawn_start(const struct spawn_req *req, pid_t *pid,
 	_Alignas(16) char stack[SPAWN_STACK];
 	struct spawn_req r = *req;
 	struct spawn_ctx ctx = {.req = &r};
-	int errpipe[2], lifted[3], err;
+	struct lifted lifted;
+	int errpipe[2], err;
 
 	*stage = SPAWN_SETUP;
+	if (r.nmap > SPAWN_MAPS_MAX)
+		return -EINVAL;
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
 		return -errno;
 	ctx.errfd = errpipe[1];
-	err = lift_fds(&r, lifted);
+	err = lift_fds(&r, &ctx.errfd, &lifted);
 	if (err == 0) {
 		*pid = clone(child_main, stack + sizeof(stack),
 			     CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
@@ -187,7 +245,7 @@ int spawn_start(const struct spawn_req *req, pid_t *pid,
 	}
 	UNPOISON(stack, sizeof(stack));
 	close(errpipe[1]);
-	close_lifted(lifted);
+	close_lifted(&lifted);
 	if (err == 0)
 		err = read_report(errpipe[0], stage);
 	close(errpipe[0]);

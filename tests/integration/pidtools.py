@@ -30,8 +30,9 @@ def scratch():
     return d
 
 
-def run_main(cmd, args=(), pid1=True, timeout=60, wrap=()):
-    """Run `runner ARGS -- CMD` to its end; CompletedProcess (bytes)."""
+def run_main(cmd, args=(), pid1=True, timeout=60, wrap=(), **kw):
+    """Run `runner ARGS -- CMD` to its end; CompletedProcess (bytes).
+    kw goes to subprocess.run (stdin is /dev/null unless input is given)."""
     d = scratch()
     try:
         argv = list(wrap) + [RUNNER, "--listen", "unix:" + os.path.join(d, "s")]
@@ -40,8 +41,10 @@ def run_main(cmd, args=(), pid1=True, timeout=60, wrap=()):
         argv += list(args) + ["--"] + list(cmd)
         if pid1:
             argv = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child"] + argv
+        if "input" not in kw:
+            kw.setdefault("stdin", subprocess.DEVNULL)
         return subprocess.run(argv, capture_output=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, cwd=d)
+                              cwd=d, **kw)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -2,6 +2,8 @@
 (tini's scenarios), subreaper mode.  Real processes in real namespaces;
 the probes are static programs from tests/integration/probes/."""
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -9,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Runner, RUNNER
+from harness import Runner, RUNNER, user_args
 import rproto as rp
 from pidtools import (have_probes, kv, probe, run_main, scratch, wait_file)
 
@@ -62,6 +64,61 @@ class TestMainCommandStatus(unittest.TestCase):
         p = run_main(["/bin/sh", "-c", 'printf "%s|" "$@"', "sh", "a b", "", "c"])
         self.assertEqual(p.returncode, 0)
         self.assertIn(b"a b||c|", p.stdout)
+
+    def test_main_inherits_the_fds_the_runner_inherited(self):
+        # As under tini: an fd a supervisor hands the runner reaches CMD.
+        r, w = os.pipe()
+        try:
+            p = run_main(["/bin/sh", "-c", "echo through >&%d" % w],
+                         pass_fds=(w,))
+            os.close(w)
+            w = -1
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            self.assertEqual(os.read(r, 100), b"through\n")
+        finally:
+            os.close(r)
+            if w >= 0:
+                os.close(w)
+
+    def test_main_under_listen_stdio_gets_devnull_and_stderr(self):
+        # stdin and stdout carry the protocol: CMD reads /dev/null and
+        # writes to the runner's stderr.
+        p = run_main(["/bin/sh", "-c",
+                      '[ -p /proc/self/fd/0 ] && echo in-pipe || echo in-null; '
+                      'echo to-stdout'],
+                     args=["--listen", "stdio"], input=b"")
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertNotIn(b"to-stdout", p.stdout)
+        self.assertIn(b"in-null", p.stderr)
+        self.assertIn(b"to-stdout", p.stderr)
+
+    def test_main_leads_its_own_process_group(self):
+        p = run_main(["/bin/sh", "-c",
+                      'set -- $(cut -d")" -f2 /proc/$$/stat); '
+                      '[ "$3" = $$ ] && echo own-group || echo "group $3"'])
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertIn(b"own-group", p.stdout)
+
+    @unittest.skipUnless(shutil.which("script"), "SKIP: no script(1)")
+    def test_main_takes_the_foreground_of_the_runners_terminal(self):
+        # tini's rule (docker run -t): with a terminal on the runner's
+        # stdin, CMD's group is the foreground one, or a read stops it.
+        d = scratch()
+        cmd = ["unshare", "--fork", "--pid", "--mount-proc", "--kill-child",
+               RUNNER] + user_args([]) + [
+               "--listen", "unix:" + os.path.join(d, "s"), "--", "/bin/sh",
+               "-c", 'set -- $(cut -d")" -f2 /proc/$$/stat); '
+               'echo "pg=$3 tpgid=$6"']
+        try:
+            p = subprocess.run(
+                ["script", "-qec", " ".join(map(shlex.quote, cmd)),
+                 "/dev/null"], capture_output=True, timeout=60,
+                stdin=subprocess.DEVNULL, cwd=d)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        m = re.search(rb"pg=(\d+) tpgid=(\d+)", p.stdout)
+        self.assertTrue(m, p.stdout[-2000:])
+        self.assertEqual(m.group(1), m.group(2), p.stdout[-2000:])
 
     def test_subreaper_mode_status(self):
         p = run_main(["/bin/sh", "-c", "exit 7"], pid1=False)
