@@ -749,7 +749,8 @@ static int exec_parse(struct stream *s, const uint8_t *p, size_t n,
 
 /* ---- CWD and ENV for one command ----
  * The trigger's first line saves what they change and sets them; the
- * second line, after the marker, puts it back:
+ * second line puts it back before the marker, so RESULT's CWD (read when
+ * the marker arrives) is the session's directory again:
  *   __runner="\builtin cd -- ${PWD@Q}"$'\n'"${K@A}"; \builtin export K='v';
  *   \builtin cd -- 'DIR' && \builtin . /proc/self/fd/62
  *   ... \builtin unset K; \builtin eval "$__runner"; \builtin unset __runner

@@ -66,6 +66,7 @@ int session_write_trigger(struct session *ss, const char *token)
 	const char *reset = ss->spec.keep_options ? ""
 			    : *b ? "\\builtin set +euxo pipefail;"
 				 : "set +eux;";
+	const char *stdin_redir = ss->ex.with_stdin ? " </dev/tty" : "";
 	char line[TRIGGER_MAX];
 	int n;
 	ssize_t w;
@@ -73,13 +74,18 @@ int session_write_trigger(struct session *ss, const char *token)
 	/* bash reads a pipe a byte at a time: every byte here is a read(2)
 	 * on the hot path.  The shell's own stdin is /dev/null; a command
 	 * with STDIN=1 gets the terminal. */
-	n = snprintf(line, sizeof(line),
-		     "%s%s. /proc/self/fd/%d%s\n"
-		     "{ %sprintf '\\033]633;D;%s;%%s\\007' \"$?\" "
-		     ">/dev/tty; %s%s } 2>/dev/null\n",
-		     pre, b, SESSION_CMD_FD,
-		     ss->ex.with_stdin ? " </dev/tty" : "", b, token, reset,
-		     *pre ? pre + strlen(pre) + 1 : "");
+	if (!*pre)
+		n = snprintf(line, sizeof(line),
+			     "%s. /proc/self/fd/%d%s\n"
+			     "{ %sprintf '\\033]633;D;%s;%%s\\007' \"$?\" >/dev/tty; %s } 2>/dev/null\n",
+			     b, SESSION_CMD_FD, stdin_redir, b, token, reset);
+	else /* CWD/ENV are put back before the marker: RESULT's CWD, read
+	      * when the marker arrives, is the session's directory again. */
+		n = snprintf(line, sizeof(line),
+			     "%s%s. /proc/self/fd/%d%s\n"
+			     "{ __runner_st=$?; %s%s %sprintf '\\033]633;D;%s;%%s\\007' \"$__runner_st\" >/dev/tty; %sunset __runner_st; } 2>/dev/null\n",
+			     pre, b, SESSION_CMD_FD, stdin_redir, reset,
+			     pre + strlen(pre) + 1, b, token, b);
 	if (n >= (int)sizeof(line))
 		return -E2BIG; /* wrap_build bounds it */
 	/* The shell consumed the previous trigger before printing the marker

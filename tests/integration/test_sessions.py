@@ -256,6 +256,22 @@ class TestCwdEnv(SessionCase):
         self.assertEqual(self.out("pwd; echo \"[$K] [${NEWV-unset}]\""),
                          b"/tmp\n[orig] [unset]\n")
 
+    def test_result_cwd_is_the_sessions_directory(self):
+        # RESULT's CWD is the shell's directory afterwards (§15.3): the
+        # per-command CWD is put back before the marker, every time (the
+        # SDK saw the per-command directory in 33 of 200 runs).
+        self.ex("cd /tmp")
+        seen = set()
+        for _ in range(100):
+            res = self.ex("true", CWD="/usr", ENV="K=v")
+            self.assertEqual(res.fields.int("EXIT_STATUS"), 0)
+            seen.add(res.fields.bytes("CWD"))
+        self.assertEqual(seen, {b"/tmp"})
+        res = self.ex("(exit 7)", CWD="/usr")
+        self.assertEqual((res.fields.int("EXIT_STATUS"), res.fields.bytes("CWD")),
+                         (7, b"/tmp"))
+        self.assertEqual(self.out("echo ${__runner_st-none}"), b"none\n")
+
     def test_bad_cwd_and_env(self):
         res = self.ex("echo ran", CWD="/nonexistent")
         self.assertNotEqual(res.fields.int("EXIT_STATUS"), 0)
