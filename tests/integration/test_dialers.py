@@ -191,6 +191,26 @@ class TestStubCliDialers(RunnerTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(argv, ["exec -i sandbox-0 -c agent -- /sbin/runner attach"])
 
+    def test_kubectl_namespace_context_and_KUBECTL(self):
+        # kubectl:NS/POD[:C] and --context, as the Python SDK dials (issue 14)
+        r, argv = self.ctl("kubectl:team-a/sandbox-0:agent", "ping", "--context", "prod")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(argv, ["--context prod exec -i -n team-a sandbox-0 -c agent "
+                                "-- /sbin/runner attach"])
+        stub = os.path.join(self.bin, "kubectl")
+        r, argv = self.ctl("kubectl:sandbox-0", "ping",
+                           env={"KUBECTL": stub, "PATH": "/usr/bin:/bin"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r, _ = self.ctl("kubectl:/pod", "ping")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"kubectl:[NS/]POD", r.stderr)
+
+    def test_names_are_quoted_not_shell_text(self):
+        # A container name is one word for the CLI, whatever it holds.
+        r, argv = self.ctl("docker:a'b $(touch /tmp/pwned-runner) c", "ping")
+        self.assertEqual(argv, ["exec -i a'b $(touch /tmp/pwned-runner) c /sbin/runner attach"])
+        self.assertFalse(os.path.exists("/tmp/pwned-runner"))
+
     def test_docker_ctr_honours_DOCKER(self):
         r, argv = self.ctl("docker:box", "ping")
         self.assertEqual(r.returncode, 0, r.stderr)

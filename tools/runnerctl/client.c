@@ -168,10 +168,98 @@ static int dial_cmd(struct rc_conn *c, const char *command)
 	return 0;
 }
 
+/* The CLI dialers build a sh command line: $DOCKER and $KUBECTL may hold
+ * a command with arguments ("sudo docker"), as a shell reads them, and
+ * every name from the target goes in single quotes, so a name holding
+ * quotes or $(...) is a name, never shell text. */
+struct cmdline {
+	char buf[1024];
+	size_t n;
+	bool overflow;
+};
+
+static void cl_raw(struct cmdline *l, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (l->n + k >= sizeof(l->buf)) {
+		l->overflow = true;
+		return;
+	}
+	memcpy(l->buf + l->n, s, k + 1);
+	l->n += k;
+}
+
+/* " 'S'" for the first n bytes of s. */
+static void cl_word(struct cmdline *l, const char *s, size_t n)
+{
+	char one[2] = {0, 0};
+	size_t i;
+
+	cl_raw(l, " '");
+	for (i = 0; i < n; i++) {
+		one[0] = s[i];
+		cl_raw(l, s[i] == '\'' ? "'\\''" : one);
+	}
+	cl_raw(l, "'");
+}
+
+static int dial_cmdline(struct rc_conn *c, struct cmdline *l, const char *t)
+{
+	if (l->overflow)
+		return fail(c, -ENAMETOOLONG, "target too long: %s", t);
+	return dial_cmd(c, l->buf);
+}
+
+/* docker:CTR: ${DOCKER:-docker} exec -i CTR /sbin/runner attach */
+static int dial_docker(struct rc_conn *c, const char *ctr)
+{
+	struct cmdline l = {.n = 0};
+
+	if (!*ctr)
+		return fail(c, -EINVAL, "want docker:CONTAINER");
+	cl_raw(&l, "exec ${DOCKER:-docker} exec -i");
+	cl_word(&l, ctr, strlen(ctr));
+	cl_raw(&l, " /sbin/runner attach");
+	return dial_cmdline(c, &l, ctr);
+}
+
+/* kubectl:[NS/]POD[:CTR]: ${KUBECTL:-kubectl} [--context C] exec -i
+ * [-n NS] POD [-c CTR] -- /sbin/runner attach; C from --context
+ * ($RUNNER_KUBE_CONTEXT). */
+static int dial_kubectl(struct rc_conn *c, const char *spec)
+{
+	const char *ctx = getenv("RUNNER_KUBE_CONTEXT");
+	const char *slash = strchr(spec, '/'), *pod = slash ? slash + 1 : spec;
+	const char *colon = strchr(pod, ':');
+	size_t podlen = colon ? (size_t)(colon - pod) : strlen(pod);
+	struct cmdline l = {.n = 0};
+
+	if (!podlen || (slash && slash == spec))
+		return fail(c, -EINVAL,
+			    "want kubectl:[NS/]POD[:CONTAINER], got kubectl:%s",
+			    spec);
+	cl_raw(&l, "exec ${KUBECTL:-kubectl}");
+	if (ctx && *ctx) {
+		cl_raw(&l, " --context");
+		cl_word(&l, ctx, strlen(ctx));
+	}
+	cl_raw(&l, " exec -i");
+	if (slash) {
+		cl_raw(&l, " -n");
+		cl_word(&l, spec, (size_t)(slash - spec));
+	}
+	cl_word(&l, pod, podlen);
+	if (colon) {
+		cl_raw(&l, " -c");
+		cl_word(&l, colon + 1, strlen(colon + 1));
+	}
+	cl_raw(&l, " -- /sbin/runner attach");
+	return dial_cmdline(c, &l, spec);
+}
+
 static int dial(struct rc_conn *c, const char *t)
 {
-	char cmd[1024];
-
 	if (!strncmp(t, "unix:", 5))
 		return dial_unix_checked(c, t + 5);
 	if (!strncmp(t, "vsock:", 6))
@@ -180,32 +268,15 @@ static int dial(struct rc_conn *c, const char *t)
 		return dial_fc(c, t + 3);
 	if (!strncmp(t, "cmd:", 4))
 		return dial_cmd(c, t + 4);
-	if (!strncmp(t, "docker:", 7)) {
-		snprintf(
-		    cmd, sizeof(cmd),
-		    "exec ${DOCKER:-docker} exec -i '%s' /sbin/runner attach",
-		    t + 7);
-		return dial_cmd(c, cmd);
-	}
-	if (!strncmp(t, "kubectl:", 8)) {
-		const char *pod = t + 8, *colon = strchr(pod, ':');
-		if (colon)
-			snprintf(cmd, sizeof(cmd),
-				 "exec kubectl exec -i '%.*s' -c '%s' -- "
-				 "/sbin/runner attach",
-				 (int)(colon - pod), pod, colon + 1);
-		else
-			snprintf(
-			    cmd, sizeof(cmd),
-			    "exec kubectl exec -i '%s' -- /sbin/runner attach",
-			    pod);
-		return dial_cmd(c, cmd);
-	}
+	if (!strncmp(t, "docker:", 7))
+		return dial_docker(c, t + 7);
+	if (!strncmp(t, "kubectl:", 8))
+		return dial_kubectl(c, t + 8);
 	if (t[0] == '/')
 		return dial_unix_checked(c, t);
 	return fail(c, -EINVAL,
 		    "unknown target '%s' (unix:PATH, cmd:COMMAND, docker:CTR, "
-		    "kubectl:POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",
+		    "kubectl:[NS/]POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",
 		    t);
 }
 

@@ -15,6 +15,7 @@ const struct rc_opt rc_global_opts[] = {
     {"token-file", 0, "FILE", "the token: all of FILE but one trailing newline",
      0},
     {"expect-pid", 0, "PID", "unix: the socket's listener must be PID", 0},
+    {"context", 0, "CTX", "kubectl: targets: the kubectl context", 0},
     {0},
 };
 
@@ -317,7 +318,7 @@ void rc_cmd_help(const struct rc_cmd *cmd)
 	if (cmd->details)
 		printf("\n%s", cmd->details);
 	printf("\n%s; '--' ends them.\nEvery command also takes "
-	       "--connect, --token-file and --expect-pid.\n",
+	       "--connect, --token-file, --expect-pid and --context.\n",
 	       cmd->flags & RC_CMD_OPTS_FIRST
 		   ? "Options come before the command line"
 		   : "Options may come before or after the arguments");

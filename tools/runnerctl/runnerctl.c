@@ -28,14 +28,17 @@ static const struct rc_cmd *const commands[] = {
 static const char usage_head[] =
     "usage: runnerctl [--connect TARGET] [--token-file FILE] [--expect-pid "
     "PID]\n"
+    "                 [--context CTX]\n"
     "                 COMMAND [ARGS]\n"
     "       runnerctl help [COMMAND]    runnerctl --version\n"
     "\n"
     "TARGET: unix:PATH (default $RUNNER_CONNECT, else " RC_DEFAULT_TARGET ")\n"
     "          --expect-pid: the socket's listener must be that pid\n"
     "        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
-    "        docker:CTR      = cmd:'docker exec -i CTR /sbin/runner attach'\n"
-    "        kubectl:POD[:CONTAINER]  vsock:CID:PORT  fc:UDS_PATH:PORT\n"
+    "        docker:CTR      = cmd:'${DOCKER:-docker} exec -i CTR /sbin/runner "
+    "attach'\n"
+    "        kubectl:[NS/]POD[:CONTAINER]  ${KUBECTL:-kubectl}, --context CTX\n"
+    "        vsock:CID:PORT  fc:UDS_PATH:PORT\n"
     "--token-file FILE: the runner's token, all of FILE but one trailing "
     "newline\n"
     "                   (else $RUNNER_TOKEN)\n"
@@ -387,6 +390,8 @@ static int run(const struct rc_cmd *cmd, const char *target,
 	target = opt_str(&a, "connect", target);
 	if ((tf = opt_str(&a, "expect-pid", NULL)))
 		setenv("RUNNER_EXPECT_PID", tf, 1); /* as main's --expect-pid */
+	if ((tf = opt_str(&a, "context", NULL)))
+		setenv("RUNNER_KUBE_CONTEXT", tf, 1); /* as main's --context */
 	if ((tf = opt_str(&a, "token-file", NULL))) {
 		if (rc_token_load(&tokbuf, tf) < 0) {
 			rc_args_free(&a);
@@ -423,6 +428,8 @@ int main(int argc, char **argv)
 			target = a + 10;
 		else if (!strcmp(a, "--expect-pid") && argi + 1 < argc)
 			setenv("RUNNER_EXPECT_PID", argv[++argi], 1);
+		else if (!strcmp(a, "--context") && argi + 1 < argc)
+			setenv("RUNNER_KUBE_CONTEXT", argv[++argi], 1);
 		else if (!strcmp(a, "--token-file") && argi + 1 < argc) {
 			if (rc_token_load(&tokbuf, argv[++argi]) < 0)
 				return 2;
