@@ -9,9 +9,11 @@ import collections
 from typing import Deque, Dict, List, Optional, Tuple, Any
 
 from . import _wire as w
-from ._conn import _FATAL, MAX_FRAME, SOFTWARE, WINDOW
+from ._conn import (MAX_FRAME, WINDOW, check_frame_length, check_request_size, frame_item,
+                    hello_payload, hello_reply, next_stream_id, stream0_error,
+                    terminal_error)
 from ._dial import DialError, dial, parse
-from .errors import ConnectionClosed, ProtocolError, RunnerError, from_fields
+from .errors import ConnectionClosed, ProtocolError, RunnerError
 
 
 class _AStream:
@@ -87,14 +89,6 @@ class _AStream:
                 self.conn.cancelling[self.session] = self
 
 
-def terminal_error(item: tuple) -> RunnerError:
-    if item[0] == "X":
-        return from_fields(w.Fields(item[1]))
-    if item[0] == "C":
-        return item[1]
-    return ProtocolError("unexpected item %r" % (item[0],))
-
-
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: Any, proc: Any = None):
         self._r = reader
@@ -118,8 +112,7 @@ class Connection:
     async def _read_frame(self) -> Tuple[int, int, int, bytes]:
         hdr = await self._r.readexactly(10)
         length, sid, typ, flags = w.HDR.unpack(hdr)
-        if length < 6 or length - 6 > MAX_FRAME:
-            raise ProtocolError("bad frame length %d from the runner" % length)
+        check_frame_length(length)
         payload = await self._r.readexactly(length - 6) if length > 6 else b""
         return sid, typ, flags, payload
 
@@ -145,21 +138,15 @@ class Connection:
                 return
 
     async def handshake(self, token: Optional[bytes], timeout: float) -> None:
-        fields = [("VERSION", w.VERSION), ("SOFTWARE", SOFTWARE), ("MAX_FRAME", MAX_FRAME),
-                  ("WINDOW", WINDOW), ("TOKEN", token)]
-        self._w.write(w.frame(0, w.HELLO, w.encode(fields)))
+        self._w.write(w.frame(0, w.HELLO, hello_payload(token)))
         try:
             sid, typ, _, payload = await asyncio.wait_for(self._read_frame(), timeout)
         except asyncio.IncompleteReadError:
             raise ConnectionClosed("the runner closed the connection during HELLO") from None
         except asyncio.TimeoutError:
             raise ConnectionClosed("no HELLO from the runner within %ss" % timeout) from None
-        if typ == w.ERROR:
-            raise from_fields(w.Fields(payload))
-        if typ != w.HELLO or sid != 0:
-            raise ProtocolError("expected HELLO, got frame type 0x%02x" % typ)
+        h = self.hello = hello_reply(sid, typ, payload)
         self._last_io = asyncio.get_running_loop().time()
-        h = self.hello = w.Fields(payload)
         self.peer_max_frame = h.int("MAX_FRAME", w.MAX_FRAME_MIN)
         self.peer_window = h.int("WINDOW", 262144)
         self.software = h.str("SOFTWARE", "")
@@ -189,10 +176,7 @@ class Connection:
     def _dispatch(self, sid: int, typ: int, flags: int, payload: bytes) -> None:
         if sid == 0:
             if typ == w.ERROR:
-                e = from_fields(w.Fields(payload))
-                if e.code in _FATAL or e.code == 12:
-                    raise ConnectionClosed("runner closed the connection: %s" % e,
-                                           code=e.code, errno=e.errno)
+                stream0_error(payload)  # raises when the runner closes after it
             return
         s = self._streams.get(sid)
         if s is None:
@@ -201,16 +185,13 @@ class Connection:
             if len(payload) == 4:
                 s.credit += w.U32.unpack(payload)[0]
                 s.credit_ev.set()
-        elif typ == w.DATA:
-            if len(payload) < 9:
-                raise ProtocolError("DATA frame without its 9-byte prefix")
-            ch, off = w.DATA_PREFIX.unpack_from(payload)
-            s.push(("D", ch, off, payload[9:], bool(flags & w.FIN)))
-        elif typ == w.EVENT:
-            s.push(("E", w.Fields(payload)))
-        elif typ in (w.RESULT, w.ERROR):
+            return
+        item = frame_item(typ, flags, payload)
+        if item is None:
+            return
+        if item[0] in ("R", "X"):
             del self._streams[sid]
-            s.push(("R" if typ == w.RESULT else "X", payload))
+        s.push(item)
 
     def _fail(self, err: RunnerError) -> None:
         if self._closed is None:
@@ -246,15 +227,8 @@ class Connection:
     async def open(self, type_: int, payload: bytes, extra_credit: int = 0) -> _AStream:
         if self._closed is not None:
             raise self._closed
-        if len(payload) > self.peer_max_frame:
-            raise ValueError("request of %d bytes exceeds the runner's frame limit %d"
-                             % (len(payload), self.peer_max_frame))
-        sid = self._next
-        while True:
-            sid = sid % 0xFFFFFFFF + 1
-            if sid not in self._streams:
-                break
-        self._next = sid
+        check_request_size(payload, self.peer_max_frame)
+        sid = self._next = next_stream_id(self._next, self._streams)
         s = _AStream(self, sid, self.peer_window + extra_credit)
         self._streams[sid] = s
         await self._send(w.frame(sid, type_, payload))

@@ -18,7 +18,7 @@ import contextlib
 import select
 import threading
 import time
-from typing import Deque, Dict, Iterator, List, Optional, Tuple
+from typing import Container, Deque, Dict, Iterator, List, Optional, Tuple
 
 from . import _wire as w
 from ._dial import Transport
@@ -36,6 +36,73 @@ _FATAL = (1, 2, 4, 5, 6)  # stream-0 ERROR codes after which the runner closes
 #   ("R", payload)                       RESULT (terminal)
 #   ("X", payload)                       ERROR (terminal)
 #   ("C", exception)                     connection closed (terminal)
+
+
+# ---- pure pieces of the protocol both connections use (_aconn.py too)
+
+def hello_payload(token: Optional[bytes], software: str = SOFTWARE) -> bytes:
+    """Our HELLO's fields (§3)."""
+    return w.encode([("VERSION", w.VERSION), ("SOFTWARE", software), ("MAX_FRAME", MAX_FRAME),
+                     ("WINDOW", WINDOW), ("TOKEN", token)])
+
+
+def hello_reply(sid: int, typ: int, payload: bytes) -> w.Fields:
+    """The fields of the runner's HELLO; raises the ERROR it sent instead,
+    or ProtocolError for any other frame."""
+    if typ == w.ERROR:
+        raise from_fields(w.Fields(payload))
+    if typ != w.HELLO or sid != 0:
+        raise ProtocolError("expected HELLO, got frame type 0x%02x" % typ)
+    return w.Fields(payload)
+
+
+def check_frame_length(length: int) -> None:
+    """A header's length field (bytes after itself) within what we accept."""
+    if length < 6 or length - 6 > MAX_FRAME:
+        raise ProtocolError("bad frame length %d from the runner" % length)
+
+
+def check_request_size(payload: bytes, peer_max_frame: int) -> None:
+    if len(payload) > peer_max_frame:
+        raise ValueError("request of %d bytes exceeds the runner's frame limit %d"
+                         % (len(payload), peer_max_frame))
+
+
+def next_stream_id(last: int, in_use: Container[int]) -> int:
+    """The first id after `last` (1 .. 2^32-1, wrapping) no open stream has."""
+    sid = last
+    while True:
+        sid = sid % 0xFFFFFFFF + 1
+        if sid not in in_use:
+            return sid
+
+
+def stream0_error(payload: bytes) -> RunnerError:
+    """An ERROR on stream 0: raised as ConnectionClosed when the runner
+    closes the connection after it, else returned (it concerns no stream
+    of ours, e.g. E_STREAM_IN_USE)."""
+    e = from_fields(w.Fields(payload))
+    if e.code in _FATAL or e.code == 12:
+        raise ConnectionClosed("runner closed the connection: %s" % e,
+                               code=e.code, errno=e.errno)
+    return e
+
+
+def frame_item(typ: int, flags: int, payload: bytes) -> Optional[tuple]:
+    """The queue item of a DATA, EVENT, RESULT or ERROR frame; None for a
+    frame type this client does not know (ignored, §13)."""
+    if typ == w.DATA:
+        if len(payload) < 9:
+            raise ProtocolError("DATA frame without its 9-byte prefix")
+        ch, off = w.DATA_PREFIX.unpack_from(payload)
+        return ("D", ch, off, payload[9:], bool(flags & w.FIN))
+    if typ == w.EVENT:
+        return ("E", w.Fields(payload))
+    if typ == w.RESULT:
+        return ("R", payload)
+    if typ == w.ERROR:
+        return ("X", payload)
+    return None
 
 
 class _Stream:
@@ -155,25 +222,15 @@ class Connection:
 
     # ---- HELLO (before anyone else can use the connection)
     def _handshake(self, token: Optional[bytes], software: str, timeout: float) -> w.Fields:
-        fields = [("VERSION", w.VERSION), ("SOFTWARE", software), ("MAX_FRAME", MAX_FRAME),
-                  ("WINDOW", WINDOW), ("TOKEN", token)]
         try:
-            self._t.write(w.frame(0, w.HELLO, w.encode(fields)))
-            f = self._hello_frame(time.monotonic() + timeout)
+            self._t.write(w.frame(0, w.HELLO, hello_payload(token, software)))
+            return hello_reply(*self._hello_frame(time.monotonic() + timeout))
         except OSError as e:
             self._t.close()
             raise ConnectionClosed("HELLO failed: %s" % (e.strerror or e)) from None
         except RunnerError:
             self._t.close()
             raise
-        sid, typ, payload = f
-        if typ == w.ERROR:
-            self._t.close()
-            raise from_fields(w.Fields(payload))
-        if typ != w.HELLO or sid != 0:
-            self._t.close()
-            raise ProtocolError("expected HELLO, got frame type 0x%02x" % typ)
-        return w.Fields(payload)
 
     def _hello_frame(self, end: float) -> Tuple[int, int, bytes]:
         while True:
@@ -191,8 +248,7 @@ class Connection:
         if len(buf) < 10:
             return None
         length, sid, typ, flags = w.HDR.unpack_from(buf)
-        if length < 6 or length - 6 > MAX_FRAME:
-            raise ProtocolError("bad frame length %d from the runner" % length)
+        check_frame_length(length)
         if len(buf) < 4 + length:
             return None
         payload = bytes(buf[10:4 + length])
@@ -327,18 +383,11 @@ class Connection:
     # ---- streams
     def open(self, type_: int, payload: bytes, extra_credit: int = 0) -> _Stream:
         """Send a request on a fresh stream; returns the stream."""
-        if len(payload) > self.peer_max_frame:
-            raise ValueError("request of %d bytes exceeds the runner's frame limit %d"
-                             % (len(payload), self.peer_max_frame))
+        check_request_size(payload, self.peer_max_frame)
         with self._lock:
             if self._closed is not None:
                 raise self._closed
-            sid = self._next
-            while True:
-                sid = sid % 0xFFFFFFFF + 1
-                if sid not in self._streams:
-                    break
-            self._next = sid
+            sid = self._next = next_stream_id(self._next, self._streams)
             s = _Stream(self, sid, self.peer_window + extra_credit)
             self._streams[sid] = s
         try:
@@ -374,11 +423,7 @@ class Connection:
     def _dispatch(self, sid: int, typ: int, flags: int, payload: bytes) -> None:
         if sid == 0:
             if typ == w.ERROR:
-                e = from_fields(w.Fields(payload))
-                if e.code in _FATAL or e.code == 12:
-                    raise ConnectionClosed("runner closed the connection: %s" % e,
-                                           code=e.code, errno=e.errno)
-                self.last_error = e  # e.g. E_STREAM_IN_USE: concerns no stream of ours
+                self.last_error = stream0_error(payload)
             return
         with self._lock:
             s = self._streams.get(sid)
@@ -392,19 +437,9 @@ class Connection:
                     s.credit += w.U32.unpack(payload)[0]
                     s.cond.notify_all()
             return
-        if typ == w.DATA:
-            if len(payload) < 9:
-                raise ProtocolError("DATA frame without its 9-byte prefix")
-            ch, off = w.DATA_PREFIX.unpack_from(payload)
-            item: tuple = ("D", ch, off, payload[9:], bool(flags & w.FIN))
-        elif typ == w.EVENT:
-            item = ("E", w.Fields(payload))
-        elif typ == w.RESULT:
-            item = ("R", payload)
-        elif typ == w.ERROR:
-            item = ("X", payload)
-        else:
-            return  # a frame type this client does not know: ignore (§13)
+        item = frame_item(typ, flags, payload)
+        if item is None:
+            return
         with s.cond:
             if item[0] in ("R", "X"):
                 s.done = True
