@@ -486,6 +486,17 @@ class Connection:
             self._pinger.join(5)
 
 
+def item_end(item: tuple) -> Optional[w.Fields]:
+    """The RESULT's fields when item ends the stream with one; raises what
+    a terminal ERROR or the closed connection stands for; None for the
+    items in between (DATA, EVENT)."""
+    if item[0] == "R":
+        return w.Fields(item[1])
+    if item[0] in ("X", "C"):
+        raise terminal_error(item)
+    return None
+
+
 def terminal_error(item: tuple) -> RunnerError:
     """The exception a terminal ERROR or connection-closed item stands for."""
     if item[0] == "X":

@@ -1,10 +1,15 @@
-"""Request builders: arguments -> (frame type, fields).  Shared by the
-sync and asyncio APIs so both send exactly the same requests."""
+"""Request builders: arguments -> (frame type, fields), and the readers
+of answers that do not wait.  Shared by the sync and asyncio APIs so both
+send exactly the same requests and read answers the same way."""
 import signal as _signal
-from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar,
+                    Union)
 
 from . import _wire as w
-from .types import FILE_TYPE_CODES
+from ._conn import item_end
+from .types import FILE_TYPE_CODES, ProcessResult, Summary
+
+T = TypeVar("T")
 
 Req = Tuple[int, List[Tuple[str, object]]]
 PathLike = Union[str, bytes]
@@ -119,6 +124,28 @@ def edit_req(path: PathLike, old: Union[str, bytes], new: Union[str, bytes],
                     ("REPLACE_ALL", 1 if replace_all else None)]
 
 
+def stat_req(path: PathLike) -> Req:
+    return w.STAT, [("PATH", path)]
+
+
+def mkdir_req(path: PathLike, parents: bool, mode: Optional[int]) -> Req:
+    return w.MKDIR, [("PATH", path), ("PARENTS", 1 if parents else None), ("FILE_MODE", mode)]
+
+
+def remove_req(path: PathLike, recursive: bool) -> Req:
+    return w.REMOVE, [("PATH", path), ("RECURSIVE", 1 if recursive else None)]
+
+
+def move_req(src: PathLike, dst: PathLike) -> Req:
+    return w.MOVE, [("PATH", src), ("PATH2", dst)]
+
+
+def diff_req(a: PathLike, b: Optional[PathLike], text: Union[None, str, bytes]) -> Req:
+    if (b is None) == (text is None):
+        raise TypeError("diff(a, b) or diff(a, text=...)")
+    return w.DIFF, [("PATH", a), ("PATH2", b), ("TEXT", text)]
+
+
 SORTS = {"path": 0, "mtime": 1}
 GREP_MODES = {"lines": 0, "files": 1, "count": 2}
 SYNTAXES = {"ere": 0, "rust": 1}
@@ -175,6 +202,36 @@ def grep_req(pattern: Union[str, bytes, Iterable[Union[str, bytes]]], path: Path
                     ("MAX_RESULTS", max_results), ("HIDDEN", _b(hidden)),
                     ("IGNORE", 1 if ignore else None), ("EXCLUDE", _list(exclude)),
                     ("SYNTAX", SYNTAXES[syntax] or None)]
+
+
+def records_step(buf: bytearray, item: tuple,
+                 make: Callable[[w.Fields], T]) -> Tuple[List[T], Optional[Summary]]:
+    """One item of an LS/FIND/GREP stream: the records it completes (DATA
+    cuts them anywhere; buf keeps the incomplete rest) and, at the end,
+    the Summary.  Raises for a terminal ERROR or a closed connection."""
+    end = item_end(item)
+    if end is not None:
+        return [], Summary.from_fields(end)
+    if item[0] != "D":
+        return [], None
+    buf += item[3]
+    return [make(w.Fields(rec)) for rec in w.split_records(buf)], None
+
+
+def spawn_started(p: Any, item: tuple) -> bool:
+    """One item of a foreground SPAWN's stream into Process p (sync or
+    asyncio): True once p.pid is known, from EVENT STARTED or from the
+    RESULT (which can only follow the EVENT)."""
+    if item[0] == "E" and item[1].int("EVENT") == w.EV_STARTED:
+        p.pid = item[1].int("PID", 0)
+        return True
+    end = item_end(item)
+    if end is not None:
+        p.result = ProcessResult.from_fields(end)
+        p.pid = p.result.pid
+        return True
+    p._take(item)
+    return False
 
 
 def fields_of(req_fields: Iterable[Tuple[str, object]]) -> bytes:

@@ -18,6 +18,7 @@ from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iter
 from . import _ops as ops
 from . import _wire as w
 from ._aconn import Connection, _AStream, _dial, terminal_error
+from ._conn import item_end
 from ._dial import resolve_target, resolve_token
 from .errors import Timeout
 from .types import (Entry, ExecResult, Info, Match, ProcessResult, ReadResult, SessionInfo,
@@ -33,10 +34,9 @@ async def _finish(s: _AStream, on_item: Optional[Callable[[tuple], None]] = None
     awaiting task sends CANCEL (in _AStream.get) and propagates."""
     while True:
         item = await s.get()
-        if item[0] == "R":
-            return w.Fields(item[1])
-        if item[0] in ("X", "C"):
-            raise terminal_error(item)
+        end = item_end(item)
+        if end is not None:
+            return end
         if on_item is not None:
             on_item(item)
 
@@ -101,15 +101,9 @@ class Records(Generic[T]):
         buf = bytearray()
         try:
             while self.summary is None:
-                item = await s.get()
-                if item[0] == "D":
-                    buf += item[3]
-                    for rec in w.split_records(buf):
-                        yield self._make(w.Fields(rec))
-                elif item[0] == "R":
-                    self.summary = Summary.from_fields(w.Fields(item[1]))
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
+                recs, self.summary = ops.records_step(buf, await s.get(), self._make)
+                for rec in recs:
+                    yield rec
         finally:
             if self.summary is None:
                 s.cancel()
@@ -232,9 +226,7 @@ class Files:
         data = bytearray()
         r = await _finish(await self._r._open(t, f),
                           lambda it: data.extend(it[3]) if it[0] == "D" else None)
-        return ReadResult(data=bytes(data), size=r.int("SIZE", 0), mode=r.int("FILE_MODE", 0),
-                          mtime_ns=r.int("MTIME_NS", 0), truncated=r.bool("TRUNCATED"),
-                          total_lines=r.int("TOTAL_LINES"), binary=r.bool("BINARY"))
+        return ReadResult.from_fields(bytes(data), r)
 
     async def read(self, path: PathLike, **kw: Any) -> bytes:
         return (await self.read_full(path, **kw)).data
@@ -250,13 +242,10 @@ class Files:
         try:
             while True:
                 item = await s.get()
-                if item[0] == "D":
-                    if item[3]:
-                        yield item[3]
-                elif item[0] == "R":
+                if item_end(item) is not None:
                     return
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
+                if item[0] == "D" and item[3]:
+                    yield item[3]
         finally:
             s.cancel()
 
@@ -288,9 +277,7 @@ class Files:
         except BaseException:  # cancelled, or the data source failed: undo
             s.cancel()
             raise
-        r = await _finish(s)
-        return WriteResult(size=r.int("SIZE", 0), total_bytes=r.int("TOTAL_BYTES", 0),
-                           created=r.bool("CREATED"))
+        return WriteResult.from_fields(await _finish(s))
 
     async def edit(self, path: PathLike, old: Union[str, bytes], new: Union[str, bytes],
                    replace_all: bool = False) -> int:
@@ -332,31 +319,24 @@ class Files:
         return Records(self._r._open(t, f), Match.from_fields)
 
     async def stat(self, path: PathLike) -> Stat:
-        return Stat.from_fields(await self._r._call(w.STAT, [("PATH", os.fspath(path))]))
+        return Stat.from_fields(await self._r._call(*ops.stat_req(os.fspath(path))))
 
     async def mkdir(self, path: PathLike, parents: bool = False,
                     mode: Optional[int] = None) -> bool:
-        f = await self._r._call(w.MKDIR, [("PATH", os.fspath(path)),
-                                          ("PARENTS", 1 if parents else None),
-                                          ("FILE_MODE", mode)])
-        return f.bool("CREATED")
+        return (await self._r._call(*ops.mkdir_req(os.fspath(path), parents,
+                                                   mode))).bool("CREATED")
 
     async def remove(self, path: PathLike, recursive: bool = False) -> None:
-        await self._r._call(w.REMOVE, [("PATH", os.fspath(path)),
-                                       ("RECURSIVE", 1 if recursive else None)])
+        await self._r._call(*ops.remove_req(os.fspath(path), recursive))
 
     async def move(self, src: PathLike, dst: PathLike) -> None:
-        await self._r._call(w.MOVE, [("PATH", os.fspath(src)), ("PATH2", os.fspath(dst))])
+        await self._r._call(*ops.move_req(os.fspath(src), os.fspath(dst)))
 
     async def diff(self, a: PathLike, b: Optional[PathLike] = None, *,
                    text: Union[None, str, bytes] = None) -> str:
-        if (b is None) == (text is None):
-            raise TypeError("diff(a, b) or diff(a, text=...)")
+        t, f = ops.diff_req(os.fspath(a), None if b is None else os.fspath(b), text)
         out = bytearray()
-        await _finish(await self._r._open(w.DIFF, [("PATH", os.fspath(a)),
-                                                   ("PATH2", None if b is None
-                                                    else os.fspath(b)),
-                                                   ("TEXT", text)]),
+        await _finish(await self._r._open(t, f),
                       lambda it: out.extend(it[3]) if it[0] == "D" else None)
         return out.decode("utf-8", "replace")
 
@@ -477,18 +457,9 @@ class Runner:
         if background:
             return Process(self, ProcessResult.from_fields(await _finish(s)).pid, True)
         p = Process(self, 0, False, s)
-        while True:
-            item = await s.get()
-            if item[0] == "E" and item[1].int("EVENT") == w.EV_STARTED:
-                p.pid = item[1].int("PID", 0)
-                return p
-            if item[0] == "R":
-                p.result = ProcessResult.from_fields(w.Fields(item[1]))
-                p.pid = p.result.pid
-                return p
-            if item[0] in ("X", "C"):
-                raise terminal_error(item)
-            p._take(item)
+        while not ops.spawn_started(p, await s.get()):
+            pass
+        return p
 
     def process(self, pid: int) -> Process:
         return Process(self, pid, True)
@@ -502,12 +473,10 @@ class Runner:
         try:
             while True:
                 item = await s.get()
+                if item_end(item) is not None:
+                    return
                 if item[0] == "D" and item[3]:
                     yield item[1], item[3]
-                elif item[0] == "R":
-                    return
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
         finally:
             s.cancel()
 

@@ -15,7 +15,7 @@ from typing import (Any, Callable, Generic, Iterable, Iterator, List, Mapping, O
 
 from . import _ops as ops
 from . import _wire as w
-from ._conn import Connection, _Stream, terminal_error
+from ._conn import Connection, _Stream, item_end, terminal_error
 from ._dial import dial, resolve_target, resolve_token
 from .errors import ProtocolError, RunnerError
 from .types import (Entry, ExecResult, Info, Match, ProcessResult, ReadResult, SessionInfo,
@@ -38,10 +38,9 @@ def _finish(s: _Stream, on_item: Optional[Callable[[tuple], None]] = None,
     try:
         while True:
             item = s.get(timeout)
-            if item[0] == "R":
-                return w.Fields(item[1])
-            if item[0] in ("X", "C"):
-                raise terminal_error(item)
+            end = item_end(item)
+            if end is not None:
+                return end
             if on_item is not None:
                 on_item(item)
     except KeyboardInterrupt:
@@ -137,15 +136,8 @@ class Records(Generic[T]):
         buf = bytearray()
         try:
             while self.summary is None:
-                item = self._s.get()
-                if item[0] == "D":
-                    buf += item[3]
-                    for rec in w.split_records(buf):
-                        yield self._make(w.Fields(rec))
-                elif item[0] == "R":
-                    self.summary = Summary.from_fields(w.Fields(item[1]))
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
+                recs, self.summary = ops.records_step(buf, self._s.get(), self._make)
+                yield from recs
         finally:
             if self.summary is None:
                 _cancel_and_drain(self._s)
@@ -218,11 +210,10 @@ class Process:
             item = s.get(timeout) if block else s.poll()
             if item is None:
                 return
-            if item[0] == "R":
-                self.result = ProcessResult.from_fields(w.Fields(item[1]))
+            end = item_end(item)
+            if end is not None:
+                self.result = ProcessResult.from_fields(end)
                 return
-            if item[0] in ("X", "C"):
-                raise terminal_error(item)
             self._take(item)
 
     def output(self, since: Union[int, Tuple[int, int]] = 0) -> ProcessOutput:
@@ -250,14 +241,13 @@ class Process:
         try:
             while self.result is None:
                 item = s.get()
-                if item[0] == "D":
+                end = item_end(item)
+                if end is not None:
+                    self.result = ProcessResult.from_fields(end)
+                elif item[0] == "D":
                     self._take(item)
                     if item[3]:
                         yield item[1], item[3]
-                elif item[0] == "R":
-                    self.result = ProcessResult.from_fields(w.Fields(item[1]))
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
         except KeyboardInterrupt:
             _cancel_and_drain(s)
             raise
@@ -402,11 +392,8 @@ class Files:
     def read_full(self, path: PathLike, **kw: Any) -> ReadResult:
         rd = self.read_stream(path, **kw)
         data = b"".join(rd)
-        f = rd.fields
-        assert f is not None
-        return ReadResult(data=data, size=f.int("SIZE", 0), mode=f.int("FILE_MODE", 0),
-                          mtime_ns=f.int("MTIME_NS", 0), truncated=f.bool("TRUNCATED"),
-                          total_lines=f.int("TOTAL_LINES"), binary=f.bool("BINARY"))
+        assert rd.fields is not None
+        return ReadResult.from_fields(data, rd.fields)
 
     def read(self, path: PathLike, **kw: Any) -> bytes:
         """The file's bytes (or a byte range, or lines line_from..line_to)."""
@@ -434,9 +421,7 @@ class Files:
             # temp file (or truncates an append back) on CANCEL.
             _cancel_and_drain(s)
             raise
-        r = _finish(s)
-        return WriteResult(size=r.int("SIZE", 0), total_bytes=r.int("TOTAL_BYTES", 0),
-                           created=r.bool("CREATED"))
+        return WriteResult.from_fields(_finish(s))
 
     def edit(self, path: PathLike, old: Union[str, bytes], new: Union[str, bytes],
              replace_all: bool = False) -> int:
@@ -480,7 +465,7 @@ class Files:
         return Records(self._r._open(t, f), Match.from_fields)
 
     def stat(self, path: PathLike) -> Stat:
-        return Stat.from_fields(self._r._call(w.STAT, [("PATH", _p(path))]))
+        return Stat.from_fields(self._r._call(*ops.stat_req(_p(path))))
 
     def exists(self, path: PathLike) -> bool:
         from .errors import NotFound
@@ -493,24 +478,19 @@ class Files:
     def mkdir(self, path: PathLike, parents: bool = False,
               mode: Optional[int] = None) -> bool:
         """True if created (False: it existed, with parents=True)."""
-        f = self._r._call(w.MKDIR, [("PATH", _p(path)), ("PARENTS", 1 if parents else None),
-                                    ("FILE_MODE", mode)])
-        return f.bool("CREATED")
+        return self._r._call(*ops.mkdir_req(_p(path), parents, mode)).bool("CREATED")
 
     def remove(self, path: PathLike, recursive: bool = False) -> None:
-        self._r._call(w.REMOVE, [("PATH", _p(path)), ("RECURSIVE", 1 if recursive else None)])
+        self._r._call(*ops.remove_req(_p(path), recursive))
 
     def move(self, src: PathLike, dst: PathLike) -> None:
-        self._r._call(w.MOVE, [("PATH", _p(src)), ("PATH2", _p(dst))])
+        self._r._call(*ops.move_req(_p(src), _p(dst)))
 
     def diff(self, a: PathLike, b: Optional[PathLike] = None, *,
              text: Union[None, str, bytes] = None) -> str:
         """Unified diff a -> b ("" when equal); with ``text`` instead of b:
         what a would become ("what would this edit change")."""
-        if (b is None) == (text is None):
-            raise TypeError("diff(a, b) or diff(a, text=...)")
-        s = self._r._open(w.DIFF, [("PATH", _p(a)), ("PATH2", None if b is None else _p(b)),
-                                   ("TEXT", text)])
+        s = self._r._open(*ops.diff_req(_p(a), None if b is None else _p(b), text))
         out = bytearray()
         _finish(s, lambda it: out.extend(it[3]) if it[0] == "D" else None)
         return out.decode("utf-8", "replace")
@@ -527,13 +507,9 @@ class FileReader:
         try:
             while self.fields is None:
                 item = self._s.get()
-                if item[0] == "D":
-                    if item[3]:
-                        yield item[3]
-                elif item[0] == "R":
-                    self.fields = w.Fields(item[1])
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
+                self.fields = item_end(item)
+                if item[0] == "D" and item[3]:
+                    yield item[3]
         finally:
             if self.fields is None:
                 _cancel_and_drain(self._s)
@@ -690,18 +666,9 @@ class Runner:
             return Process(self, res.pid, True)
         p = Process(self, 0, False, s)
         try:
-            while True:
-                item = s.get()
-                if item[0] == "E" and item[1].int("EVENT") == w.EV_STARTED:
-                    p.pid = item[1].int("PID", 0)
-                    return p
-                if item[0] == "R":  # the result can only follow the EVENT
-                    p.result = ProcessResult.from_fields(w.Fields(item[1]))
-                    p.pid = p.result.pid
-                    return p
-                if item[0] in ("X", "C"):
-                    raise terminal_error(item)
-                p._take(item)
+            while not ops.spawn_started(p, s.get()):
+                pass
+            return p
         except KeyboardInterrupt:
             _cancel_and_drain(s)
             raise
@@ -722,12 +689,10 @@ class Runner:
         try:
             while True:
                 item = s.get()
+                if item_end(item) is not None:
+                    return
                 if item[0] == "D" and item[3]:
                     yield item[1], item[3]
-                elif item[0] == "R":
-                    return
-                elif item[0] in ("X", "C"):
-                    raise terminal_error(item)
         finally:
             if not s.done:
                 _cancel_and_drain(s)

@@ -179,12 +179,23 @@ class ReadResult:
     def text(self) -> str:
         return _text(self.data)
 
+    @classmethod
+    def from_fields(cls, data: bytes, f: Fields) -> "ReadResult":
+        return cls(data=data, size=f.int("SIZE", 0), mode=f.int("FILE_MODE", 0),
+                   mtime_ns=f.int("MTIME_NS", 0), truncated=f.bool("TRUNCATED"),
+                   total_lines=f.int("TOTAL_LINES"), binary=f.bool("BINARY"))
+
 
 @dataclass
 class WriteResult:
     size: int
     total_bytes: int
     created: bool
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> "WriteResult":
+        return cls(size=f.int("SIZE", 0), total_bytes=f.int("TOTAL_BYTES", 0),
+                   created=f.bool("CREATED"))
 
 
 @dataclass
