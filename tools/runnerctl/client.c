@@ -557,10 +557,14 @@ int rc_error_of(struct rc_conn *c, const struct rc_frame *f)
 	return code ? (int)code : E_INTERNAL;
 }
 
-int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
-	    struct rc_frame *out)
+int rc_call_data(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
+		 rc_data_fn on_data, void *ctx, struct rc_frame *out)
 {
 	uint32_t id = rc_new_stream(c);
+	uint8_t ch;
+	uint64_t off;
+	const uint8_t *d;
+	size_t n;
 	int r;
 
 	if ((r = rc_send_fields(c, id, type, req)) < 0)
@@ -576,7 +580,22 @@ int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
 			return 0;
 		if (out->h.type == WT_ERROR)
 			return rc_error_of(c, out);
+		if (!on_data || out->h.type != WT_DATA ||
+		    wire_data_decode(out->p, out->h.len, &ch, &off, &d, &n) <
+			0 ||
+		    ch != WCH_STDOUT || !n)
+			continue;
+		if (on_data(ctx, d, n) < 0) {
+			snprintf(c->err, sizeof(c->err), "cannot write output");
+			return -EPIPE;
+		}
 	}
+}
+
+int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
+	    struct rc_frame *out)
+{
+	return rc_call_data(c, type, req, NULL, NULL, out);
 }
 
 /* ---- HELLO ---- */

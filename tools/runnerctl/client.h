@@ -96,5 +96,11 @@ int rc_error_of(struct rc_conn *c, const struct rc_frame *f);
  * positive error code (c->err set), or -errno. */
 int rc_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
 	    struct rc_frame *out);
+/* As rc_call, handing the DATA of channel 1 (stdout) to on_data on the
+ * way; on_data failing ends the call with -EPIPE ("cannot write
+ * output"). */
+typedef int (*rc_data_fn)(void *ctx, const uint8_t *p, size_t n);
+int rc_call_data(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
+		 rc_data_fn on_data, void *ctx, struct rc_frame *out);
 
 #endif

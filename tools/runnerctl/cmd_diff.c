@@ -74,7 +74,7 @@ static int diff_run(struct rc_conn *c, const struct rc_args *a)
 		wb_bytes(&b, T_TEXT, t, nt);
 	else
 		wb_path(&b, T_PATH2, a->pos[1]);
-	r = stream_call(c, WT_DIFF, &b, data_to_stdout, NULL, &f);
+	r = rc_call_data(c, WT_DIFF, &b, data_to_stdout, NULL, &f);
 	free(buf);
 	free(t);
 	if (r) {

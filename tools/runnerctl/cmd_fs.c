@@ -67,7 +67,7 @@ static int read_run(struct rc_conn *c, const struct rc_args *a)
 	if (opt_flag(a, "binary"))
 		wb_u8(&b, T_BINARY, 1);
 	wb_path(&b, T_PATH, path);
-	if (stream_call(c, WT_READ, &b, data_to_stdout, NULL, &f))
+	if (rc_call_data(c, WT_READ, &b, data_to_stdout, NULL, &f))
 		return cmd_fail(c);
 	if (find_u(f.p, f.h.len, T_TRUNCATED, 0))
 		fprintf(stderr, "runnerctl: read %s: output truncated\n", path);

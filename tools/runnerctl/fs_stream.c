@@ -43,43 +43,6 @@ uint64_t find_u(const uint8_t *p, size_t n, uint16_t tag, uint64_t def)
 	return field_u(&f);
 }
 
-/* Send a request and stream its DATA (channel 1) to on_data; returns 0
- * with the RESULT in *res, or the error (c->err set). */
-int stream_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
-		data_fn on_data, void *ctx, struct rc_frame *res)
-{
-	uint32_t id = rc_new_stream(c);
-	uint8_t ch;
-	uint64_t off;
-	const uint8_t *d;
-	size_t n;
-	int r;
-
-	if ((r = rc_send_fields(c, id, type, req)) < 0)
-		return r;
-	for (;;) {
-		if ((r = rc_recv(c, res)) < 0)
-			return r;
-		if (res->h.stream == 0 && res->h.type == WT_ERROR)
-			return rc_error_of(c, res);
-		if (res->h.stream != id)
-			continue;
-		if (res->h.type == WT_RESULT)
-			return 0;
-		if (res->h.type == WT_ERROR)
-			return rc_error_of(c, res);
-		if (res->h.type != WT_DATA ||
-		    wire_data_decode(res->p, res->h.len, &ch, &off, &d, &n) <
-			0 ||
-		    ch != WCH_STDOUT || !n)
-			continue;
-		if (on_data(ctx, d, n) < 0) {
-			snprintf(c->err, sizeof(c->err), "cannot write output");
-			return -EPIPE;
-		}
-	}
-}
-
 int data_to_stdout(void *ctx, const uint8_t *p, size_t n)
 {
 	(void)ctx;
@@ -128,7 +91,7 @@ int records_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
 		 struct rc_frame *res)
 {
 	struct records rs = {.fn = fn, .ctx = ctx};
-	int r = stream_call(c, type, req, records_feed, &rs, res);
+	int r = rc_call_data(c, type, req, records_feed, &rs, res);
 
 	free(rs.buf);
 	return r;

@@ -1,6 +1,6 @@
 /* fs_stream.h - what runnerctl's file commands (cmd_fs.c, cmd_walk.c,
- * cmd_diff.c) share: a request whose answer streams as DATA and ends in
- * RESULT, the ENTRY records some of them carry, and field helpers. */
+ * cmd_diff.c) share besides rc_call_data (client.h): output of streamed
+ * DATA, the ENTRY records some of them carry, and field helpers. */
 #ifndef RUNNERCTL_FS_STREAM_H
 #define RUNNERCTL_FS_STREAM_H
 
@@ -9,15 +9,9 @@
 /* A request's fields without a text: paths, patterns, options. */
 #define REQ_MAX 8192
 
-typedef int (*data_fn)(void *ctx, const uint8_t *p, size_t n);
-
-/* Send req and hand the DATA of channel 1 to on_data; 0 with the RESULT
- * in *res, or the error (c->err set). */
-int stream_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
-		data_fn on_data, void *ctx, struct rc_frame *res);
-/* A data_fn: the bytes to stdout. */
+/* An rc_data_fn (client.h): the bytes to stdout. */
 int data_to_stdout(void *ctx, const uint8_t *p, size_t n);
-/* As stream_call, the DATA being T_ENTRY records: fn gets each whole. */
+/* As rc_call_data, the DATA being T_ENTRY records: fn gets each whole. */
 int records_call(struct rc_conn *c, uint8_t type, const struct wire_buf *req,
 		 void (*fn)(void *, const uint8_t *, size_t), void *ctx,
 		 struct rc_frame *res);
