@@ -15,6 +15,7 @@ import time
 import unittest
 
 from harness import ROOT, RUNNER, Runner, RunnerTest
+from test_runnerctl import BINARY_TOKEN, write_file
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
 import runner_client as rc  # noqa: E402
@@ -668,13 +669,10 @@ class TestAuthAndLimits(unittest.TestCase):
                     os.environ["RUNNER_TOKEN"] = old
 
     def test_binary_token_file_is_sent_whole(self):
-        tok = b"0123456789\nabcdefghij\0KLMNOPQRST"  # test_runnerctl.BINARY_TOKEN
+        tok = BINARY_TOKEN
         with tempfile.TemporaryDirectory() as d:
             def tfile(name, data):
-                path = os.path.join(d, name)
-                with open(path, "wb") as f:
-                    f.write(data)
-                return path
+                return write_file(d, name, data)
             good = tfile("tok", tok)
             with Runner(args=["--token-file", good]) as r:
                 for path in (good, tfile("tok-nl", tok + b"\n")):
