@@ -439,8 +439,9 @@ static void exec_sig_timer(struct timer *t)
 	struct exec *ex = container_of(t, struct exec, sig_timer);
 	struct session *ss = container_of(ex, struct session, ex);
 
-	if (ex->phase == EX_RUNNING)
-		exec_kill_fg(ss, ex->pending_sig);
+	/* Requeued meanwhile (the shell died): the queued command takes it. */
+	if (ex->phase == EX_RUNNING || ex->phase == EX_QUEUED)
+		exec_signal(ss, ex->pending_sig);
 }
 
 static void exec_escalate(struct session *ss)
