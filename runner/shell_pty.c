@@ -1,6 +1,7 @@
 /* shell_pty.c - a session's shell process: PTY, script pipe, command memfd,
  * spawn and death. */
 #include "child.h"
+#include "proc_spawn.h"
 #include "shell_internal.h"
 
 #include <errno.h>
@@ -184,7 +185,7 @@ static int boot_script(const struct session *ss, const char *token, char *out,
 	    bash ? "\\builtin " : "", token);
 }
 
-/* ---- argv and environment, built before fork ---- */
+/* ---- argv and environment, built before the start ---- */
 
 static int split_shell(char *cmd, char **argv, size_t max)
 {
@@ -290,85 +291,52 @@ static int cmd_memfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/* ---- the child ---- */
+/* ---- the start ---- */
 
 /* Where the shell starts: SHELL_OPEN's CWD, else --cwd, else the
  * runner's own directory (the image's WORKDIR, `docker run -w`), unless
- * that is / (no WORKDIR): then $HOME.  In the child, which inherited the
- * runner's directory. */
-static int start_dir(const struct session *ss, const char *home)
+ * that is / (no WORKDIR): then $HOME if it can be entered. */
+static void start_dir(const struct session *ss, const char *home,
+		      struct spawn_req *req)
 {
-	const char *dir = ss->spec.cwd ? ss->spec.cwd : ss->rt->cfg.cwd;
 	char root[2];
 
-	if (dir)
-		return chdir(dir);
+	req->cwd = ss->spec.cwd ? ss->spec.cwd : ss->rt->cfg.cwd;
 	/* getcwd into two bytes succeeds for "/" only */
-	if (!getcwd(root, sizeof(root)) || !home || chdir(home) == 0)
-		return 0;
-	return chdir("/");
+	if (!req->cwd && getcwd(root, sizeof(root)))
+		req->cwd_try = home;
 }
 
-/* Runs in the forked child: single-threaded parent, so plain calls are
- * safe.  Reports the failing step and its errno through errfd, exits. */
-static void child_exec(struct session *ss, int script_rd, int errfd,
-		       char **argv, char **envp, const char *home)
+/* The PTY as its terminal and 0-2, the script, the command and the
+ * snapshot at their fixed numbers.  Blocks until the shell execs or
+ * fails (about a millisecond): the only way to turn ENOENT into an
+ * error. */
+static int spawn_shell(struct session *ss, int script_rd, char **argv,
+		       struct spawn_env *env)
 {
-	int report[2] = {0, 0};
-
-	child_reset_signals();
-	if (setsid() < 0 || ioctl(ss->pts, TIOCSCTTY, 0) < 0)
-		goto fail;
-	report[0]++;
-	if (dup2(ss->pts, 0) < 0 || dup2(ss->pts, 1) < 0 ||
-	    dup2(ss->pts, 2) < 0 || dup2(script_rd, SESSION_SCRIPT_FD) < 0 ||
-	    dup2(ss->cmd_fd, SESSION_CMD_FD) < 0 ||
-	    dup2(ss->snap_fd, SESSION_SNAP_FD) < 0)
-		goto fail;
-	report[0]++;
-	if (start_dir(ss, home) < 0)
-		goto fail;
-	report[0]++;
-	execve(argv[0], argv, envp);
-fail:
-	report[1] = errno;
-	if (write(errfd, report, sizeof(report)) < 0)
-		(void)0; /* the parent then sees EOF and a dead child */
-	_exit(127);
-}
-
-static int spawn_fork(struct session *ss, int script_rd, char **argv,
-		      struct spawn_env *env)
-{
-	static const char *const steps[] = {
-	    "controlling terminal", "file descriptors", "chdir", "execve"};
-	int errp[2], report[2], e;
-	ssize_t r;
+	static const char *const stages[] = {"terminal and fds", "chdir",
+					     "execve"};
+	struct spawn_req req = {
+	    .argv = argv,
+	    .envp = env->envp,
+	    .fd = {ss->pts, ss->pts, ss->pts},
+	    .ctty = ss->pts,
+	    .map = {{script_rd, SESSION_SCRIPT_FD},
+		    {ss->cmd_fd, SESSION_CMD_FD},
+		    {ss->snap_fd, SESSION_SNAP_FD}},
+	    .nmap = 3,
+	};
+	enum spawn_stage stage;
 	pid_t pid;
+	int r;
 
-	if (pipe2(errp, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		e = errno;
-		close(errp[0]);
-		close(errp[1]);
-		return -e;
-	}
-	if (pid == 0)
-		child_exec(ss, script_rd, errp[1], argv, env->envp, env->home);
-	close(errp[1]);
-	/* Blocks until the child execs (close-on-exec) or reports: about a
-	 * millisecond, and the only way to turn ENOENT into an error. */
-	do
-		r = read(errp[0], report, sizeof(report));
-	while (r < 0 && errno == EINTR);
-	close(errp[0]);
-	if (r == sizeof(report)) {
-		waitpid(pid, NULL, 0); /* not registered yet: ours to reap */
+	start_dir(ss, env->home, &req);
+	r = spawn_start(&req, &pid, &stage);
+	if (r < 0) {
+		/* A child that failed exited; the reaper takes it. */
 		log_warn("session %s: starting %s: %s: %s", ss->name, argv[0],
-			 steps[report[0] & 3], strerror(report[1]));
-		return -report[1];
+			 stages[stage], strerror(-r));
+		return r;
 	}
 	ss->pid = pid;
 	return 0;
@@ -409,7 +377,7 @@ static int spawn_process(struct session *ss, int script_rd)
 	argv[argc] = NULL;
 	if ((r = build_env(ss, &env, argv[0])) < 0)
 		return r;
-	r = spawn_fork(ss, script_rd, argv, &env);
+	r = spawn_shell(ss, script_rd, argv, &env);
 	free_env(&env);
 	return r;
 }

@@ -619,3 +619,31 @@ class TestConnectionSlots(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestInheritedFdsStayWithTheRunner(unittest.TestCase):
+    """An fd the runner inherited without close-on-exec (a supervisor's
+    socket) is not the sandbox's: neither a session's shell nor a SPAWN
+    child sees it, and the shell holds just its terminal, its script,
+    the command and the snapshot."""
+
+    def test_shell_and_spawn_see_no_inherited_fd(self):
+        d = scratch()
+        marker = os.path.join(d, "supervisor-secret")
+        with open(marker, "w") as f:
+            f.write("x")
+        listing = 'for f in /proc/$$/fd/*; do readlink "$f"; done'
+        wrap = ("sh", "-c", 'exec 9<"$0"; exec "$@"', marker)
+        with Runner(wrap=wrap) as r:
+            c = r.client()
+            res = c.call(rp.EXEC, [("COMMAND", listing)], timeout=60)
+            self.assertTrue(res.ok, res)
+            shell = res.fields.bytes("OUTPUT").decode()
+            res = c.call(rp.SPAWN, [("ARGV", "/bin/sh"), ("ARGV", "-c"),
+                                    ("ARGV", listing)], timeout=60)
+            self.assertTrue(res.ok, res)
+            spawned = res.out().decode()
+        self.assertNotIn(marker, shell)
+        self.assertIn("runner-command", shell)
+        self.assertIn("/dev/pts/", spawned + shell)
+        self.assertNotIn(marker, spawned)
