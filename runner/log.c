@@ -1,8 +1,9 @@
 /* log.c - one line per event on stderr, prefixed so a container log
  * shows who spoke.  Never allocates. */
-#include "runner.h"
+#include "log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -20,7 +21,7 @@ int log_parse_level(const char *s)
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 	unsigned i;
 
-	for (i = 0; i < ARRAY_LEN(names); i++)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcasecmp(s, names[i]))
 			return (int)i;
 	return -EINVAL;

@@ -1,5 +1,6 @@
 /* loop.c - one epoll loop; timers multiplexed onto one timerfd. */
-#include "runner.h"
+#include "log.h"
+#include "loop.h"
 
 #include <errno.h>
 #include <sys/epoll.h>

@@ -8,7 +8,7 @@
  * Each reader answers ERROR E_BAD_REQUEST on the stream itself, so a
  * handler's parse is a chain of calls that stops at the first -1.  The
  * payload was validated (every field well-formed) before dispatch. */
-#include "runner.h"
+#include "stream.h"
 
 #include <string.h>
 
