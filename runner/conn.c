@@ -14,6 +14,7 @@
  */
 #include "runner.h"
 #include "conn_internal.h"
+#include "dispatch.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,39 +23,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static const request_fn handlers[256] = {
-    [WT_PING] = sys_ping,
-    [WT_INFO] = sys_info,
-    [WT_STATS] = sys_stats,
-    [WT_SHUTDOWN] = sys_shutdown,
-    [WT_SHELL_OPEN] = shell_req_open,
-    [WT_SHELL_CLOSE] = shell_req_close,
-    [WT_EXEC] = shell_req_exec,
-    [WT_SHELL_STDIN] = shell_req_stdin,
-    [WT_SHELL_RESIZE] = shell_req_resize,
-    [WT_SHELL_SIGNAL] = shell_req_signal,
-    [WT_SHELL_LIST] = shell_req_list,
-    [WT_EXEC_WAIT] = shell_req_exec_wait,
-    [WT_SPAWN] = proc_req_spawn,
-    [WT_PROC_STDIN] = proc_req_stdin,
-    [WT_PROC_CLOSE_STDIN] = proc_req_close_stdin,
-    [WT_PROC_SIGNAL] = proc_req_signal,
-    [WT_PROC_WAIT] = proc_req_wait,
-    [WT_PROC_ATTACH] = proc_req_attach,
-    [WT_PROC_LIST] = proc_req_list,
-    [WT_READ] = fs_req_read,
-    [WT_WRITE] = fs_req_write,
-    [WT_EDIT] = fs_req_edit,
-    [WT_LS] = fs_req_ls,
-    [WT_STAT] = fs_req_stat,
-    [WT_MKDIR] = fs_req_mkdir,
-    [WT_REMOVE] = fs_req_remove,
-    [WT_MOVE] = fs_req_move,
-    [WT_FIND] = fs_req_find,
-    [WT_GREP] = fs_req_grep,
-    [WT_DIFF] = fs_req_diff,
-};
 
 static void conn_close(struct conn *c, const char *why);
 static void conn_update_interest(struct conn *c);
@@ -239,7 +207,7 @@ static void conn_stream_in_use(struct conn *c, uint32_t id)
 static void conn_on_request(struct conn *c, const struct wire_hdr *h,
 			    const uint8_t *p)
 {
-	request_fn fn = handlers[h->type];
+	request_fn fn = dispatch_handler(h->type);
 	char msg[96];
 	struct stream *s;
 

@@ -6,6 +6,7 @@
 
 #include "glob.h"
 #include "runner.h"
+#include "dispatch.h"
 
 #include <limits.h>
 #include <sys/stat.h>

@@ -17,6 +17,7 @@
 #define RUNNER_PROC_INTERNAL_H
 
 #include "runner.h"
+#include "dispatch.h"
 #include "proc_ring.h"
 
 #define PROC_DRAIN_MS	   150	/* output drained after exit, at most */

@@ -13,6 +13,8 @@
  *   stream.h  streams, request fields, connection entry points
  *   runner.h  configuration, the loop context, module entry points;
  *             it includes the three below
+ * Beside them dispatch.h: the request handlers and the table from type
+ * to handler, included by conn.c, dispatch.c and the modules only.
  */
 #ifndef RUNNER_RUNNER_H
 #define RUNNER_RUNNER_H
@@ -122,26 +124,11 @@ int user_preflight(const char *spec);
 
 int attach_main(int argc, char **argv);
 
-/* ---- sysops.c: PING, INFO, STATS, SHUTDOWN ---- */
-
-void sys_ping(struct stream *s, const uint8_t *p, size_t n);
-void sys_info(struct stream *s, const uint8_t *p, size_t n);
-void sys_stats(struct stream *s, const uint8_t *p, size_t n);
-void sys_shutdown(struct stream *s, const uint8_t *p, size_t n);
-
 /* ---- shell.c ---- */
 
 int shell_init(struct runner *rt);
 unsigned shell_count(const struct runner *rt);
 void shell_fini(struct runner *rt);
-void shell_req_open(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_close(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_exec(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_resize(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_signal(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_list(struct stream *s, const uint8_t *p, size_t n);
-void shell_req_exec_wait(struct stream *s, const uint8_t *p, size_t n);
 
 /* ---- proc.c ---- */
 
@@ -149,29 +136,11 @@ int proc_init(struct runner *rt);
 /* Processes still running, and finished ones still remembered. */
 unsigned proc_count(const struct runner *rt, unsigned *kept);
 void proc_fini(struct runner *rt);
-void proc_req_spawn(struct stream *s, const uint8_t *p, size_t n);
-void proc_req_stdin(struct stream *s, const uint8_t *p, size_t n);
-void proc_req_close_stdin(struct stream *s, const uint8_t *p, size_t n);
-void proc_req_signal(struct stream *s, const uint8_t *p, size_t n);
-void proc_req_wait(struct stream *s, const uint8_t *p, size_t n);
-void proc_req_attach(struct stream *s, const uint8_t *p, size_t n);
-void proc_req_list(struct stream *s, const uint8_t *p, size_t n);
 
 /* ---- fs.c ---- */
 
 int fs_init(struct runner *rt);
 void fs_fini(struct runner *rt);
-void fs_req_read(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_write(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_edit(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_ls(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_stat(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_mkdir(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_remove(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_move(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_find(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_grep(struct stream *s, const uint8_t *p, size_t n);
-void fs_req_diff(struct stream *s, const uint8_t *p, size_t n);
 
 /* ---- configuration (main.c parses it) ---- */
 

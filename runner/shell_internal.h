@@ -14,6 +14,7 @@
 #define RUNNER_SHELL_INTERNAL_H
 
 #include "runner.h"
+#include "dispatch.h"
 #include "shell_output.h"
 
 #define SESSION_NAME_MAX  64

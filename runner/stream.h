@@ -54,9 +54,6 @@ struct stream {
 	struct stream *next;  /* connection's list */
 };
 
-typedef void (*request_fn)(struct stream *s, const uint8_t *payload,
-			   size_t len);
-
 /* Bytes of DATA the stream may send now (0: wait for writable). */
 size_t stream_data_room(const struct stream *s);
 /* Where the next DATA frame's bytes go: write up to room bytes there,

@@ -1,5 +1,6 @@
 /* sysops.c - PING, INFO, STATS, SHUTDOWN: the runner describing itself. */
 #include "runner.h"
+#include "dispatch.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,10 +1,11 @@
-/* stub_modules.c - stand-ins for the request modules (shell, proc, fs,
- * pid1 shutdown), so fuzz targets and unit tests can drive the real
- * connection code (conn.c, stream.c, sysops.c) without bash, children or
- * files.
+/* stub_modules.c - the request table of fuzz targets and unit tests that
+ * drive the real connection code (conn.c, stream.c, sysops.c) without
+ * bash, children or files: its own dispatch_handler() in place of
+ * runner/dispatch.c, and stand-ins for what sysops.c asks of the modules.
  *
- * Every request answers E_UNSUPPORTED except two that use the stream API
- * the way the real modules do:
+ * PING, INFO, STATS and SHUTDOWN are the real sysops.  Every other type
+ * runner/dispatch.c knows answers E_UNSUPPORTED, except two that use the
+ * stream API the way the real modules do:
  *  - WRITE is a sink: it consumes client DATA, returns the credit with
  *    stream_grant(), and after a FIN answers RESULT{SIZE = bytes taken};
  *  - PROC_ATTACH is a source: it sends LENGTH bytes of DATA (default
@@ -13,8 +14,10 @@
  *    RESULT{TOTAL_BYTES}.
  * Both end on CANCEL and free their state on every path (result, error,
  * detach), so LeakSanitizer catches a stream the conn layer forgets.
+ * A type dispatch.c does not know is NULL here too: E_UNKNOWN_TYPE.
  */
 #include "runner.h"
+#include "dispatch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -138,14 +141,14 @@ static struct stub_stream *stub_attach(struct stream *s,
 	return st;
 }
 
-void fs_req_write(struct stream *s, const uint8_t *p, size_t n)
+static void stub_sink(struct stream *s, const uint8_t *p, size_t n)
 {
 	(void)p;
 	(void)n;
 	stub_attach(s, &sink_ops);
 }
 
-void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
+static void stub_source(struct stream *s, const uint8_t *p, size_t n)
 {
 	struct stub_stream *st;
 	struct wire_field f;
@@ -166,38 +169,52 @@ void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
 
 /* ---- everything else ---- */
 
-#define UNSUPPORTED(fn)                                                        \
-	void fn(struct stream *s, const uint8_t *p, size_t n)                  \
-	{                                                                      \
-		(void)p;                                                       \
-		(void)n;                                                       \
-		stream_error(s, E_UNSUPPORTED, 0, #fn " is a stub here");      \
-	}
+static void stub_unsupported(struct stream *s, const uint8_t *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	stream_error(s, E_UNSUPPORTED, 0, "request type 0x%02x is a stub here",
+		     s->type);
+}
 
-UNSUPPORTED(shell_req_open)
-UNSUPPORTED(shell_req_close)
-UNSUPPORTED(shell_req_exec)
-UNSUPPORTED(shell_req_stdin)
-UNSUPPORTED(shell_req_resize)
-UNSUPPORTED(shell_req_signal)
-UNSUPPORTED(shell_req_list)
-UNSUPPORTED(shell_req_exec_wait)
-UNSUPPORTED(proc_req_spawn)
-UNSUPPORTED(proc_req_stdin)
-UNSUPPORTED(proc_req_close_stdin)
-UNSUPPORTED(proc_req_signal)
-UNSUPPORTED(proc_req_wait)
-UNSUPPORTED(proc_req_list)
-UNSUPPORTED(fs_req_read)
-UNSUPPORTED(fs_req_edit)
-UNSUPPORTED(fs_req_ls)
-UNSUPPORTED(fs_req_stat)
-UNSUPPORTED(fs_req_mkdir)
-UNSUPPORTED(fs_req_remove)
-UNSUPPORTED(fs_req_move)
-UNSUPPORTED(fs_req_find)
-UNSUPPORTED(fs_req_grep)
-UNSUPPORTED(fs_req_diff)
+/* The types runner/dispatch.c knows, each answered as described above. */
+static const request_fn handlers[256] = {
+    [WT_PING] = sys_ping,
+    [WT_INFO] = sys_info,
+    [WT_STATS] = sys_stats,
+    [WT_SHUTDOWN] = sys_shutdown,
+    [WT_SHELL_OPEN] = stub_unsupported,
+    [WT_SHELL_CLOSE] = stub_unsupported,
+    [WT_EXEC] = stub_unsupported,
+    [WT_SHELL_STDIN] = stub_unsupported,
+    [WT_SHELL_RESIZE] = stub_unsupported,
+    [WT_SHELL_SIGNAL] = stub_unsupported,
+    [WT_SHELL_LIST] = stub_unsupported,
+    [WT_EXEC_WAIT] = stub_unsupported,
+    [WT_SPAWN] = stub_unsupported,
+    [WT_PROC_STDIN] = stub_unsupported,
+    [WT_PROC_CLOSE_STDIN] = stub_unsupported,
+    [WT_PROC_SIGNAL] = stub_unsupported,
+    [WT_PROC_WAIT] = stub_unsupported,
+    [WT_PROC_ATTACH] = stub_source,
+    [WT_PROC_LIST] = stub_unsupported,
+    [WT_READ] = stub_unsupported,
+    [WT_WRITE] = stub_sink,
+    [WT_EDIT] = stub_unsupported,
+    [WT_LS] = stub_unsupported,
+    [WT_STAT] = stub_unsupported,
+    [WT_MKDIR] = stub_unsupported,
+    [WT_REMOVE] = stub_unsupported,
+    [WT_MOVE] = stub_unsupported,
+    [WT_FIND] = stub_unsupported,
+    [WT_GREP] = stub_unsupported,
+    [WT_DIFF] = stub_unsupported,
+};
+
+request_fn dispatch_handler(uint8_t type)
+{
+	return handlers[type];
+}
 
 /* STATS counts sessions and processes: there are none here. */
 unsigned shell_count(const struct runner *rt)
