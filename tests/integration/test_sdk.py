@@ -206,6 +206,24 @@ class TestShell(SdkTest):
         self.assertEqual(cm.exception.code, 13)
         self.assertEqual(cm.exception.name, "E_NOT_FOUND")
 
+    def test_cancel_from_another_connection(self):
+        # Session.cancel runs the runner's CANCEL ladder on a command another
+        # client started (SHELL_SIGNAL CANCEL); idle, it signals nothing.
+        s = self.sb.open_session("sdk-cancel")
+        other = rc.Runner.connect("unix:" + self.r.sock)
+        try:
+            self.assertFalse(s.cancel())
+            st = other.exec_stream("echo started; sleep 30; echo not-cancelled",
+                                   session="sdk-cancel")
+            self.assertIn(b"started", next(iter(st)))
+            self.assertTrue(s.cancel(grace=0.5))
+            self.assertNotIn(b"not-cancelled", st.read())
+            self.assertEqual(st.result.exit_code, 130)
+            self.assertEqual(s.exec("echo alive").output, "alive\n")
+        finally:
+            other.close()
+            s.close()
+
     def test_busy_is_typed(self):
         st = self.sb.exec_stream("sleep 30")
         try:

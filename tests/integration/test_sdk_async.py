@@ -174,6 +174,25 @@ class AioTest(RunnerTest):
             self.assertIn(b"got it", out)
         self.run_async(go)
 
+    def test_cancel_and_interrupt(self):
+        async def go(sb):
+            s = await sb.open_session("aio-cancel")
+            self.assertFalse(await s.cancel())
+            st = await sb.exec_stream("echo started; sleep 30; echo no", session="aio-cancel")
+            out = b""
+            async for chunk in st:
+                out += chunk
+                if b"started" in out:
+                    break
+            self.assertTrue(await s.cancel(grace=0.5))
+            async for chunk in st:
+                out += chunk
+            self.assertNotIn(b"no\n", out)
+            self.assertEqual(st.result.exit_code, 130)
+            self.assertEqual((await s.exec("echo alive")).output, "alive\n")
+            await s.close()
+        self.run_async(go)
+
     def test_connection_closed_releases_waiters(self):
         async def go(sb):
             task = asyncio.ensure_future(sb.exec("sleep 100"))

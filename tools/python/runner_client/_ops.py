@@ -43,6 +43,14 @@ def signum(sig: Union[int, str]) -> int:
     return int(sig)
 
 
+def cancel_fields(session: str, grace: Optional[float]) -> List[Tuple[str, object]]:
+    """SHELL_SIGNAL with CANCEL=1 (PROTOCOL §15.7): the runner's ladder."""
+    f: List[Tuple[str, object]] = [("SESSION", session), ("CANCEL", 1)]
+    if grace is not None:
+        f.append(("GRACE_MS", max(0, int(grace * 1000))))
+    return f
+
+
 def exec_req(command: Union[str, bytes], session: str, timeout: Optional[float],
              output_limit: Optional[int], stream: bool, raw: Optional[bool],
              stdin: bool, cwd: Optional[PathLike], env: Optional[Mapping[str, str]],

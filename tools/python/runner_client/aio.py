@@ -208,6 +208,15 @@ class Session:
         await self._r._call(w.SHELL_SIGNAL, [("SESSION", self.name),
                                              ("SIGNAL", ops.signum(sig))])
 
+    async def interrupt(self) -> None:
+        await self.signal("INT")
+
+    async def cancel(self, grace: Optional[float] = None) -> bool:
+        """As Session.cancel: the runner's CANCEL ladder on the running
+        command; False when none runs."""
+        f = await self._r._call(w.SHELL_SIGNAL, ops.cancel_fields(self.name, grace))
+        return bool(f.int("BUSY", 0))
+
     async def close(self) -> None:
         await self._r._call(w.SHELL_CLOSE, [("SESSION", self.name)])
 

@@ -354,6 +354,14 @@ class Session:
     def interrupt(self) -> None:
         self.signal("INT")
 
+    def cancel(self, grace: Optional[float] = None) -> bool:
+        """Stop the command running in this session, whoever started it: the
+        runner's CANCEL ladder (SIGINT, then SIGKILL to its process group
+        after ``grace`` seconds; the shell survives).  False when the
+        session was running no command (nothing is signalled)."""
+        f = self._r._call(w.SHELL_SIGNAL, ops.cancel_fields(self.name, grace))
+        return bool(f.int("BUSY", 0))
+
     def close(self) -> None:
         self._r._call(w.SHELL_CLOSE, [("SESSION", self.name)])
 
