@@ -6,14 +6,17 @@ every flag, and the exit statuses the help promises.
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
-from harness import RUNNERCTL, Runner, RunnerTest
+from harness import ROOT, RUNNERCTL, Runner, RunnerTest
 import rproto as rp
 
 from test_proc import HANG, wait_until
+
+PYDIR = os.path.join(ROOT, "tools", "python")
 
 
 def offline(*args, input=None):
@@ -191,6 +194,25 @@ class TestTokenFile(unittest.TestCase):
                 p = ping(write_file(d, "two-nl", BINARY_TOKEN + b"\n\n"))
                 self.assertEqual(p.returncode, 1, p)
                 self.assertIn(b"E_AUTH", p.stderr)
+
+    def test_env_token_with_a_trailing_newline(self):
+        # $RUNNER_TOKEN read from a file by a shell keeps its newline; the
+        # runner drops one, and so do runnerctl and the SDK.
+        tok = "0123456789abcdef-env"
+        env = dict(os.environ, RUNNER_TOKEN=tok + "\n")
+        with Runner(env={"RUNNER_TOKEN": tok + "\n"}) as r:
+            p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock, "ping"],
+                               capture_output=True, timeout=HANG, env=env)
+            self.assertEqual(p.returncode, 0, p)
+            p = subprocess.run([RUNNERCTL, "--connect", "unix:" + r.sock, "ping"],
+                               capture_output=True, timeout=HANG,
+                               env=dict(os.environ, RUNNER_TOKEN=tok + "X"))
+            self.assertEqual(p.returncode, 1, p)
+            code = ("import runner_client as rc; "
+                    "rc.Runner.connect('unix:%s').ping()" % r.sock)
+            p = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                               timeout=HANG, env=dict(env, PYTHONPATH=PYDIR))
+            self.assertEqual(p.returncode, 0, p)
 
     def test_bad_length_is_refused_before_connecting(self):
         with tempfile.TemporaryDirectory() as d:

@@ -660,8 +660,9 @@ int rc_connect(struct rc_conn *c, const char *target,
 	wb_u32(&b, T_WINDOW, RC_WINDOW);
 	if (token)
 		wb_bytes(&b, T_TOKEN, token->bytes, token->len);
-	else if (env && *env)
-		wb_str(&b, T_TOKEN, env);
+	else if (env && *env) /* the runner's rule: one trailing \n is not in it */
+		wb_bytes(&b, T_TOKEN, env,
+			 strlen(env) - (env[strlen(env) - 1] == '\n'));
 	/* A peer that exits before reading (a CLI that failed: pod not found)
 	 * shows as EPIPE on the send or on the receive, whichever comes
 	 * first: the same event, one message. */

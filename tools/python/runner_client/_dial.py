@@ -50,8 +50,10 @@ def resolve_token(token: Union[str, bytes, None], token_file: Optional[str]) -> 
         return token.encode() if isinstance(token, str) else bytes(token)
     if token_file:
         return read_token_file(token_file)
-    env = os.environ.get("RUNNER_TOKEN")
-    return env.encode() if env else None
+    env = os.environb.get(b"RUNNER_TOKEN")
+    if env and env.endswith(b"\n"):  # the runner's rule: one trailing newline is not in it
+        env = env[:-1]
+    return env or None
 
 
 def _tool(var: str, default: str) -> List[str]:
