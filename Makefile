@@ -64,14 +64,15 @@ $(B)/runnerctl-static: $(CLIENT_SRC:%.c=$(B)/obj/rctl-static/%.o)
 # filter denies; leaks are covered by the unit and fuzz targets and by the
 # fd/process baselines the integration tests assert.
 $(B)/runner-asan: $(RUNNER_SRC) $(wildcard runner/*.h protocol/*.h)
-	$(CC) $(CSTD) -O1 -g $(WARN) -fsanitize=address,undefined \
+	$(CC) $(CSTD) -O1 -g $(WARN) -DRUNNER_DEBUG -fsanitize=address,undefined \
 	    -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	    -o $@ $(RUNNER_SRC) -lseccomp -lcap
 
 # And plain (no sanitizer) for valgrind: make valgrind runs the
 # integration suite with the runner under memcheck (slow; not in make test).
 $(B)/runner-glibc: $(RUNNER_SRC) $(wildcard runner/*.h protocol/*.h)
-	$(CC) $(CSTD) -O1 -g $(WARN) -o $@ $(RUNNER_SRC) -lseccomp -lcap
+	$(CC) $(CSTD) -O1 -g $(WARN) -DRUNNER_DEBUG -o $@ $(RUNNER_SRC) \
+	    -lseccomp -lcap
 
 valgrind: $(B)/runner-glibc all probes
 	RUNNER_BIN=$(B)/runner-glibc RUNNER_VALGRIND=1 BUILD_DIR=$(B) \

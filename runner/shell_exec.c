@@ -18,6 +18,49 @@
 
 static void exec_marker(struct session *ss, int64_t status);
 
+/* ---- the state machine ----
+ *
+ * Every change of ex->phase goes through exec_enter().  The events:
+ *
+ *   IDLE      -> QUEUED     EXEC while the shell still starts
+ *   IDLE      -> RUNNING    EXEC on a ready shell (trigger written)
+ *   QUEUED    -> RUNNING    the shell's bootstrap marker
+ *   RUNNING   -> QUEUED     the shell died or lost fd 62 before it read
+ *                           the line that runs the command: it runs on
+ *                           the next shell
+ *   QUEUED    -> FINISHING  a signal or CANCEL ends it unstarted
+ *   RUNNING   -> FINISHING  the end marker, or the shell died
+ *   DONE      -> FINISHING  EXEC_WAIT collects the kept RESULT
+ *   FINISHING -> DONE       ended with no client, DETACH kept it
+ *   any       -> IDLE       RESULT or ERROR sent, client gone, aborted,
+ *                           session closed, DONE dropped by a new EXEC
+ *
+ * FINISHING lasts while stream output waits for credit.  Debug builds
+ * (RUNNER_DEBUG: the ASan and glibc runners) stop on any other move. */
+#define PH(p) (1u << (p))
+#ifdef RUNNER_DEBUG
+static const unsigned exec_from[] = {
+    [EX_IDLE] = PH(EX_IDLE) | PH(EX_QUEUED) | PH(EX_RUNNING) |
+		PH(EX_FINISHING) | PH(EX_DONE),
+    [EX_QUEUED] = PH(EX_IDLE) | PH(EX_RUNNING),
+    [EX_RUNNING] = PH(EX_IDLE) | PH(EX_QUEUED),
+    [EX_FINISHING] = PH(EX_QUEUED) | PH(EX_RUNNING) | PH(EX_DONE),
+    [EX_DONE] = PH(EX_FINISHING),
+};
+#endif
+
+void exec_enter(struct session *ss, enum exec_phase to)
+{
+#ifdef RUNNER_DEBUG
+	if (!(exec_from[to] & PH(ss->ex.phase))) {
+		log_error("session %s: illegal EXEC phase change %d -> %d",
+			  ss->name, (int)ss->ex.phase, (int)to);
+		abort();
+	}
+#endif
+	ss->ex.phase = to;
+}
+
 /* ---- output path: PTY bytes -> marker scanner -> filter -> client ---- */
 
 static void pend_put(struct exec *ex, const uint8_t *p, size_t n)
@@ -181,7 +224,7 @@ void exec_reset(struct session *ss)
 	collector_free(&ex->col);
 	ex->s = NULL; /* ended or detached by now: never touched again */
 	ex->keep = false;
-	ex->phase = EX_IDLE;
+	exec_enter(ss, EX_IDLE);
 }
 
 /* Release the plain filter's line in progress (a prompt has no newline). */
@@ -197,7 +240,7 @@ static void exec_prepare_finish(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
 
-	ex->phase = EX_FINISHING;
+	exec_enter(ss, EX_FINISHING);
 	ex->end_ns = now_ns();
 	timer_cancel(&ss->rt->loop, &ex->timer);
 	exec_plain_flush(ss);
@@ -275,7 +318,7 @@ void exec_begin(struct session *ss)
 	session_random_token(ss, ex->token);
 	marker_init(&ss->scan, ex->token);
 	ss->scanning = true;
-	ex->phase = EX_RUNNING;
+	exec_enter(ss, EX_RUNNING);
 	r = session_holds_cmd(ss) ? session_write_trigger(ss, ex->token)
 				  : -EPIPE;
 	if (r == -EPIPE && ss->pid > 0) {
@@ -283,7 +326,7 @@ void exec_begin(struct session *ss)
 		 * the command never reached it.  Requeue; the death respawns
 		 * the shell, whose bootstrap marker starts the command. */
 		ss->scanning = ss->ready = false;
-		ex->phase = EX_QUEUED;
+		exec_enter(ss, EX_QUEUED);
 		kill(ss->pid, SIGKILL);
 	} else if (r < 0) {
 		ss->scanning = false;
@@ -372,7 +415,7 @@ void exec_try_finish(struct session *ss)
 			return;
 		}
 		exec_ended(ss); /* the session is free; EXEC_WAIT collects */
-		ex->phase = EX_DONE;
+		exec_enter(ss, EX_DONE);
 		return;
 	}
 	if (ex->mode == WM_STREAM && !pend_flush(ex))
@@ -967,5 +1010,5 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 	if (ss->ready)
 		exec_begin(ss);
 	else
-		ss->ex.phase = EX_QUEUED;
+		exec_enter(ss, EX_QUEUED);
 }

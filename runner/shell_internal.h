@@ -157,6 +157,7 @@ void session_set_reading(struct session *ss, bool on);
 void session_child_exited(struct child *c, int wstatus);
 
 /* shell_exec.c */
+void exec_enter(struct session *ss, enum exec_phase to);
 void exec_consume(struct session *ss, const uint8_t *p, size_t n);
 void exec_shell_died(struct session *ss, int32_t status, bool respawned);
 void exec_begin(struct session *ss);

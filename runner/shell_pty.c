@@ -606,7 +606,7 @@ void session_child_exited(struct child *c, int wstatus)
 	if (ss->ex.phase == EX_RUNNING &&
 	    ioctl(ss->script_fd, FIONREAD, &unread) == 0 &&
 	    unread > ss->trigger_len - ss->trigger_line1) {
-		ss->ex.phase = EX_QUEUED;
+		exec_enter(ss, EX_QUEUED);
 		ss->scanning = false;
 	}
 	had_exec = ss->ex.phase == EX_RUNNING || ss->ex.phase == EX_QUEUED;

@@ -194,7 +194,7 @@ void shell_req_exec_wait(struct stream *s, const uint8_t *p, size_t n)
 	ex->mode = WM_WAIT;
 	ex->yield_ms = (uint32_t)y;
 	if (ex->phase == EX_DONE) {
-		ex->phase = EX_FINISHING;
+		exec_enter(ss, EX_FINISHING);
 		exec_try_finish(ss);
 		return;
 	}
