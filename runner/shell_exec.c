@@ -145,7 +145,7 @@ static bool exec_streaming(const struct session *ss)
 /* How much the next PTY read may take: 0 means stop reading until the
  * client grants credit (backpressure reaches the command through the
  * PTY's own buffer). */
-size_t exec_read_room(struct session *ss)
+static size_t exec_read_room(struct session *ss)
 {
 	struct exec *ex = &ss->ex;
 	size_t room;
@@ -162,13 +162,13 @@ size_t exec_read_room(struct session *ss)
 	return room < PTY_READ_CHUNK ? room : PTY_READ_CHUNK;
 }
 
-void exec_flush(struct session *ss)
+static void exec_flush(struct session *ss)
 {
 	if (exec_streaming(ss))
 		pend_flush(&ss->ex);
 }
 
-void exec_consume(struct session *ss, const uint8_t *p, size_t n)
+static void exec_consume(struct session *ss, const uint8_t *p, size_t n)
 {
 	if (!ss->scanning)
 		return; /* idle: background jobs' chatter goes nowhere */
@@ -189,6 +189,31 @@ void exec_consume(struct session *ss, const uint8_t *p, size_t n)
 	}
 	/* What follows the marker in this chunk came after the command. */
 	exec_marker(ss, ss->scan.status);
+}
+
+/* Read what the PTY has and carry it to the client: each chunk through
+ * the marker scanner and the filter, then the output flushed as credit
+ * allows and reading switched off while it does not.  Bounded per event
+ * so one chatty session cannot starve the loop; level-triggered epoll
+ * brings us back. */
+void exec_pump(struct session *ss, int rounds)
+{
+	uint8_t *buf = ss->sh->rbuf;
+	size_t room;
+	ssize_t n;
+
+	while (rounds-- > 0 && ss->ptm >= 0) {
+		room = exec_read_room(ss);
+		if (!room)
+			break;
+		n = read(ss->ptm, buf, room);
+		if (n <= 0)
+			break; /* EAGAIN; EIO cannot happen while we hold pts */
+		exec_consume(ss, buf, (size_t)n);
+	}
+	exec_flush(ss);
+	if (ss->ptm >= 0 && ss->reading != (exec_read_room(ss) > 0))
+		session_set_reading(ss, !ss->reading);
 }
 
 /* ---- lifecycle ---- */

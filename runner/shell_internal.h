@@ -158,14 +158,12 @@ void session_child_exited(struct child *c, int wstatus);
 
 /* shell_exec.c */
 void exec_enter(struct session *ss, enum exec_phase to);
-void exec_consume(struct session *ss, const uint8_t *p, size_t n);
+void exec_pump(struct session *ss, int rounds);
 void exec_shell_died(struct session *ss, int32_t status, bool respawned);
 void exec_begin(struct session *ss);
 void exec_abort(struct session *ss, int code, const char *why);
 int exec_signal(struct session *ss, int sig);
 int exec_cancel_any(struct session *ss, uint32_t grace_ms);
-size_t exec_read_room(struct session *ss);
-void exec_flush(struct session *ss);
 void stdin_flush(struct session *ss);
 int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof);
 

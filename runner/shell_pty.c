@@ -538,28 +538,6 @@ void session_set_reading(struct session *ss, bool on)
 
 /* ---- events ---- */
 
-/* Read what the PTY has.  Bounded per event so one chatty session cannot
- * starve the loop; level-triggered epoll brings us back. */
-static void pty_read(struct session *ss, int rounds)
-{
-	uint8_t *buf = ss->sh->rbuf;
-	size_t room;
-	ssize_t n;
-
-	while (rounds-- > 0 && ss->ptm >= 0) {
-		room = exec_read_room(ss);
-		if (!room)
-			break;
-		n = read(ss->ptm, buf, room);
-		if (n <= 0)
-			break; /* EAGAIN; EIO cannot happen while we hold pts */
-		exec_consume(ss, buf, (size_t)n);
-	}
-	exec_flush(ss);
-	if (ss->ptm >= 0 && ss->reading != (exec_read_room(ss) > 0))
-		session_set_reading(ss, !ss->reading);
-}
-
 static void session_pty_event(struct watch *w, uint32_t events)
 {
 	struct session *ss = container_of(w, struct session, pty_w);
@@ -567,7 +545,7 @@ static void session_pty_event(struct watch *w, uint32_t events)
 	if (events & EPOLLOUT)
 		stdin_flush(ss);
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		pty_read(ss, 16);
+		exec_pump(ss, 16);
 	session_update_events(ss);
 }
 
@@ -615,7 +593,7 @@ void session_child_exited(struct child *c, int wstatus)
 	ss->pid = 0;
 	/* Everything the shell wrote is already in the PTY buffer. */
 	if (ss->ptm >= 0)
-		pty_read(ss, 64);
+		exec_pump(ss, 64);
 	/* Dead by itself before its bootstrap marker: it would die again.
 	 * What it restored may be the cause, so the next one starts clean.
 	 * SIGKILL comes from outside (a user, the OOM killer): no verdict. */
