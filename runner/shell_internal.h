@@ -164,8 +164,6 @@ void exec_begin(struct session *ss);
 void exec_abort(struct session *ss, int code, const char *why);
 int exec_signal(struct session *ss, int sig);
 int exec_cancel_any(struct session *ss, uint32_t grace_ms);
-void stdin_flush(struct session *ss);
-int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof);
 
 void exec_reset(struct session *ss);
 void exec_try_finish(struct session *ss);
@@ -173,6 +171,15 @@ int exec_send_result(struct session *ss, bool running);
 void exec_event(struct session *ss, uint16_t ev);
 void exec_plain_flush(struct session *ss);
 extern const struct stream_ops exec_ops;
+
+/* shell_stdin.c */
+void stdin_flush(struct session *ss);
+int stdin_queue(struct session *ss, const uint8_t *p, size_t n, bool eof);
+
+/* shell_wrap.c */
+int put_command(int fd, const uint8_t *p, size_t n);
+int wrap_build(struct stream *s, struct session *ss, const uint8_t *p, size_t n,
+	       const struct wire_field *cwd);
 
 /* shell_wait.c */
 #define TICK_FIRST_MS 150 /* first wait-input probe after the start */
