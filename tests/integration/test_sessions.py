@@ -151,11 +151,16 @@ class TestClientGone(SessionCase):
         self.assertEqual(self.c.call(rp.EXEC_WAIT, []).code_name, "E_NOT_FOUND")
 
     def test_finished_detached_result_kept_until_next_exec(self):
+        # Two connections are not ordered: the command has run (its file
+        # exists) before an idle session means "it ended".
+        mark = os.path.join(self.r.tmp, "detached-ran")
         c2 = self.r.client()
-        c2.send(rp.EXEC, [("COMMAND", "echo early"), ("DETACH", 1),
+        c2.send(rp.EXEC, [("COMMAND", "touch %s; echo early" % mark), ("DETACH", 1),
                           ("COMMAND", "ignored")])
         c2.close()
         deadline = time.monotonic() + 30  # a hang guard
+        while not os.path.exists(mark) and time.monotonic() < deadline:
+            time.sleep(0.02)
         while time.monotonic() < deadline:
             lst = self.c.call(rp.SHELL_LIST)
             main = [e for e in lst.fields.records() if e.str("SESSION") == "main"][0]
