@@ -138,10 +138,13 @@ class TestClientGone(SessionCase):
         self.assertEqual(p.stdout, b"free\n", p.stderr)
 
     def test_detached_command_survives_and_is_collected(self):
+        mark = os.path.join(self.r.tmp, "detached-started")
         c2 = self.r.client()
-        c2.send(rp.EXEC, [("COMMAND", "sleep 0.5; echo detached-out; exit 3"),
+        c2.send(rp.EXEC, [("COMMAND", "touch %s; sleep 0.5; echo detached-out; exit 3" % mark),
                           ("MODE", 1), ("DETACH", 1)])
-        time.sleep(0.2)
+        deadline = time.monotonic() + 30  # a hang guard
+        while not os.path.exists(mark) and time.monotonic() < deadline:
+            time.sleep(0.02)
         c2.close()
         res = self.exec_wait()
         self.assertTrue(res.ok, res)
