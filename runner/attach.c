@@ -285,17 +285,17 @@ static int attach_verify(int sock, const char *path, char *why, size_t len)
 	if (cr.pid == 1)
 		return 0;
 	if (read_record(path, &rec_pid, &rec_start) < 0)
-		return snprintf(why, len,
-				"its listener is pid %d, not pid 1, and no "
-				"root-owned %s.pid names it",
-				(int)cr.pid, path),
+		return snprintf(
+			   why, len,
+			   "its listener is pid %d, not pid 1, and no root-owned %s.pid names it",
+			   (int)cr.pid, path),
 		       -EPERM;
 	if (pid_identity(cr.pid, &ns_pid, &start) < 0 || ns_pid != rec_pid ||
 	    start != rec_start)
-		return snprintf(why, len,
-				"its listener (pid %d) is not the runner "
-				"recorded in %s.pid (pid %d)",
-				(int)cr.pid, path, (int)rec_pid),
+		return snprintf(
+			   why, len,
+			   "its listener (pid %d) is not the runner recorded in %s.pid (pid %d)",
+			   (int)cr.pid, path, (int)rec_pid),
 		       -EPERM;
 	return 0;
 }
@@ -319,8 +319,9 @@ int attach_main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--trust-socket")) {
 			trust = true;
 		} else {
-			fprintf(stderr, "usage: runner attach [--socket PATH] "
-					"[--trust-socket]\n");
+			fprintf(
+			    stderr,
+			    "usage: runner attach [--socket PATH] [--trust-socket]\n");
 			return 2;
 		}
 	}
@@ -342,10 +343,10 @@ int attach_main(int argc, char **argv)
 	/* Same-uid sandboxes can remove the socket and listen there
 	 * themselves: talk only to the real runner. */
 	if (!trust && attach_verify(sock, path, why, sizeof(why)) < 0) {
-		fprintf(stderr,
-			"runner attach: refusing %s: %s; another process may "
-			"hold the socket (--trust-socket to connect anyway)\n",
-			path, why);
+		fprintf(
+		    stderr,
+		    "runner attach: refusing %s: %s; another process may hold the socket (--trust-socket to connect anyway)\n",
+		    path, why);
 		close(sock);
 		return 1;
 	}

@@ -60,12 +60,12 @@ void fs_fini(struct runner *rt)
 void fs_fail(struct stream *s, int err, const char *op, const char *path)
 {
 	/* EXDEV is E_ESCAPE and ELOOP E_BAD_REQUEST (wire.c): say why */
-	stream_error(s, wire_err_from_errno(err), err, "%s %s: %s", op, path,
-		     err == EXDEV ? "resolves outside the root"
-		     : err == ELOOP
-			 ? "too many levels of symbolic links, or a symbolic "
-			   "link where none may be"
-			 : strerror(err));
+	stream_error(
+	    s, wire_err_from_errno(err), err, "%s %s: %s", op, path,
+	    err == EXDEV ? "resolves outside the root"
+	    : err == ELOOP
+		? "too many levels of symbolic links, or a symbolic link where none may be"
+		: strerror(err));
 }
 
 int fs_req_path(struct stream *s, const uint8_t *p, size_t n, uint16_t tag,
@@ -90,16 +90,16 @@ int fs_want_regular(struct stream *s, const struct stat *st, const char *op,
 	if (S_ISDIR(st->st_mode))
 		fs_fail(s, EISDIR, op, path);
 	else if (S_ISREG(st->st_mode))
-		stream_error(s, E_LIMIT, 0,
-			     "%s %s: %lld bytes, over the %llu MiB limit of "
-			     "EDIT and DIFF",
-			     op, path, (long long)st->st_size,
-			     (unsigned long long)(max >> 20));
+		stream_error(
+		    s, E_LIMIT, 0,
+		    "%s %s: %lld bytes, over the %llu MiB limit of EDIT and DIFF",
+		    op, path, (long long)st->st_size,
+		    (unsigned long long)(max >> 20));
 	else
-		stream_error(s, E_UNSUPPORTED, 0,
-			     "%s %s: not a regular file (a FIFO, socket or "
-			     "device)",
-			     op, path);
+		stream_error(
+		    s, E_UNSUPPORTED, 0,
+		    "%s %s: not a regular file (a FIFO, socket or device)", op,
+		    path);
 	return -1;
 }
 

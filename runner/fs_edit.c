@@ -61,10 +61,10 @@ static void edit_not_unique(struct stream *s, const struct edit *e,
 	char msg[FS_PATH_MAX + 128];
 	int len;
 
-	len = snprintf(msg, sizeof(msg),
-		       "edit %s: the old text occurs %llu times; give more "
-		       "context to make it unique, or set REPLACE_ALL",
-		       e->path, (unsigned long long)count);
+	len = snprintf(
+	    msg, sizeof(msg),
+	    "edit %s: the old text occurs %llu times; give more context to make it unique, or set REPLACE_ALL",
+	    e->path, (unsigned long long)count);
 	wb_init(&b, buf, sizeof(buf));
 	wb_u16(&b, T_CODE, E_NOT_UNIQUE);
 	wb_u32(&b, T_ERRNO, 0);
@@ -153,9 +153,9 @@ void fs_req_edit(struct stream *s, const uint8_t *p, size_t n)
 	wire_find(p, n, T_OLD, &fo);
 	wire_find(p, n, T_NEW, &fn);
 	if (!fo.val || !fo.len || !fn.val) {
-		stream_error(s, E_BAD_REQUEST, 0,
-			     "EDIT needs a non-empty OLD "
-			     "and a NEW (which may be empty)");
+		stream_error(
+		    s, E_BAD_REQUEST, 0,
+		    "EDIT needs a non-empty OLD and a NEW (which may be empty)");
 		return;
 	}
 	e.old = fo.val;

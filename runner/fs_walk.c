@@ -449,9 +449,9 @@ static int find_parse(struct stream *s, const uint8_t *p, size_t n,
 	j->type = (int)type;
 	j->by_mtime = sort == WSORT_MTIME;
 	if (f.val && memchr(f.val, '/', f.len)) { /* never silently nothing */
-		stream_error(s, E_BAD_PATTERN, 0,
-			     "NAME matches a name, which has no '/': "
-			     "a path pattern goes in GLOB");
+		stream_error(
+		    s, E_BAD_PATTERN, 0,
+		    "NAME matches a name, which has no '/': a path pattern goes in GLOB");
 		return -1;
 	}
 	if (f.val)

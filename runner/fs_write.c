@@ -325,10 +325,10 @@ void fs_req_write(struct stream *s, const uint8_t *p, size_t n)
 	r = write_open(w, name, create != 0, atomic != 0,
 		       f.val ? (int64_t)(fmode & 07777) : -1);
 	if (r == -EOPNOTSUPP) {
-		stream_error(s, E_UNSUPPORTED, 0,
-			     "write %s: exists and is not "
-			     "a regular file (FIFO, socket or device)",
-			     w->path);
+		stream_error(
+		    s, E_UNSUPPORTED, 0,
+		    "write %s: exists and is not a regular file (FIFO, socket or device)",
+		    w->path);
 		write_free(w);
 		return;
 	}

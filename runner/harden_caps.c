@@ -162,9 +162,9 @@ int caps_clear(struct runner *rt, uint64_t keep, uint64_t own)
 	r = set_caps(keep, own);
 	if (r < 0 && keep) {
 		/* Asked for and not held (a non-root start): fail closed. */
-		log_error("--keep-caps: cannot keep the requested capabilities:"
-			  " %s; not starting",
-			  strerror(-r));
+		log_error(
+		    "--keep-caps: cannot keep the requested capabilities: %s; not starting",
+		    strerror(-r));
 		return r;
 	}
 	if (r < 0 && own) {

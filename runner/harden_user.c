@@ -128,10 +128,10 @@ int user_preflight(const char *spec)
 		return 0;
 	/* Staying root by default is what let sandboxed code rewrite
 	 * /sbin/runner: uid 0 must be asked for by name. */
-	fputs("runner: started as root, no --user and no '" DEFAULT_USER
-	      "' user: pass --user UID:GID (--user 65534:65534 works "
-	      "anywhere), or --user root to run sandboxed code as root\n",
-	      stderr);
+	fputs(
+	    "runner: started as root, no --user and no '" DEFAULT_USER
+	    "' user: pass --user UID:GID (--user 65534:65534 works anywhere), or --user root to run sandboxed code as root\n",
+	    stderr);
 	return -EPERM;
 }
 
@@ -162,10 +162,10 @@ int user_switch(struct runner *rt)
 		/* Asked for by name; still said loudly, here and in INFO. */
 		user_env(&t, false); /* root stays root */
 		log_warn("--user %s: sandboxed code runs as root", name);
-		harden_note(rt, "user",
-			    "applied: uid 0 gid %u; WARNING: sandboxed code "
-			    "runs as root (--user %s)",
-			    (unsigned)t.gid, name);
+		harden_note(
+		    rt, "user",
+		    "applied: uid 0 gid %u; WARNING: sandboxed code runs as root (--user %s)",
+		    (unsigned)t.gid, name);
 		return 0;
 	}
 	if (getuid() == t.uid && geteuid() == t.uid && getgid() == t.gid) {
@@ -180,10 +180,10 @@ int user_switch(struct runner *rt)
 		/* Asked for, or root would stay root without being asked:
 		 * fail closed (no CAP_SETUID/CAP_SETGID, e.g. k8s drop ALL
 		 * with a root pod). */
-		log_error("--user %s: cannot switch to uid %u gid %u: %s "
-			  "(running as uid %u); not starting",
-			  name, (unsigned)t.uid, (unsigned)t.gid, strerror(-r),
-			  (unsigned)getuid());
+		log_error(
+		    "--user %s: cannot switch to uid %u gid %u: %s (running as uid %u); not starting",
+		    name, (unsigned)t.uid, (unsigned)t.gid, strerror(-r),
+		    (unsigned)getuid());
 		return r;
 	}
 	if (r < 0) {

@@ -35,19 +35,15 @@ static const char usage[] =
     "  --listen unix:PATH|vsock:PORT|stdio  where to serve (repeatable;\n"
     "                          default unix:" DEFAULT_SOCKET
     ", else " FALLBACK_SOCKET ")\n"
-    "  --user NAME|UID:GID     run as this user (default: 'sandbox' if it "
-    "exists)\n"
+    "  --user NAME|UID:GID     run as this user (default: 'sandbox' if it exists)\n"
     "  --root DIR              confine file operations to DIR\n"
     "  --shell PATH            shell for sessions (default: bash, else sh)\n"
     "  --cwd DIR               sessions start in DIR (default: the runner's\n"
-    "                          directory, e.g. the image's WORKDIR; $HOME if "
-    "/)\n"
-    "  --token-file FILE       require this token in HELLO (or "
-    "$RUNNER_TOKEN);\n"
+    "                          directory, e.g. the image's WORKDIR; $HOME if /)\n"
+    "  --token-file FILE       require this token in HELLO (or $RUNNER_TOKEN);\n"
     "                          a vsock listener requires one\n"
     "  --vsock-no-auth         serve vsock without a token (any host peer)\n"
-    "  --allow-uid UID         accept unix peers with this uid only "
-    "(repeatable)\n"
+    "  --allow-uid UID         accept unix peers with this uid only (repeatable)\n"
     "  --socket-group GID      make the unix socket 0660 with this group\n"
     "  --grace MS              SIGTERM-to-SIGKILL grace (default 5000)\n"
     "  --seccomp default|strict|off   seccomp policy (default: default)\n"
@@ -60,10 +56,8 @@ static const char usage[] =
     "  --no-default-session    do not start the 'main' shell session\n"
     "  --max-conns N  --max-conns-per-uid N  --max-streams N\n"
     "  --max-sessions N  --max-procs N\n"
-    "  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size "
-    "BYTES\n"
-    "  --io-timeout MS         deadline for HELLO and for a stalled frame "
-    "(10000)\n"
+    "  --max-frame BYTES  --window BYTES  --max-command BYTES  --ring-size BYTES\n"
+    "  --io-timeout MS         deadline for HELLO and for a stalled frame (10000)\n"
     "  --log-level error|warn|info|debug\n"
     "  --help, --version\n";
 
@@ -364,8 +358,7 @@ static int vsock_needs_token(const struct config *cfg)
 		    cfg->vsock_no_auth)
 			continue;
 		log_error(
-		    "vsock:%u needs a token: --token-file FILE or "
-		    "$RUNNER_TOKEN (or --vsock-no-auth to accept any peer)",
+		    "vsock:%u needs a token: --token-file FILE or $RUNNER_TOKEN (or --vsock-no-auth to accept any peer)",
 		    cfg->listen[i].port);
 		return -EACCES;
 	}

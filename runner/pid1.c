@@ -193,9 +193,9 @@ static void on_signal(struct runner *rt, const struct signalfd_siginfo *si)
 	case SIGQUIT:
 	case SIGPWR:
 		if (!stop_allowed(si, rt->is_pid1)) {
-			log_debug("signal %d from pid %u uid %u (inside the "
-				  "sandbox) ignored",
-				  sig, si->ssi_pid, si->ssi_uid);
+			log_debug(
+			    "signal %d from pid %u uid %u (inside the sandbox) ignored",
+			    sig, si->ssi_pid, si->ssi_uid);
 			break;
 		}
 		log_info("signal %d (%s): shutting down", sig, strsignal(sig));

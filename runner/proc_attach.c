@@ -234,10 +234,10 @@ struct proc *proc_lookup(struct stream *s, pid_t pid)
 	struct proc *p = proc_find(stream_runner(s)->proc, pid);
 
 	if (!p)
-		stream_error(s, E_NOT_FOUND, ESRCH,
-			     "no process %d spawned by this runner (or it "
-			     "was forgotten)",
-			     (int)pid);
+		stream_error(
+		    s, E_NOT_FOUND, ESRCH,
+		    "no process %d spawned by this runner (or it was forgotten)",
+		    (int)pid);
 	return p;
 }
 
@@ -250,10 +250,10 @@ void proc_req_attach(struct stream *s, const uint8_t *p, size_t n)
 	if (!parse_attach(s, p, n, &r) || !(pr = proc_lookup(s, r.pid)))
 		return;
 	if (!pr->background) {
-		stream_error(s, E_BAD_REQUEST, 0,
-			     "process %d is not a background process: its "
-			     "output belongs to its SPAWN stream",
-			     (int)r.pid);
+		stream_error(
+		    s, E_BAD_REQUEST, 0,
+		    "process %d is not a background process: its output belongs to its SPAWN stream",
+		    (int)r.pid);
 		return;
 	}
 	a = proc_att_add(pr, s, r.follow ? ATT_FOLLOW : ATT_SNAPSHOT, r.off);

@@ -44,8 +44,7 @@ static void stdin_cancel(struct stream *s)
 {
 	proc_in_forget(s->owner, s);
 	stream_error(s, E_CANCELLED, 0,
-		     "cancelled; bytes already queued "
-		     "are still written");
+		     "cancelled; bytes already queued are still written");
 }
 
 static void stdin_detach(struct stream *s)

@@ -430,10 +430,10 @@ static void lex_bracket(struct parser *ps)
 			break;
 	}
 	if (colon == (COLON_FIRST | COLON_LAST | COLON_OTHER)) {
-		rx_fail(ps,
-			"character class syntax is [[:space:]], not "
-			"[:space:] (offset %zu)",
-			ps->off);
+		rx_fail(
+		    ps,
+		    "character class syntax is [[:space:]], not [:space:] (offset %zu)",
+		    ps->off);
 		return;
 	}
 	ps->p = p + 1;

@@ -79,10 +79,10 @@ static uint32_t repeat(struct parser *ps, uint32_t a, unsigned min,
 	}
 	total = rep_size(size, min, max);
 	if (total >= RX_PROG_MAX) {
-		rx_fail(ps,
-			"pattern too large: over %d instructions after "
-			"expanding repetitions",
-			RX_PROG_MAX);
+		rx_fail(
+		    ps,
+		    "pattern too large: over %d instructions after expanding repetitions",
+		    RX_PROG_MAX);
 		return 0;
 	}
 	r = new_node(ps, N_REP, (uint32_t)total);

@@ -194,9 +194,9 @@ static int open_parse(struct stream *s, const uint8_t *p, size_t n,
 	q->spec.login = login != 0;
 	q->spec.keep_options = keep != 0;
 	if (!r || !name_ok(f.val, f.len)) {
-		stream_error(s, E_BAD_REQUEST, 0,
-			     "SESSION is required: 1..64 printable bytes "
-			     "without spaces or '/'");
+		stream_error(
+		    s, E_BAD_REQUEST, 0,
+		    "SESSION is required: 1..64 printable bytes without spaces or '/'");
 		return -1;
 	}
 	q->name = f.val;
@@ -387,10 +387,10 @@ void shell_req_stdin(struct stream *s, const uint8_t *p, size_t n)
 	}
 	if (data.len > STDIN_REQ_MAX ||
 	    ss->in_len + data.len > STDIN_BACKLOG_MAX) {
-		stream_error(s, E_LIMIT, 0,
-			     "stdin backlog full: the command "
-			     "is not reading (at most %d bytes per request)",
-			     STDIN_REQ_MAX);
+		stream_error(
+		    s, E_LIMIT, 0,
+		    "stdin backlog full: the command is not reading (at most %d bytes per request)",
+		    STDIN_REQ_MAX);
 		return;
 	}
 	if (stdin_queue(ss, data.val, data.len, v != 0) < 0) {

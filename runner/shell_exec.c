@@ -727,10 +727,10 @@ static int exec_parse(struct stream *s, const uint8_t *p, size_t n,
 		return -1;
 	}
 	if (q->cmd.len > max_cmd) {
-		stream_error(s, E_LIMIT, 0,
-			     "COMMAND is longer than the runner's "
-			     "--max-command (%zu bytes)",
-			     max_cmd);
+		stream_error(
+		    s, E_LIMIT, 0,
+		    "COMMAND is longer than the runner's --max-command (%zu bytes)",
+		    max_cmd);
 		return -1;
 	}
 	if (!has_format)
@@ -799,8 +799,7 @@ void shell_req_exec(struct stream *s, const uint8_t *p, size_t n)
 	if (ss->pid <= 0) {
 		if ((r = session_spawn(ss)) < 0) {
 			stream_error(s, E_EXEC, -r,
-				     "session %s: cannot start "
-				     "the shell: %s",
+				     "session %s: cannot start the shell: %s",
 				     ss->name, strerror(-r));
 			return;
 		}

@@ -76,17 +76,19 @@ int session_write_trigger(struct session *ss, const char *token)
 	 * on the hot path.  The shell's own stdin is /dev/null; a command
 	 * with STDIN=1 gets the terminal. */
 	if (!*pre)
-		n = snprintf(line, sizeof(line),
-			     "%s. /proc/self/fd/%d%s\n"
-			     "{ %sprintf '\\033]633;D;%s;%%s\\007' \"$?\" >/dev/tty; %s } 2>/dev/null\n",
-			     b, SESSION_CMD_FD, stdin_redir, b, token, reset);
+		n = snprintf(
+		    line, sizeof(line),
+		    "%s. /proc/self/fd/%d%s\n"
+		    "{ %sprintf '\\033]633;D;%s;%%s\\007' \"$?\" >/dev/tty; %s } 2>/dev/null\n",
+		    b, SESSION_CMD_FD, stdin_redir, b, token, reset);
 	else /* CWD/ENV are put back before the marker: RESULT's CWD, read
 	      * when the marker arrives, is the session's directory again. */
-		n = snprintf(line, sizeof(line),
-			     "%s%s. /proc/self/fd/%d%s\n"
-			     "{ __runner_st=$?; %s%s %sprintf '\\033]633;D;%s;%%s\\007' \"$__runner_st\" >/dev/tty; %sunset __runner_st; } 2>/dev/null\n",
-			     pre, b, SESSION_CMD_FD, stdin_redir, reset,
-			     pre + strlen(pre) + 1, b, token, b);
+		n = snprintf(
+		    line, sizeof(line),
+		    "%s%s. /proc/self/fd/%d%s\n"
+		    "{ __runner_st=$?; %s%s %sprintf '\\033]633;D;%s;%%s\\007' \"$__runner_st\" >/dev/tty; %sunset __runner_st; } 2>/dev/null\n",
+		    pre, b, SESSION_CMD_FD, stdin_redir, reset,
+		    pre + strlen(pre) + 1, b, token, b);
 	if (n >= (int)sizeof(line))
 		return -E2BIG; /* wrap_build bounds it */
 	/* The shell consumed the previous trigger before printing the marker
@@ -105,10 +107,10 @@ int session_write_trigger(struct session *ss, const char *token)
 int session_write_snapshot(struct session *ss, const char *token)
 {
 	char line[512];
-	int n = snprintf(line, sizeof(line),
-			 "%s\n\\builtin printf '\\033]633;D;%s;0\\007' "
-			 ">/dev/tty\n",
-			 SNAP_CMD, token);
+	int n =
+	    snprintf(line, sizeof(line),
+		     "%s\n\\builtin printf '\\033]633;D;%s;0\\007' >/dev/tty\n",
+		     SNAP_CMD, token);
 
 	return write(ss->script_fd, line, (size_t)n) == n ? 0 : -EAGAIN;
 }
@@ -170,11 +172,9 @@ static int boot_script(const struct session *ss, const char *token, char *out,
 	return snprintf(
 	    out, cap,
 	    "exec %d<&- 0</dev/null\n"
-	    "%s"
-	    "set -m 2>/dev/null\n"
+	    "%sset -m 2>/dev/null\n"
 	    "trap 'return 130 2>/dev/null' INT\n"
-	    "%s%s"
-	    "%sprintf '\\033]633;D;%%s;0\\007' %s >/dev/tty\n",
+	    "%s%s%sprintf '\\033]633;D;%%s;0\\007' %s >/dev/tty\n",
 	    SESSION_SCRIPT_FD,
 	    bash ? "BASH_ARGV0=bash\nshopt -s expand_aliases\ntrap '" SNAP_CMD
 		   "' EXIT\n"

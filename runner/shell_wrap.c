@@ -121,9 +121,9 @@ int wrap_build(struct stream *s, struct session *ss, const uint8_t *p, size_t n,
 		ex->wrap = NULL;
 	}
 	if (r == -EINVAL)
-		stream_error(s, E_BAD_REQUEST, 0,
-			     "ENV entries are NAME=VALUE, NAME a shell "
-			     "identifier");
+		stream_error(
+		    s, E_BAD_REQUEST, 0,
+		    "ENV entries are NAME=VALUE, NAME a shell identifier");
 	else if (r)
 		stream_error(s, E_LIMIT, 0,
 			     "CWD and ENV take at most 3 KiB quoted");

@@ -232,10 +232,9 @@ static void json_target(FILE *f, struct bench *b, const struct row *r)
 	bool have;
 	double v = target_metric_value(b, r, &have);
 
-	fprintf(f,
-		", \"target\": {\"metric\": \"%s\", \"op\": \"%s\", "
-		"\"value\": ",
-		metric_name[r->tmetric], r->tcmp == TC_LE ? "<=" : ">=");
+	fprintf(
+	    f, ", \"target\": {\"metric\": \"%s\", \"op\": \"%s\", \"value\": ",
+	    metric_name[r->tmetric], r->tcmp == TC_LE ? "<=" : ">=");
 	json_num(f, r->tval);
 	fputs(", \"actual\": ", f);
 	if (have)

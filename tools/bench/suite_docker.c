@@ -184,22 +184,23 @@ static void exec_rows(struct bench *b, struct dctx *d)
 			    .fn = do_docker_exec,
 			    .ctx = d,
 			    .warm = 2};
-	struct meas fresh = {.row = drow(b, "docker_connect_exec",
-					 "docker:CTR: connect (docker exec -i "
-					 "runner attach) + EXEC `true`",
-					 "docker_exec_true"),
-			     .fn = do_connect_exec,
-			     .ctx = d,
-			     .conn = &d->rc,
-			     .warm = 2};
-	struct meas held = {.row = drow(b, "docker_attach_exec",
-					"docker:CTR: EXEC `true` on an open "
-					"connection",
-					"docker_exec_true"),
-			    .fn = do_attach_exec,
-			    .ctx = d,
-			    .conn = &d->rc,
-			    .warm = 0};
+	struct meas fresh = {
+	    .row = drow(
+		b, "docker_connect_exec",
+		"docker:CTR: connect (docker exec -i runner attach) + EXEC `true`",
+		"docker_exec_true"),
+	    .fn = do_connect_exec,
+	    .ctx = d,
+	    .conn = &d->rc,
+	    .warm = 2};
+	struct meas held = {
+	    .row = drow(b, "docker_attach_exec",
+			"docker:CTR: EXEC `true` on an open connection",
+			"docker_exec_true"),
+	    .fn = do_attach_exec,
+	    .ctx = d,
+	    .conn = &d->rc,
+	    .warm = 0};
 	int r;
 
 	measure_pair(b, &fresh, &base, n);
@@ -216,18 +217,18 @@ static void exec_rows(struct bench *b, struct dctx *d)
 static void start_rows(struct bench *b, struct dctx *d)
 {
 	struct meas base = {
-	    .row = drow(b, "docker_start_exec_base",
-			"`docker run -d` (tail -f /dev/null) + first "
-			"`docker exec true`",
-			NULL),
+	    .row = drow(
+		b, "docker_start_exec_base",
+		"`docker run -d` (tail -f /dev/null) + first `docker exec true`",
+		NULL),
 	    .fn = do_start_exec_base,
 	    .ctx = d,
 	    .warm = 1};
 	struct meas op = {
-	    .row = drow(b, "docker_start_exec",
-			"`docker run -d` runner to first EXEC answered "
-			"(bind-mounted socket)",
-			"docker_start_exec_base"),
+	    .row = drow(
+		b, "docker_start_exec",
+		"`docker run -d` runner to first EXEC answered (bind-mounted socket)",
+		"docker_start_exec_base"),
 	    .fn = do_start_exec,
 	    .ctx = d,
 	    .conn = &d->rc,

@@ -148,14 +148,14 @@ static void write_rows(struct bench *b, struct target *t, struct rc_conn *c)
 	char out[512], dd_out[512];
 	struct file_xfer xw = {.c = c, .path = out, .bytes = b->cfg.big_bytes},
 			 xd = {.path = dd_out, .bytes = b->cfg.big_bytes};
-	struct row *rw = row_tput(b, "write_tput", "fs", "dd_write",
-				  "WRITE of a big file from the client "
-				  "(ATOMIC=0, in place like dd)");
+	struct row *rw = row_tput(
+	    b, "write_tput", "fs", "dd_write",
+	    "WRITE of a big file from the client (ATOMIC=0, in place like dd)");
 	struct row *rb = row_tput(b, "dd_write", "baseline", NULL,
 				  "floor: `dd if=/dev/zero of=FILE bs=1M`");
-	struct row *ra = row_tput(b, "write_atomic_tput", "fs", "dd_write",
-				  "WRITE of a big file, default ATOMIC=1 "
-				  "(temp file + rename)");
+	struct row *ra = row_tput(
+	    b, "write_atomic_tput", "fs", "dd_write",
+	    "WRITE of a big file, default ATOMIC=1 (temp file + rename)");
 	/* One untimed write each: see xfer_warm. */
 	struct meas op = {
 	    .row = rw, .xfn = xfer_write, .ctx = &xw, .conn = c, .warm = 1};
@@ -184,9 +184,9 @@ static void write_rows(struct bench *b, struct target *t, struct rc_conn *c)
 static void grep_regex_rows(struct bench *b, struct grep_ctx *g,
 			    unsigned expect)
 {
-	struct row *rg = row_lat(b, "grep_regex", "fs", "gnu_grep_regex",
-				 "GREP a regex with no required literal, "
-				 "same tree");
+	struct row *rg =
+	    row_lat(b, "grep_regex", "fs", "gnu_grep_regex",
+		    "GREP a regex with no required literal, same tree");
 	struct row *rb = row_lat(b, "gnu_grep_regex", "baseline", NULL,
 				 "GNU `grep -rnIE '" NO_LITERAL "' TREE`");
 	struct meas op = {
@@ -207,9 +207,9 @@ static void grep_regex_rows(struct bench *b, struct grep_ctx *g,
 static void grep_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	struct grep_ctx g = {.c = c};
-	struct row *rg = row_lat(b, "grep_tree", "fs", "gnu_grep",
-				 "GREP a fixed word over a tree of small "
-				 "files");
+	struct row *rg =
+	    row_lat(b, "grep_tree", "fs", "gnu_grep",
+		    "GREP a fixed word over a tree of small files");
 	struct row *rb = row_lat(b, "gnu_grep", "baseline", NULL,
 				 "GNU `grep -rnI WORD TREE` locally");
 	struct meas op = {

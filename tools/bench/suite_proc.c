@@ -42,9 +42,9 @@ static void spawn_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	struct row *rs = row_lat(b, "spawn_true", "proc", "posix_spawn_true",
 				 "SPAWN /bin/true (pipes) to its RESULT");
-	struct row *rb = row_lat(b, "posix_spawn_true", "baseline", NULL,
-				 "floor: posix_spawn /bin/true + waitpid "
-				 "locally");
+	struct row *rb =
+	    row_lat(b, "posix_spawn_true", "baseline", NULL,
+		    "floor: posix_spawn /bin/true + waitpid locally");
 	struct meas op = {.row = rs, .fn = do_spawn_true, .ctx = c, .conn = c};
 	struct meas base = {.row = rb, .fn = do_local_spawn};
 
@@ -58,9 +58,9 @@ static void pipe_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	char big[512];
 	struct file_xfer x = {.c = c, .path = big, .bytes = b->cfg.big_bytes};
-	struct row *rp = row_tput(b, "spawn_pipe_tput", "proc", "cat_file",
-				  "SPAWN `cat FILE`: stdout through a pipe "
-				  "to the client");
+	struct row *rp =
+	    row_tput(b, "spawn_pipe_tput", "proc", "cat_file",
+		     "SPAWN `cat FILE`: stdout through a pipe to the client");
 	struct row *rb = row_tput(b, "cat_file", "baseline", NULL,
 				  "floor: `cat FILE > /dev/null` locally");
 	struct meas op = {
@@ -152,9 +152,9 @@ static void slow_reader_row(struct bench *b, struct target *t,
 			    struct rc_conn *c)
 {
 	static const char *const argv[] = {"cat", "/dev/zero", NULL};
-	struct row *r = row_new(b, "slow_reader_rss", "proc", RK_VALUE, "KiB",
-				"runner RSS growth: 100 processes writing "
-				"to a client that reads slowly");
+	struct row *r = row_new(
+	    b, "slow_reader_rss", "proc", RK_VALUE, "KiB",
+	    "runner RSS growth: 100 processes writing to a client that reads slowly");
 	long before = target_rss_kib(t, "VmRSS:");
 	struct slow s = {0};
 	unsigned i;

@@ -42,12 +42,12 @@ static void pty_rows(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	char path[512];
 	struct file_xfer x = {.c = c, .path = path, .bytes = b->cfg.pty_bytes};
-	struct row *rp = row_tput(b, "exec_pty_tput", "shell", "cat_pty_file",
-				  "EXEC `cat FILE`: output through the PTY "
-				  "(stream mode, raw)");
-	struct row *rb = row_tput(b, "cat_pty_file", "baseline", NULL,
-				  "floor: `cat FILE > /dev/null` locally "
-				  "(the PTY rows' file)");
+	struct row *rp = row_tput(
+	    b, "exec_pty_tput", "shell", "cat_pty_file",
+	    "EXEC `cat FILE`: output through the PTY (stream mode, raw)");
+	struct row *rb = row_tput(
+	    b, "cat_pty_file", "baseline", NULL,
+	    "floor: `cat FILE > /dev/null` locally (the PTY rows' file)");
 	struct meas op = {
 	    .row = rp, .xfn = xfer_exec_cat, .ctx = &x, .conn = c};
 	struct meas base = {.row = rb, .xfn = xfer_cat, .ctx = &x};

@@ -115,9 +115,9 @@ static void idle_rss(struct bench *b, struct target *t, struct rc_conn *c)
 {
 	struct row *r =
 	    row_new(b, "idle_rss", "sys", RK_VALUE, "KiB", "runner RSS, idle");
-	struct row *tr = row_new(b, "idle_rss_tree", "sys", RK_VALUE, "KiB",
-				 "runner + its shell session (bash), RSS, "
-				 "idle");
+	struct row *tr =
+	    row_new(b, "idle_rss_tree", "sys", RK_VALUE, "KiB",
+		    "runner + its shell session (bash), RSS, idle");
 	struct timespec settle = {0, SETTLE_MS * 1000000L};
 	long kib, tree;
 

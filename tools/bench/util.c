@@ -122,10 +122,10 @@ static int tree_file(const char *path, unsigned i, unsigned *matches)
 			    "\treturn " GREP_NEEDLE "(%u, ctx);\n", i);
 			(*matches)++;
 		} else {
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-					      "\tstatic int value_%u_%u = %u; "
-					      "/* filler text */\n",
-					      i, line, i * line);
+			n += (size_t)snprintf(
+			    buf + n, sizeof(buf) - n,
+			    "\tstatic int value_%u_%u = %u; /* filler text */\n",
+			    i, line, i * line);
 		}
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

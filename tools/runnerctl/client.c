@@ -64,10 +64,10 @@ static int expect_peer(struct rc_conn *c, const char *path)
 		return fail(c, -errno, "unix:%s: SO_PEERCRED: %s", path,
 			    strerror(errno));
 	if (cr.pid != (pid_t)atoi(want))
-		return fail(c, -EPERM,
-			    "unix:%s: the listener is pid %d, not the expected "
-			    "runner pid %s: refusing",
-			    path, (int)cr.pid, want);
+		return fail(
+		    c, -EPERM,
+		    "unix:%s: the listener is pid %d, not the expected runner pid %s: refusing",
+		    path, (int)cr.pid, want);
 	return 0;
 }
 
@@ -274,10 +274,10 @@ static int dial(struct rc_conn *c, const char *t)
 		return dial_kubectl(c, t + 8);
 	if (t[0] == '/')
 		return dial_unix_checked(c, t);
-	return fail(c, -EINVAL,
-		    "unknown target '%s' (unix:PATH, cmd:COMMAND, docker:CTR, "
-		    "kubectl:[NS/]POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",
-		    t);
+	return fail(
+	    c, -EINVAL,
+	    "unknown target '%s' (unix:PATH, cmd:COMMAND, docker:CTR, kubectl:[NS/]POD[:CTR], vsock:CID:PORT, fc:UDS:PORT)",
+	    t);
 }
 
 /* ---- frames ---- */
@@ -308,10 +308,10 @@ int rc_send(struct rc_conn *c, uint32_t stream, uint8_t type, uint8_t flags,
 	int r;
 
 	if (n > c->max_frame)
-		return fail(c, -EMSGSIZE,
-			    "request of %zu bytes exceeds the "
-			    "runner's frame limit %u",
-			    n, c->max_frame);
+		return fail(
+		    c, -EMSGSIZE,
+		    "request of %zu bytes exceeds the runner's frame limit %u",
+		    n, c->max_frame);
 	wire_hdr_encode(hdr, &h);
 	if ((r = rc_write_all(c->wfd, hdr, sizeof(hdr))) < 0 ||
 	    (r = rc_write_all(c->wfd, payload, n)) < 0)
@@ -653,14 +653,13 @@ int rc_connect(struct rc_conn *c, const char *target,
 		return r;
 	wb_init(&b, buf, sizeof(buf));
 	wb_u16(&b, T_VERSION, WIRE_VERSION);
-	wb_str(&b, T_SOFTWARE,
-	       "runnerctl "
-	       "0.1.0");
+	wb_str(&b, T_SOFTWARE, "runnerctl 0.1.0");
 	wb_u32(&b, T_MAX_FRAME, RC_MAX_FRAME);
 	wb_u32(&b, T_WINDOW, RC_WINDOW);
 	if (token)
 		wb_bytes(&b, T_TOKEN, token->bytes, token->len);
-	else if (env && *env) /* the runner's rule: one trailing \n is not in it */
+	else if (env &&
+		 *env) /* the runner's rule: one trailing \n is not in it */
 		wb_bytes(&b, T_TOKEN, env,
 			 strlen(env) - (env[strlen(env) - 1] == '\n'));
 	/* A peer that exits before reading (a CLI that failed: pod not found)
@@ -668,11 +667,12 @@ int rc_connect(struct rc_conn *c, const char *target,
 	 * first: the same event, one message. */
 	if ((r = rc_send(c, 0, WT_HELLO, 0, b.p, b.len)) < 0 ||
 	    (r = rc_recv(c, &f)) < 0)
-		return r == -EPIPE ? fail(c, r,
-					  "runner at %s closed the "
-					  "connection during HELLO",
-					  target)
-				   : r;
+		return r == -EPIPE
+			   ? fail(
+				 c, r,
+				 "runner at %s closed the connection during HELLO",
+				 target)
+			   : r;
 	return hello_read(c, &f);
 }
 

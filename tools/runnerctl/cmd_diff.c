@@ -88,11 +88,11 @@ const struct rc_cmd rc_cmd_diff = {
     .name = "diff",
     .fn = diff_run,
     .synopsis = "A [B]",
-    .summary = "unified diff of two files (as diff -u), or of a file and "
-	       "a text",
-    .details = "With --text, B is the text in FILE ('-': stdin): what A "
-	       "would become\n(both header lines name A).\n"
-	       "\nexit status: 0 equal, 1 different, 2 an error.\n",
+    .summary =
+	"unified diff of two files (as diff -u), or of a file and a text",
+    .details =
+	"With --text, B is the text in FILE ('-': stdin): what A would become\n(both header lines name A).\n"
+	"\nexit status: 0 equal, 1 different, 2 an error.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"text", 0, "FILE",

@@ -83,9 +83,9 @@ const struct rc_cmd rc_cmd_read = {
     .fn = read_run,
     .synopsis = "PATH",
     .summary = "print a file (or some of its lines or bytes)",
-    .details = "Only regular files; the bytes exactly as stored.\n"
-	       "\nexit status: 0; 1 with the error code (E_NOT_FOUND, "
-	       "E_IS_DIR...).\n",
+    .details =
+	"Only regular files; the bytes exactly as stored.\n"
+	"\nexit status: 0; 1 with the error code (E_NOT_FOUND, E_IS_DIR...).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"lines", 0, "A:B",
@@ -233,9 +233,9 @@ const struct rc_cmd rc_cmd_write = {
     .fn = write_run,
     .synopsis = "PATH < DATA",
     .summary = "our stdin to a file (atomic: temp + rename)",
-    .details = "Any size; readers see the old file or the new one.\n"
-	       "\nexit status: 0; 1 with the error code (E_EXISTS with "
-	       "--exclusive...).\n",
+    .details =
+	"Any size; readers see the old file or the new one.\n"
+	"\nexit status: 0; 1 with the error code (E_EXISTS with --exclusive...).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"append", 0, NULL, "add to the end instead of replacing", 0},
@@ -284,10 +284,9 @@ const struct rc_cmd rc_cmd_edit = {
     .fn = edit_run,
     .synopsis = "PATH OLD NEW",
     .summary = "replace the exact text OLD by NEW in a file",
-    .details = "OLD must occur exactly once (or use --all).  Prints "
-	       "'replaced N'.  Use --\nbefore texts that start with '-'.\n"
-	       "\nexit status: 0; 1 with E_NOT_MATCHED (no occurrence) or "
-	       "E_NOT_UNIQUE\n(several).\n",
+    .details =
+	"OLD must occur exactly once (or use --all).  Prints 'replaced N'.  Use --\nbefore texts that start with '-'.\n"
+	"\nexit status: 0; 1 with E_NOT_MATCHED (no occurrence) or E_NOT_UNIQUE\n(several).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"all", 0, NULL, "replace every occurrence", 0},
@@ -386,8 +385,8 @@ const struct rc_cmd rc_cmd_mkdir = {
     .fn = mkdir_run,
     .synopsis = "PATH",
     .summary = "make a directory",
-    .details = "exit status: 0; 1 with E_EXISTS, or E_NOT_FOUND without -p "
-	       "when a parent\nis missing.\n",
+    .details =
+	"exit status: 0; 1 with E_EXISTS, or E_NOT_FOUND without -p when a parent\nis missing.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"parents", 'p', NULL,
@@ -414,8 +413,8 @@ const struct rc_cmd rc_cmd_rm = {
     .fn = rm_run,
     .synopsis = "PATH",
     .summary = "remove a file, a symlink or an empty directory",
-    .details = "exit status: 0; 1 with E_NOT_EMPTY (a directory without -r), "
-	       "E_NOT_FOUND\n(without -f)...\n",
+    .details =
+	"exit status: 0; 1 with E_NOT_EMPTY (a directory without -r), E_NOT_FOUND\n(without -f)...\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"recursive", 'r', NULL, "remove a directory and what it holds", 0},

@@ -49,8 +49,9 @@ static int follow_frame(void *ctx, const struct rc_frame *f)
 		ev = rc_field_uint(f, T_EVENT, 0);
 		if (ev == EV_DROPPED)
 			fprintf(stderr,
-				"runnerctl: %" PRIu64 " bytes of channel "
-				"%" PRIu64 " were dropped (ring buffer)\n",
+				"runnerctl: %" PRIu64
+				" bytes of channel %" PRIu64
+				" were dropped (ring buffer)\n",
 				rc_field_uint(f, T_DROPPED, 0),
 				rc_field_uint(f, T_CHANNEL, 0));
 		return RC_CONTINUE;
@@ -244,8 +245,8 @@ const struct rc_cmd rc_cmd_ps = {
     .fn = ps_run,
     .synopsis = "",
     .summary = "processes: running, and exited bg ones",
-    .details = "Columns: PID, STATE (running, or exit and the status), fg "
-	       "or bg, the\nstart time, the argument list.\n",
+    .details =
+	"Columns: PID, STATE (running, or exit and the status), fg or bg, the\nstart time, the argument list.\n",
     .max_pos = 0,
 };
 
@@ -290,12 +291,8 @@ const struct rc_cmd rc_cmd_attach = {
     .synopsis = "PID",
     .summary = "a bg process's output: replay, then follow",
     .details =
-	"Prints what the process wrote from --from on (what its ring "
-	"still holds),\nthen follows until it exits.  Bytes the ring "
-	"lost are reported on stderr.\n"
-	"\nexit status: the process's, once it exited; 0 with "
-	"--no-follow while it\nruns; 1 for a protocol error (E_NOT_FOUND: "
-	"no such process).\n",
+	"Prints what the process wrote from --from on (what its ring still holds),\nthen follows until it exits.  Bytes the ring lost are reported on stderr.\n"
+	"\nexit status: the process's, once it exited; 0 with --no-follow while it\nruns; 1 for a protocol error (E_NOT_FOUND: no such process).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"from", 0, "OFFSET",
@@ -330,10 +327,8 @@ const struct rc_cmd rc_cmd_wait = {
     .fn = wait_run,
     .synopsis = "PID",
     .summary = "wait until a process exits; its status is ours",
-    .details = "exit status: the process's own (128+N for signal N); 1 with "
-	       "E_TIMEOUT\nwhen it still runs after --timeout (it is not "
-	       "signalled), E_NOT_FOUND\nwhen the runner knows no such "
-	       "process.\n",
+    .details =
+	"exit status: the process's own (128+N for signal N); 1 with E_TIMEOUT\nwhen it still runs after --timeout (it is not signalled), E_NOT_FOUND\nwhen the runner knows no such process.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"timeout", 0, "MS", "give up after MS milliseconds", RC_OPT_NUM},
@@ -408,15 +403,9 @@ const struct rc_cmd rc_cmd_stdin = {
     .synopsis = "PID | --session S",
     .summary = "our stdin to a process or a session's command",
     .details =
-	"PID: a process spawned with stdin open (spawn --bg --stdin, or "
-	"another\nclient's foreground spawn); end of file follows unless "
-	"--no-eof.  Each\nchunk returns once the process's pipe took it.\n"
-	"\n--session S: typed into the terminal of the command session S "
-	"runs (an\nanswer to a prompt after exec --yield; then exec-wait); "
-	"no end of file\nunless --eof.  The terminal's line discipline "
-	"applies (^C interrupts).\n"
-	"\nexit status: 0; 1 with E_IO (EPIPE) when the process's stdin "
-	"is closed,\nE_BAD_REQUEST when the session runs no command.\n",
+	"PID: a process spawned with stdin open (spawn --bg --stdin, or another\nclient's foreground spawn); end of file follows unless --no-eof.  Each\nchunk returns once the process's pipe took it.\n"
+	"\n--session S: typed into the terminal of the command session S runs (an\nanswer to a prompt after exec --yield; then exec-wait); no end of file\nunless --eof.  The terminal's line discipline applies (^C interrupts).\n"
+	"\nexit status: 0; 1 with E_IO (EPIPE) when the process's stdin is closed,\nE_BAD_REQUEST when the session runs no command.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"session", 0, "NAME", "type into this session's command", 0},
@@ -461,10 +450,9 @@ static const char *kill_signal(const struct rc_args *a)
 static int kill_check(const struct rc_args *a)
 {
 	if (parse_signal(kill_signal(a)) < 0)
-		return rc_cmd_usage(a->cmd,
-				    "SIGNAL is a number or a name (TERM), "
-				    "not '%s'",
-				    kill_signal(a));
+		return rc_cmd_usage(
+		    a->cmd, "SIGNAL is a number or a name (TERM), not '%s'",
+		    kill_signal(a));
 	return check_pid(a);
 }
 
@@ -487,8 +475,8 @@ const struct rc_cmd rc_cmd_kill = {
     .fn = kill_run,
     .synopsis = "PID [SIGNAL]",
     .summary = "signal a process's group (default TERM)",
-    .details = "SIGNAL: a number or a name, with or without SIG (KILL, "
-	       "SIGINT, 9).\n",
+    .details =
+	"SIGNAL: a number or a name, with or without SIG (KILL, SIGINT, 9).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"signal", 's', "SIGNAL", "the signal (as the second argument)", 0},

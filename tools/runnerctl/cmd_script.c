@@ -107,10 +107,10 @@ static int stage_upload(struct rc_conn *c, uint32_t id, const uint8_t *p,
 		r = stage_frame(c, id, st, &f);
 	}
 	if (r == 0 && (st->exit || !fin || !st->plen)) {
-		snprintf(c->err, sizeof(c->err),
-			 "the script is longer than the runner's --max-command "
-			 "and could not be staged in a temp file (sh exit %d)",
-			 (int)st->exit);
+		snprintf(
+		    c->err, sizeof(c->err),
+		    "the script is longer than the runner's --max-command and could not be staged in a temp file (sh exit %d)",
+		    (int)st->exit);
 		return 1;
 	}
 	return r;

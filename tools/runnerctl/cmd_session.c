@@ -54,12 +54,9 @@ const struct rc_cmd rc_cmd_session_open = {
     .fn = open_run,
     .synopsis = "NAME",
     .summary = "start a new shell session NAME",
-    .details = "NAME: 1..64 bytes, no spaces, controls or '/'.  Use it with "
-	       "exec --session\nNAME; it lives until session close or the "
-	       "runner stops.\n"
-	       "\nexit status: 0; 1 with E_EXISTS (the name is taken), "
-	       "E_LIMIT (too many\nsessions: the runner's --max-sessions), "
-	       "E_EXEC (the shell or the\ndirectory is missing).\n",
+    .details =
+	"NAME: 1..64 bytes, no spaces, controls or '/'.  Use it with exec --session\nNAME; it lives until session close or the runner stops.\n"
+	"\nexit status: 0; 1 with E_EXISTS (the name is taken), E_LIMIT (too many\nsessions: the runner's --max-sessions), E_EXEC (the shell or the\ndirectory is missing).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"cwd", 0, "DIR", "starting directory (default $HOME)", 0},
@@ -120,9 +117,8 @@ const struct rc_cmd rc_cmd_session_list = {
     .fn = list_run,
     .synopsis = "",
     .summary = "the sessions: pid, idle or busy, directory",
-    .details = "PID is 0 while a session has no shell (it starts at the next "
-	       "exec).\nThe shell is shown after the directory when one was "
-	       "chosen.\n",
+    .details =
+	"PID is 0 while a session has no shell (it starts at the next exec).\nThe shell is shown after the directory when one was chosen.\n",
     .max_pos = 0,
 };
 
@@ -143,9 +139,9 @@ const struct rc_cmd rc_cmd_session_close = {
     .fn = close_run,
     .synopsis = "NAME",
     .summary = "end a session (its shell and jobs killed)",
-    .details = "A command running there ends with E_CANCELLED.\n"
-	       "\nexit status: 0; 1 with E_NOT_FOUND when there is no such "
-	       "session.\n",
+    .details =
+	"A command running there ends with E_CANCELLED.\n"
+	"\nexit status: 0; 1 with E_NOT_FOUND when there is no such session.\n",
     .min_pos = 1,
     .max_pos = 1,
 };
@@ -202,11 +198,9 @@ const struct rc_cmd rc_cmd_interrupt = {
     .fn = interrupt_run,
     .synopsis = "",
     .summary = "^C for the command a session runs (SIGINT)",
-    .details = "SIGINT goes to the foreground process group of the session's "
-	       "terminal:\nthe running command, from any client.  When the "
-	       "session runs none,\nnothing is signalled (a note on stderr).\n"
-	       "\nexit status: 0; 1 with E_NOT_FOUND when there is no such "
-	       "session.\n",
+    .details =
+	"SIGINT goes to the foreground process group of the session's terminal:\nthe running command, from any client.  When the session runs none,\nnothing is signalled (a note on stderr).\n"
+	"\nexit status: 0; 1 with E_NOT_FOUND when there is no such session.\n",
     .opts = session_opt,
     .max_pos = 0,
 };
@@ -279,14 +273,9 @@ const struct rc_cmd rc_cmd_cancel = {
     .fn = cancel_run,
     .synopsis = "",
     .summary = "stop a session's command: SIGINT, then SIGKILL",
-    .details = "The runner runs the CANCEL ladder on the command, from any "
-	       "client: SIGINT,\nthen after --grace SIGKILL to its foreground "
-	       "process group; the shell\nsurvives.  Returns once the "
-	       "session is idle.  When the session runs no\ncommand nothing "
-	       "is signalled (a note on stderr).\n"
-	       "\nexit status: 0 the session is idle; 1 with E_NOT_FOUND (no "
-	       "such session),\nor when it is still busy 5 s after the "
-	       "grace.\n",
+    .details =
+	"The runner runs the CANCEL ladder on the command, from any client: SIGINT,\nthen after --grace SIGKILL to its foreground process group; the shell\nsurvives.  Returns once the session is idle.  When the session runs no\ncommand nothing is signalled (a note on stderr).\n"
+	"\nexit status: 0 the session is idle; 1 with E_NOT_FOUND (no such session),\nor when it is still busy 5 s after the grace.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"session", 0, "NAME", "the session (default main)", 0},
@@ -325,10 +314,9 @@ static int resize_check(const struct rc_args *a)
 				    "ROWS and COLS, or --rows and --cols");
 	for (i = 0; i < 2; i++)
 		if (!dim_of(dim_arg(a, i)))
-			return rc_cmd_usage(a->cmd,
-					    "ROWS and COLS are 1..65535, not "
-					    "'%s'",
-					    dim_arg(a, i));
+			return rc_cmd_usage(
+			    a->cmd, "ROWS and COLS are 1..65535, not '%s'",
+			    dim_arg(a, i));
 	return 0;
 }
 
@@ -349,8 +337,8 @@ const struct rc_cmd rc_cmd_resize = {
     .fn = resize_run,
     .synopsis = "ROWS COLS",
     .summary = "set the size of a session's terminal",
-    .details = "The command running there gets SIGWINCH; the size stays for "
-	       "later commands.\n",
+    .details =
+	"The command running there gets SIGWINCH; the size stays for later commands.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"session", 0, "NAME", "the session (default main)", 0},

@@ -47,13 +47,12 @@ static int exec_result(const struct rc_frame *f)
 	if (wire_find(f->p, f->h.len, T_OUTPUT, &fl) > 0 && fl.len)
 		rc_write_all(1, fl.val, fl.len);
 	if (rc_field_uint(f, T_RUNNING, 0)) {
-		fprintf(stderr,
-			"runnerctl: the command is still running%s; "
-			"runnerctl exec-wait collects the rest\n",
-			rc_field_uint(f, T_WAITING_INPUT, 0)
-			    ? " and waits for input (runnerctl stdin "
-			      "--session)"
-			    : "");
+		fprintf(
+		    stderr,
+		    "runnerctl: the command is still running%s; runnerctl exec-wait collects the rest\n",
+		    rc_field_uint(f, T_WAITING_INPUT, 0)
+			? " and waits for input (runnerctl stdin --session)"
+			: "");
 		return EXIT_STILL_RUNNING;
 	}
 	if (wire_find(f->p, f->h.len, T_EXIT_STATUS, &fl) > 0)
@@ -67,8 +66,7 @@ static int exec_result(const struct rc_frame *f)
 			rc_field_uint(f, T_TOTAL_BYTES, 0));
 	if (rc_field_uint(f, T_RESPAWNED, 0))
 		fprintf(stderr,
-			"runnerctl: the session's shell was restarted; "
-			"%s\n",
+			"runnerctl: the session's shell was restarted; %s\n",
 			rc_field_uint(f, T_RESTORED, 0)
 			    ? "its directory, variables and functions came back"
 			    : "its state is reset");
@@ -123,8 +121,9 @@ static int exec_frame(void *ctx, const struct rc_frame *f)
 		return RC_CONTINUE;
 	case WT_EVENT:
 		if (rc_field_uint(f, T_EVENT, 0) == EV_RESPAWNED)
-			fprintf(stderr, "\nrunnerctl: the session's shell was "
-					"restarted\n");
+			fprintf(
+			    stderr,
+			    "\nrunnerctl: the session's shell was restarted\n");
 		return RC_CONTINUE;
 	case WT_RESULT: return exec_result(f);
 	case WT_ERROR:
@@ -394,13 +393,8 @@ const struct rc_cmd rc_cmd_exec_wait = {
     .synopsis = "",
     .summary = "the rest of a yielded or detached exec",
     .details =
-	"Continues the command of a session that no client follows (after "
-	"exec\n--yield, or exec --detach whose client went away): prints "
-	"the output\nsince the last exec or exec-wait returned, once it "
-	"ends (or yields again).\n"
-	"\nexit status: as exec (124 if it yielded again); 1 with "
-	"E_NOT_FOUND when\nthere is nothing to wait for, E_BUSY when "
-	"another client follows it.\n",
+	"Continues the command of a session that no client follows (after exec\n--yield, or exec --detach whose client went away): prints the output\nsince the last exec or exec-wait returned, once it ends (or yields again).\n"
+	"\nexit status: as exec (124 if it yielded again); 1 with E_NOT_FOUND when\nthere is nothing to wait for, E_BUSY when another client follows it.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"session", 0, "NAME", "the session (default main)", 0},
@@ -458,11 +452,9 @@ const struct rc_cmd rc_cmd_shell = {
     .fn = shell_run,
     .synopsis = "",
     .summary = "interactive terminal into a session",
-    .details = "An interactive shell nested in the session: it starts in the "
-	       "session's\ndirectory with its exported environment; what you "
-	       "type goes to it\nraw.  Leaving it (exit, ^D) leaves the "
-	       "session as it was.  stdin must be\na terminal.\n"
-	       "\nexit status: the nested shell's.\n",
+    .details =
+	"An interactive shell nested in the session: it starts in the session's\ndirectory with its exported environment; what you type goes to it\nraw.  Leaving it (exit, ^D) leaves the session as it was.  stdin must be\na terminal.\n"
+	"\nexit status: the nested shell's.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"session", 0, "NAME", "the session (default main)", 0},

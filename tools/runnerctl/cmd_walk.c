@@ -134,8 +134,8 @@ const struct rc_cmd rc_cmd_ls = {
     .fn = ls_run,
     .synopsis = "[PATH]",
     .summary = "list a directory (default .), as ls -l",
-    .details = "Like ls -l, sorted by name; symlinks are shown with their "
-	       "target, not\nfollowed.\n",
+    .details =
+	"Like ls -l, sorted by name; symlinks are shown with their target, not\nfollowed.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"all", 'a', NULL, "include names starting with '.'", 0},
@@ -218,8 +218,8 @@ const struct rc_cmd rc_cmd_find = {
     .fn = find_run,
     .synopsis = "[ROOT]",
     .summary = "paths under ROOT (default .), as find prints",
-    .details = "Dot entries are included; symlinks are not followed; names "
-	       "sorted within\neach directory.\n",
+    .details =
+	"Dot entries are included; symlinks are not followed; names sorted within\neach directory.\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"name", 0, "GLOB",
@@ -390,13 +390,8 @@ const struct rc_cmd rc_cmd_grep = {
     .synopsis = "PATTERN [ROOT]",
     .summary = "search files under ROOT: path:line:text",
     .details =
-	"PATTERN is a POSIX extended regular expression (grep -E); "
-	"a newline in\nit separates alternatives.  Always recursive, "
-	"always with line numbers\n(grep -rnI): binary files are "
-	"skipped, symlinks not followed.  Context\nlines print as "
-	"path-line-text, groups split by '--'.\n"
-	"\nexit status: 0 a line matched, 1 none, 2 an error (E_BAD_PATTERN "
-	"for an\ninvalid expression).\n",
+	"PATTERN is a POSIX extended regular expression (grep -E); a newline in\nit separates alternatives.  Always recursive, always with line numbers\n(grep -rnI): binary files are skipped, symlinks not followed.  Context\nlines print as path-line-text, groups split by '--'.\n"
+	"\nexit status: 0 a line matched, 1 none, 2 an error (E_BAD_PATTERN for an\ninvalid expression).\n",
     .opts =
 	(const struct rc_opt[]){
 	    {"ignore-case", 'i', NULL, "ignore ASCII case", 0},

@@ -143,11 +143,10 @@ static int parse_short(struct rc_args *a, int argc, char **argv, int *i)
 			continue;
 		}
 		if (!o)
-			return rc_cmd_usage(a->cmd,
-					    "unknown option '-%c' in '%s' (an "
-					    "argument that starts with '-' "
-					    "goes after --)",
-					    *s, argv[*i]);
+			return rc_cmd_usage(
+			    a->cmd,
+			    "unknown option '-%c' in '%s' (an argument that starts with '-' goes after --)",
+			    *s, argv[*i]);
 		if (!o->arg) {
 			if (add_value(a, o, NULL))
 				return 2;
@@ -317,9 +316,9 @@ void rc_cmd_help(const struct rc_cmd *cmd)
 	}
 	if (cmd->details)
 		printf("\n%s", cmd->details);
-	printf("\n%s; '--' ends them.\nEvery command also takes "
-	       "--connect, --token-file, --expect-pid and --context.\n",
-	       cmd->flags & RC_CMD_OPTS_FIRST
-		   ? "Options come before the command line"
-		   : "Options may come before or after the arguments");
+	printf(
+	    "\n%s; '--' ends them.\nEvery command also takes --connect, --token-file, --expect-pid and --context.\n",
+	    cmd->flags & RC_CMD_OPTS_FIRST
+		? "Options come before the command line"
+		: "Options may come before or after the arguments");
 }

@@ -26,8 +26,7 @@ static const struct rc_cmd *const commands[] = {
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char usage_head[] =
-    "usage: runnerctl [--connect TARGET] [--token-file FILE] [--expect-pid "
-    "PID]\n"
+    "usage: runnerctl [--connect TARGET] [--token-file FILE] [--expect-pid PID]\n"
     "                 [--context CTX]\n"
     "                 COMMAND [ARGS]\n"
     "       runnerctl help [COMMAND]    runnerctl --version\n"
@@ -35,12 +34,10 @@ static const char usage_head[] =
     "TARGET: unix:PATH (default $RUNNER_CONNECT, else " RC_DEFAULT_TARGET ")\n"
     "          --expect-pid: the socket's listener must be that pid\n"
     "        cmd:'COMMAND'   speak over a command's stdin/stdout\n"
-    "        docker:CTR      = cmd:'${DOCKER:-docker} exec -i CTR /sbin/runner "
-    "attach'\n"
+    "        docker:CTR      = cmd:'${DOCKER:-docker} exec -i CTR /sbin/runner attach'\n"
     "        kubectl:[NS/]POD[:CONTAINER]  ${KUBECTL:-kubectl}, --context CTX\n"
     "        vsock:CID:PORT  fc:UDS_PATH:PORT\n"
-    "--token-file FILE: the runner's token, all of FILE but one trailing "
-    "newline\n"
+    "--token-file FILE: the runner's token, all of FILE but one trailing newline\n"
     "                   (else $RUNNER_TOKEN)\n"
     "\n"
     "commands:\n";
@@ -456,10 +453,10 @@ int main(int argc, char **argv)
 		return help_cmd(argc - argi - 1, argv + argi + 1);
 	if (!(cmd = cmd_lookup(argc - argi, argv + argi, &words))) {
 		if (group_list(argv[argi], stderr, false)) {
-			fprintf(stderr,
-				"runnerctl: '%s' wants one of the "
-				"commands above\n",
-				argv[argi]);
+			fprintf(
+			    stderr,
+			    "runnerctl: '%s' wants one of the commands above\n",
+			    argv[argi]);
 			return 2;
 		}
 		fprintf(stderr,

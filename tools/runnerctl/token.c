@@ -54,11 +54,11 @@ int rc_token_load(struct rc_token *t, const char *path)
 	if (n > 0 && buf[n - 1] == '\n')
 		n--;
 	if (n < RC_TOKEN_MIN || n > RC_TOKEN_MAX) {
-		fprintf(stderr,
-			"runnerctl: token file %s: %s (a token is %d to %d "
-			"bytes, one trailing newline not counted)\n",
-			path, n < RC_TOKEN_MIN ? "too short" : "too long",
-			RC_TOKEN_MIN, RC_TOKEN_MAX);
+		fprintf(
+		    stderr,
+		    "runnerctl: token file %s: %s (a token is %d to %d bytes, one trailing newline not counted)\n",
+		    path, n < RC_TOKEN_MIN ? "too short" : "too long",
+		    RC_TOKEN_MIN, RC_TOKEN_MAX);
 		explicit_bzero(buf, sizeof(buf));
 		return n < RC_TOKEN_MIN ? -EINVAL : -E2BIG;
 	}
