@@ -8,6 +8,7 @@
  * exits when the runner side is done.
  */
 #include "runner.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,54 +191,6 @@ static int attach_relay(int sock)
 		if (down.eof && !down.pending)
 			down.done = true;
 	}
-	return 0;
-}
-
-/* The start time (clock ticks after boot, field 22 of /proc/PID/stat)
- * and the pid in its own PID namespace (last of NSpid in status) of pid,
- * as seen from here.  Together they name one process for as long as
- * the machine runs, whichever namespace looks. */
-int pid_identity(pid_t pid, pid_t *ns_pid, uint64_t *start)
-{
-	char path[40], buf[1536], *p, *end;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	/* comm may hold spaces and parentheses: fields count from the last
-	 * ')'; starttime is the 20th after it. */
-	p = strrchr(buf, ')');
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -EIO;
-	*start = strtoull(p + 1, NULL, 10);
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	p = strstr(buf, "\nNSpid:");
-	if (!p)
-		return -EIO;
-	p += 7;
-	if ((end = strchr(p, '\n')))
-		*end = 0;
-	/* tab-separated, outermost namespace first */
-	end = strrchr(p, '\t');
-	*ns_pid = (pid_t)strtol(end ? end + 1 : p, NULL, 10);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* listen.c - the doors: a unix socket, an AF_VSOCK port, stdin/stdout. */
 #include "runner.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

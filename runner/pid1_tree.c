@@ -2,6 +2,7 @@
  * Only the shutdown path comes here, so reading /proc and allocating a
  * table of it is fine. */
 #include "pid1_internal.h"
+#include "procfs.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,35 +22,20 @@ struct proc_link {
 	pid_t pid, ppid;
 };
 
-/* Fields 4 (ppid), 6 (session) and 7 (tty_nr) of /proc/PID/stat; the
- * comm in field 2 may hold spaces and parentheses, so parse from its
- * last ')'. */
+/* Fields 4 (ppid), 6 (session) and 7 (tty_nr) of /proc/PID/stat. */
 static int read_stat(pid_t pid, pid_t *ppid, pid_t *sid, int *tty)
 {
-	char path[32], buf[512], *p;
-	int fd, pgrp;
-	ssize_t n;
+	char buf[512], *p;
+	const char *f = proc_stat_fields(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (!f || !f[0] || f[1] != ' ')
 		return -EIO;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return -EIO;
-	/* " S ppid pgrp sid tty": fields parsed by strtol, not sscanf, which
+	/* "S ppid pgrp sid tty": fields parsed by strtol, not sscanf, which
 	 * would pull musl's scanf and float parser into the binary. */
-	p += 4;
-	*ppid = (pid_t)strtol(p, &p, 10);
-	pgrp = (int)strtol(p, &p, 10);
+	*ppid = (pid_t)strtol(f + 2, &p, 10);
+	strtol(p, &p, 10); /* pgrp */
 	*sid = (pid_t)strtol(p, &p, 10);
 	*tty = (int)strtol(p, &p, 10);
-	(void)pgrp;
 	return *p == ' ' ? 0 : -EIO;
 }
 

@@ -35,12 +35,6 @@
 struct runner;
 struct conn;
 
-/* ---- attach.c ---- */
-
-/* pid's pid in its own PID namespace and its start time (clock ticks
- * after boot), read from /proc as seen from here.  0 or -errno. */
-int pid_identity(pid_t pid, pid_t *ns_pid, uint64_t *start);
-
 /* ---- listen.c ---- */
 
 enum listen_kind { LISTEN_UNIX, LISTEN_VSOCK, LISTEN_STDIO };

@@ -331,18 +331,14 @@ void shell_req_close(struct stream *s, const uint8_t *p, size_t n)
 
 static void list_entry(struct wire_buf *b, const struct session *ss)
 {
-	char path[32], cwd[PATH_MAX];
 	size_t mark = wb_open(b, T_ENTRY);
-	ssize_t k;
 
 	wb_str(b, T_SESSION, ss->name);
 	wb_u32(b, T_SHELL_PID, ss->pid > 0 ? (uint32_t)ss->pid : 0);
 	wb_u8(b, T_BUSY, ss->ex.phase != EX_IDLE && ss->ex.phase != EX_DONE);
 	if (ss->spec.shell)
 		wb_str(b, T_SHELL, ss->spec.shell);
-	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)ss->pid);
-	if (ss->pid > 0 && (k = readlink(path, cwd, sizeof(cwd))) > 0)
-		wb_bytes(b, T_CWD, cwd, (size_t)k);
+	session_put_cwd(ss, b);
 	wb_close(b, mark);
 }
 

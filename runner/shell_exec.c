@@ -3,6 +3,7 @@
  * for the RESULT, the timeout ladder, cancel.  Stdin is shell_stdin.c's,
  * the CWD/ENV wrapper shell_wrap.c's. */
 #include "shell_internal.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -372,16 +373,13 @@ void exec_abort(struct session *ss, int code, const char *why)
 
 /* ---- RESULT ---- */
 
-static void result_cwd(struct session *ss, struct wire_buf *b)
+void session_put_cwd(const struct session *ss, struct wire_buf *b)
 {
-	char path[32], cwd[PATH_MAX];
+	char cwd[PATH_MAX];
 	ssize_t n;
 
-	if (ss->pid <= 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)ss->pid);
-	n = readlink(path, cwd, sizeof(cwd));
-	if (n > 0)
+	if (ss->pid > 0 &&
+	    (n = proc_readlink(ss->pid, "cwd", cwd, sizeof(cwd))) > 0)
 		wb_bytes(b, T_CWD, cwd, (size_t)n);
 }
 
@@ -405,7 +403,7 @@ int exec_send_result(struct session *ss, bool running)
 	} else {
 		wb_i32(&b, T_EXIT_STATUS, ex->status);
 	}
-	result_cwd(ss, &b);
+	session_put_cwd(ss, &b);
 	wb_u64(&b, T_DURATION_US, (end - ex->start_ns) / 1000);
 	wb_u8(&b, T_TIMED_OUT, ex->timed_out);
 	wb_u8(&b, T_RESPAWNED, ex->respawned);

@@ -167,6 +167,8 @@ int exec_cancel_any(struct session *ss, uint32_t grace_ms);
 
 void exec_reset(struct session *ss);
 void exec_try_finish(struct session *ss);
+/* T_CWD: the shell's directory now (omitted when no shell runs). */
+void session_put_cwd(const struct session *ss, struct wire_buf *b);
 int exec_send_result(struct session *ss, bool running);
 void exec_event(struct session *ss, uint16_t ev);
 void exec_plain_flush(struct session *ss);

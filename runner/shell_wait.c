@@ -2,6 +2,7 @@
  * to read the terminal, answering early (YIELD_MS), and EXEC_WAIT, which
  * picks up a command that no client follows (yielded or DETACH). */
 #include "shell_internal.h"
+#include "procfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,33 +16,18 @@
 /* ---- does the foreground wait for input? ---- */
 
 /* A small /proc file, NUL-terminated; its length, or -1. */
-static ssize_t read_proc(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n >= 0)
-		buf[n] = 0;
-	return n;
-}
-
 /* Is pid asleep reading the terminal (tty: its path)?  /proc/PID/syscall
  * names the call a sleeping task is in and its arguments: a read of a
  * descriptor of the terminal, or a select/poll while its stdin is the
  * terminal (readline, REPLs). */
 static bool reads_terminal(int pid, const char *tty)
 {
-	char path[48], buf[128], link[64], *p;
+	char name[32], buf[128], link[64], *p;
 	unsigned long fd = 0;
 	long nr;
 	ssize_t k;
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-	if (read_proc(path, buf, sizeof(buf)) <= 0)
+	if (proc_read(pid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
 	nr = strtol(buf, &p, 10);
 	if (nr == SYS_read || nr == SYS_readv)
@@ -52,24 +38,23 @@ static bool reads_terminal(int pid, const char *tty)
 #endif
 	)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%lu", pid, fd);
-	k = readlink(path, link, sizeof(link) - 1);
+	snprintf(name, sizeof(name), "fd/%lu", fd);
+	k = proc_readlink(pid, name, link, sizeof(link) - 1);
 	if (k <= 0)
 		return false;
 	link[k] = 0;
 	return !strcmp(link, tty) || !strcmp(link, "/dev/tty");
 }
 
-/* Process group of pid: /proc/PID/stat after the comm's last ')'. */
+/* Process group of pid: field 5 of /proc/PID/stat. */
 static int stat_pgrp(int pid)
 {
-	char path[32], buf[256], *p;
+	char buf[256], *p;
+	const char *f = proc_stat_fields(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_proc(path, buf, sizeof(buf)) <= 0 ||
-	    !(p = strrchr(buf, ')')) || strlen(p) < 4)
+	if (!f || strlen(f) < 2)
 		return -1;
-	strtol(p + 4, &p, 10); /* " S ppid pgrp": skip ppid */
+	strtol(f + 2, &p, 10); /* "S ppid pgrp": skip ppid */
 	return (int)strtol(p, NULL, 10);
 }
 
