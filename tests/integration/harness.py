@@ -37,6 +37,45 @@ def user_args(args):
     return [] if "--user" in args else ["--user", DEFAULT_USER]
 
 
+class PtyShell:
+    """`runnerctl shell ARGS` on a fresh terminal, driven as a person would:
+    read until a text shows, type, then finish() for its exit status."""
+
+    def __init__(self, sock, *args):
+        import pty
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execv(RUNNERCTL, [RUNNERCTL, "--connect", "unix:" + sock, "shell"]
+                     + list(args))
+        self.out = b""
+
+    def read_until(self, needle, guard=20):
+        import select
+        end = time.monotonic() + guard
+        while needle not in self.out and time.monotonic() < end:
+            if select.select([self.fd], [], [], 0.2)[0]:
+                try:
+                    self.out += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        return needle in self.out
+
+    def type(self, text):
+        os.write(self.fd, text)
+
+    def finish(self, guard=10):
+        """Until runnerctl exits (killed after guard seconds): its status."""
+        try:
+            self.read_until(b"\x00never", guard)
+        finally:
+            done, st = os.waitpid(self.pid, os.WNOHANG)
+            if not done:
+                os.kill(self.pid, 9)
+                _, st = os.waitpid(self.pid, 0)
+            os.close(self.fd)
+        return os.waitstatus_to_exitcode(st)
+
+
 class Runner:
     def __init__(self, args=(), pid1=True, listen=None, env=None, user=None,
                  default_args=True, stdio=False, wrap=()):

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from harness import ROOT, RUNNERCTL, Runner, RunnerTest
+from harness import ROOT, RUNNERCTL, PtyShell, Runner, RunnerTest
 import rproto as rp
 
 from test_proc import HANG, wait_until
@@ -300,39 +300,16 @@ class TestExec(CtlCase):
     def test_shell_on_a_terminal(self):
         # shell --session S on a pty: the nested shell starts where the
         # session is and passes its exit status through.
-        import pty
-        import select
         self.ctl("session", "open", "tty", "--cwd", "/usr", ok=0)
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(RUNNERCTL, [RUNNERCTL, "--connect", "unix:" + self.r.sock,
-                                 "shell", "--session", "tty"])
-        out = b""
-
-        def read_until(needle):
-            nonlocal out
-            end = time.monotonic() + HANG
-            while needle not in out and time.monotonic() < end:
-                if select.select([fd], [], [], 0.2)[0]:
-                    try:
-                        out += os.read(fd, 65536)
-                    except OSError:
-                        break
-            return needle in out
-
+        sh = PtyShell(self.r.sock, "--session", "tty")
         try:
-            self.assertTrue(read_until(b"#") or read_until(b"$"), out)
-            os.write(fd, b"echo at-$(pwd)\r")
-            self.assertTrue(read_until(b"at-/usr"), out)
-            os.write(fd, b"exit 6\r")
-            read_until(b"\x00never")  # until runnerctl exits
+            self.assertTrue(sh.read_until(b"#", HANG) or sh.read_until(b"$", HANG), sh.out)
+            sh.type(b"echo at-$(pwd)\r")
+            self.assertTrue(sh.read_until(b"at-/usr", HANG), sh.out)
+            sh.type(b"exit 6\r")
         finally:
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if not done:
-                os.kill(pid, 9)
-                _, st = os.waitpid(pid, 0)
-            os.close(fd)
-        self.assertEqual(os.waitstatus_to_exitcode(st), 6)
+            status = sh.finish(HANG)
+        self.assertEqual(status, 6)
         self.ctl("session", "close", "tty", ok=0)
 
     def test_shell_wants_a_terminal(self):

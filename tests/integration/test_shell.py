@@ -615,40 +615,17 @@ class TestRunnerctl(RunnerTest):
     def test_interactive_shell(self):
         # runnerctl shell on a terminal: a shell that echoes, answers and
         # passes its exit status through; the session stays byte-exact.
-        import pty
-        import select
-        from harness import RUNNERCTL
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(RUNNERCTL, [RUNNERCTL, "--connect", "unix:" + self.r.sock,
-                                 "shell"])
-        out = b""
-
-        def read_until(needle, guard=20):
-            nonlocal out
-            end = time.monotonic() + guard
-            while needle not in out and time.monotonic() < end:
-                if select.select([fd], [], [], 0.2)[0]:
-                    try:
-                        out += os.read(fd, 65536)
-                    except OSError:
-                        break
-            return needle in out
-
+        from harness import PtyShell
+        sh = PtyShell(self.r.sock)
         try:
             # Type only once the shell shows its prompt, as a person would.
-            self.assertTrue(read_until(b"#") or read_until(b"$"), out)
-            os.write(fd, b"echo answer-$((6*7))\r")
-            self.assertTrue(read_until(b"answer-42"), out)
-            os.write(fd, b"exit 5\r")
-            read_until(b"\x00never", guard=10)  # until runnerctl exits
+            self.assertTrue(sh.read_until(b"#") or sh.read_until(b"$"), sh.out)
+            sh.type(b"echo answer-$((6*7))\r")
+            self.assertTrue(sh.read_until(b"answer-42"), sh.out)
+            sh.type(b"exit 5\r")
         finally:
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if not done:
-                os.kill(pid, 9)
-                _, st = os.waitpid(pid, 0)
-            os.close(fd)
-        self.assertEqual(os.waitstatus_to_exitcode(st), 5)
+            status = sh.finish()
+        self.assertEqual(status, 5)
         self.assertEqual(execute(self.c, "echo after").fields.bytes("OUTPUT"),
                          b"after\n")
 
